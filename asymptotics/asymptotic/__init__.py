@@ -1,0 +1,1 @@
+"""asymptotic layer of asymptotics."""

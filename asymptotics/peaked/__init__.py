@@ -1,0 +1,1 @@
+"""peaked layer of asymptotics."""

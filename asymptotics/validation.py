@@ -1,0 +1,84 @@
+"""Input validation shared by the library and the command line.
+
+Every public entry point checks its arguments with these helpers so that bad input fails early with
+a one-line, human-readable message.  All raise :class:`InvalidInputError` (a ``ValueError``).
+
+>>> check_num_classes(3)
+3
+>>> check_num_classes(1)
+Traceback (most recent call last):
+...
+asymptotics.validation.InvalidInputError: K must be an integer >= 2, got 1
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+
+class InvalidInputError(ValueError):
+    """Raised for arguments outside the domain of a model or a numerical routine."""
+
+
+class IntegrationError(RuntimeError):
+    """Raised when an integration cannot continue (blow-up, non-finite state, step failure).
+
+    The message says where (time / state) and why.
+    """
+
+
+def _is_real_number(x) -> bool:
+    if isinstance(x, bool):
+        return False
+    if isinstance(x, numbers.Real):
+        return True
+    try:  # mpmath.mpf and numpy scalars
+        float(x)
+        return not isinstance(x, str)
+    except (TypeError, ValueError):
+        return False
+
+
+def check_finite(name: str, value):
+    """Return ``value`` if it is a finite real number, else raise."""
+    if not _is_real_number(value) or not math.isfinite(float(value)):
+        raise InvalidInputError(f"{name} must be a finite real number, got {value!r}")
+    return value
+
+
+def check_positive(name: str, value):
+    """Return ``value`` if it is finite and > 0."""
+    check_finite(name, value)
+    if not float(value) > 0:
+        raise InvalidInputError(f"{name} must be > 0, got {value!r}")
+    return value
+
+
+def check_nonnegative(name: str, value):
+    """Return ``value`` if it is finite and >= 0."""
+    check_finite(name, value)
+    if float(value) < 0:
+        raise InvalidInputError(f"{name} must be >= 0, got {value!r}")
+    return value
+
+
+def check_num_classes(K, *, maximum: int | None = None) -> int:
+    """Return ``K`` if it is an integer >= 2 (and <= ``maximum`` when given)."""
+    if isinstance(K, bool) or not isinstance(K, numbers.Integral) or K < 2:
+        raise InvalidInputError(f"K must be an integer >= 2, got {K!r}")
+    if maximum is not None and K > maximum:
+        raise InvalidInputError(f"K must be <= {maximum} for this method, got {K}")
+    return int(K)
+
+
+def check_digits(digits, *, minimum: int = 5, maximum: int = 10_000) -> int:
+    """Return the requested number of decimal digits if it is an integer in [minimum, maximum]."""
+    if isinstance(digits, bool) or not isinstance(digits, numbers.Integral):
+        raise InvalidInputError(f"digits must be an integer, got {digits!r}")
+    if digits < minimum:
+        raise InvalidInputError(
+            f"precision too low: {digits} digits requested, at least {minimum} are needed")
+    if digits > maximum:
+        raise InvalidInputError(f"precision too high: {digits} digits requested, at most {maximum}")
+    return int(digits)
