@@ -1,0 +1,63 @@
+"""The ``asymptotics`` command line.
+
+Each subcommand lives next to the code it drives and exposes ``register(subparsers)``; this module
+only collects them, parses the arguments and turns library errors into one-line messages::
+
+    asymptotics curve --K 3 --eta 1 --alpha-max 1e6      exact closure learning curve
+    asymptotics simulate --K 3 --eta 1 --N 1000          finite-N online SGD, overlaid on the closure
+    asymptotics expand --K 3 --eta 1 --order 3           boundary-layer expansion and late-time series
+    asymptotics exponents --K 3 --eta 1                  effective-exponent table, extrapolated exponents
+    asymptotics peaked --n 128 --beta-star 100           peaked-distribution mechanism
+    asymptotics reproduce --quick                        everything: figures, results, LaTeX report
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from asymptotics import __version__
+from asymptotics.validation import IntegrationError, InvalidInputError
+
+#: modules providing ``register(subparsers)``, in the order they appear in ``--help``
+SUBCOMMAND_MODULES = (
+    "asymptotics.dynamics.curve_cli",
+    "asymptotics.dynamics.sgd_cli",
+    "asymptotics.asymptotic.cli",
+    "asymptotics.analysis.cli",
+    "asymptotics.peaked.cli",
+    "asymptotics.report.cli",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="asymptotics",
+        description="Derive, evaluate and validate learning-curve asymptotics "
+                    "(online softmax teacher-student, peaked distributions).")
+    parser.add_argument("--version", action="version", version=f"asymptotics {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in SUBCOMMAND_MODULES:
+        importlib.import_module(name).register(subparsers)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "handler", None) is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(args.handler(args) or 0)
+    except (InvalidInputError, IntegrationError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,449 @@
+"""Finite-N online SGD of the K-class softmax teacher-student model, batched over independent seeds.
+
+Model (conventions of spec section 1): inputs ``x ~ N(0, I_N)``, teacher rows ``B_k`` with
+``B_k . B_l = N delta_kl`` exactly, label ``c = argmax_k y_k`` with ``y = B x / sqrt(N)``, student
+logits ``z = W x / sqrt(N)``, ``p = softmax(z)`` and one online step per fresh input::
+
+    W_k <- W_k + (eta / sqrt(N)) (delta_kc - p_k) x,        alpha = steps / N.
+
+Every replicate (seed) has its own teacher, inputs and test samples; all replicates advance together
+in arrays of shape ``(seeds, K, N)``.
+
+Fast formulation.  The update is sequential (each ``p`` depends on all earlier steps), but within a
+block of T steps with inputs ``X`` (T x N) and weights ``W0`` at the start of the block::
+
+    z_t = W0 x_t / sqrt(N) + (1/N) sum_{s<t} (x_s . x_t) a_s,    a_s = eta_s (e_c(s) - p_s),
+
+so the N-dimensional work (``X W0^T``, the Gram matrix ``X X^T``, the teacher fields ``X B^T`` and the
+block update ``W0 += A^T X / sqrt(N)``) is done by BLAS once per block, and the per-step Python loop
+only touches (seeds, K) arrays.  This is the same arithmetic as the step-by-step update, reordered
+(agreement to float64 rounding, tested).  Gaussian inputs are generated in background threads while
+the previous block is processed.
+
+Observables at each recorded alpha, per seed:
+
+* ``D = tr R_c / (K-1)`` and ``Delta = tr Q_c / (K-1) - D^2`` with ``R_c = W_c B^T / N``,
+  ``Q_c = W_c W_c^T / N`` and ``W_c`` the centered student (mean student vector removed); these are
+  exact for the current weights (float64 rounding only);
+* ``eps_g = P[argmax z != c]`` and ``loss = E[-log p_c]`` estimated on ``n_test`` fresh test inputs.
+  A test input enters only through its 2K fields ``(y, z) = M x`` with ``M = [B; W] / sqrt(N)``; they
+  are drawn as ``g R`` with ``g ~ N(0, I_2K)`` and ``M^T = Q R`` (thin QR), which has exactly the
+  distribution of ``M x`` for ``x ~ N(0, I_N)`` at a cost independent of N.  Their Monte Carlo error
+  (about ``sqrt(eps_g (1 - eps_g) / n_test)`` per seed) is part of the reported standard error.
+
+Reproducibility: one integer ``seed`` feeds a ``numpy.random.SeedSequence`` that is spawned into one
+child per replicate, each split into independent streams for (teacher, initial state), training
+inputs and test inputs, so the training trajectory does not depend on ``n_test``, on the block size or
+on the number of threads.
+
+>>> run = simulate_sgd(3, 1.0, N=64, seeds=2, alphas=[0.5, 1.0], n_test=256)
+>>> run.alpha.tolist(), run.per_seed["D"].shape, run.D_se.shape
+([0.5, 1.0], (2, 2), (2,))
+>>> bool(np.all(run.D > 0) and np.all(run.eps_g < 2 / 3))
+True
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import os
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from asymptotics.validation import (
+    IntegrationError,
+    InvalidInputError,
+    check_nonnegative,
+    check_num_classes,
+    check_positive,
+)
+
+__all__ = ["SGDResult", "OBSERVABLES", "simulate_sgd", "orthogonal_teacher", "centered_order_parameters",
+           "sample_test_fields", "error_and_loss", "measurement_steps"]
+
+#: observables recorded at every alpha, in this order
+OBSERVABLES = ("D", "Delta", "eps_g", "loss")
+
+
+@dataclass
+class SGDResult:
+    """Observables of a batch of SGD runs at the recorded times.
+
+    ``alpha`` (length M) are the recorded times ``steps / N`` (the requested alphas rounded to whole
+    steps); ``per_seed[name]`` has shape ``(seeds, M)`` for each name in :data:`OBSERVABLES`.  The
+    attributes ``D, Delta, eps_g, loss`` are the means over seeds (same interface as the closure
+    curve of :func:`asymptotics.dynamics.flow.integrate_closure`) and ``D_se, ...`` the standard errors
+    ``std(ddof=1) / sqrt(seeds)`` (NaN for a single seed).
+    """
+
+    K: int
+    N: int
+    eta: object
+    seeds: int
+    seed: int
+    n_test: int
+    alpha: np.ndarray
+    steps: np.ndarray
+    per_seed: dict
+    D0: float = 0.0
+    Delta0: float = 0.0
+    mean: dict = field(init=False)
+    se: dict = field(init=False)
+
+    def __post_init__(self):
+        self.mean = {k: v.mean(axis=0) for k, v in self.per_seed.items()}
+        if self.seeds > 1:
+            self.se = {k: v.std(axis=0, ddof=1) / math.sqrt(self.seeds) for k, v in self.per_seed.items()}
+        else:
+            self.se = {k: np.full(v.shape[1], np.nan) for k, v in self.per_seed.items()}
+
+    def __getattr__(self, name):
+        # D, Delta, eps_g, loss -> means; D_se, ... -> standard errors
+        if name.startswith("__") or name in ("mean", "se", "per_seed"):
+            raise AttributeError(name)
+        if name in OBSERVABLES:
+            return self.mean[name]
+        if name.endswith("_se") and name[:-3] in OBSERVABLES:
+            return self.se[name[:-3]]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def as_dict(self) -> dict:
+        """Means and standard errors as plain lists (JSON keys alpha, D, ..., D_se, ...) plus parameters."""
+        out = {"alpha": self.alpha.tolist()}
+        out.update({name: self.mean[name].tolist() for name in OBSERVABLES})
+        out.update({f"{name}_se": self.se[name].tolist() for name in OBSERVABLES})
+        eta = self.eta if isinstance(self.eta, numbers.Real) else repr(self.eta)
+        out.update({"K": self.K, "N": self.N, "eta": eta, "seeds": self.seeds, "seed": self.seed,
+                    "n_test": self.n_test, "D0": self.D0, "Delta0": self.Delta0})
+        return out
+
+
+# ----------------------------------------------------------------------------------------------------
+# building blocks
+
+
+def orthogonal_teacher(rng: np.random.Generator, K: int, N: int, extra: int = 0) -> np.ndarray:
+    """``K + extra`` rows of length N, mutually orthogonal with squared norm exactly N (to rounding).
+
+    Rows are ``sqrt(N)`` times orthonormal vectors from the QR decomposition of an N x (K+extra)
+    Gaussian matrix, i.e. a uniformly random orthonormal frame; Gram matrix ``N I`` to ~1e-13 relative.
+
+    >>> B = orthogonal_teacher(np.random.default_rng(1), 3, 50)
+    >>> bool(np.allclose(B @ B.T, 50 * np.eye(3), atol=1e-10))
+    True
+    """
+    q, r = np.linalg.qr(rng.standard_normal((N, K + extra)))
+    q = q * np.sign(np.diag(r))  # Haar-distributed frame
+    return math.sqrt(N) * q.T
+
+
+def centered_order_parameters(W: np.ndarray, B: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(D, Delta)`` of students ``W`` (..., K, N) against teachers ``B`` (..., K, N).
+
+    ``D = tr(W_c B^T / N)/(K-1)``, ``Delta = tr(W_c W_c^T / N)/(K-1) - D^2`` with ``W_c`` the student
+    minus its mean vector; exact up to float64 rounding.
+
+    >>> B = orthogonal_teacher(np.random.default_rng(0), 3, 40)
+    >>> D, Delta = centered_order_parameters(2.0 * B + 5.0, B)   # common shift is removed
+    >>> round(float(D), 10), round(float(Delta), 10)
+    (2.0, 0.0)
+    """
+    K, N = W.shape[-2], W.shape[-1]
+    Wc = W - W.mean(axis=-2, keepdims=True)
+    trR = np.einsum("...kn,...kn->...", Wc, B) / N
+    trQ = np.einsum("...kn,...kn->...", Wc, Wc) / N
+    D = trR / (K - 1)
+    return D, trQ / (K - 1) - D * D
+
+
+def sample_test_fields(rng: np.random.Generator, W: np.ndarray, B: np.ndarray, n: int) -> tuple:
+    """Teacher and student fields ``(y, z)``, each (n, K), of ``n`` fresh inputs ``x ~ N(0, I_N)``.
+
+    Drawn exactly in distribution as ``g R`` with ``g ~ N(0, I_2K)`` and ``[B; W]^T / sqrt(N) = Q R``.
+
+    >>> B = orthogonal_teacher(np.random.default_rng(0), 2, 30)
+    >>> y, z = sample_test_fields(np.random.default_rng(1), B.copy(), B, 5)
+    >>> bool(np.allclose(y, z))
+    True
+    """
+    K, N = W.shape
+    M = np.concatenate([B, W], axis=0) / math.sqrt(N)
+    R = np.linalg.qr(M.T, mode="r")
+    f = rng.standard_normal((n, R.shape[0])) @ R
+    return f[:, :K], f[:, K:]
+
+
+def error_and_loss(y: np.ndarray, z: np.ndarray) -> tuple[float, float]:
+    """Fraction of ``argmax z != argmax y`` and mean cross-entropy ``-log softmax(z)_c`` over rows.
+
+    >>> eps, loss = error_and_loss(np.array([[1.0, 0.0], [0.0, 1.0]]), np.array([[0.0, 0.0], [0.0, 1.0]]))
+    >>> eps, round(loss, 6)
+    (0.5, 0.503262)
+    """
+    c = np.argmax(y, axis=1)
+    m = z.max(axis=1)
+    lse = m + np.log(np.exp(z - m[:, None]).sum(axis=1))
+    zc = np.take_along_axis(z, c[:, None], axis=1)[:, 0]
+    return float(np.mean(np.argmax(z, axis=1) != c)), float(np.mean(lse - zc))
+
+
+def measurement_steps(N: int, *, alphas=None, alpha_max=None, alpha_min=None,
+                      points_per_decade: int = 8) -> np.ndarray:
+    """Step counts ``round(alpha N)`` (at least 1, increasing, no duplicates) for the recorded times.
+
+    Either explicit ``alphas`` or a logarithmic grid from ``alpha_min`` (default ``max(0.1, 1/N)``) to
+    ``alpha_max`` with ``points_per_decade`` points per decade.
+
+    >>> measurement_steps(100, alpha_max=10, points_per_decade=1).tolist()
+    [10, 100, 1000]
+    """
+    if alphas is None:
+        if alpha_max is None:
+            raise InvalidInputError("give either alphas or alpha_max")
+        check_positive("alpha_max", alpha_max)
+        if alpha_min is None:
+            alpha_min = min(max(0.1, 1.0 / N), float(alpha_max))
+        check_positive("alpha_min", alpha_min)
+        if alpha_min > alpha_max:
+            raise InvalidInputError(f"alpha_min ({alpha_min}) must be <= alpha_max ({alpha_max})")
+        if isinstance(points_per_decade, bool) or not isinstance(points_per_decade, numbers.Integral) \
+                or points_per_decade < 1:
+            raise InvalidInputError(f"points per decade must be an integer >= 1, got {points_per_decade!r}")
+        decades = math.log10(alpha_max / alpha_min)
+        n = max(1, int(round(decades * points_per_decade)) + 1)
+        alphas = np.geomspace(alpha_min, alpha_max, n) if n > 1 else np.array([float(alpha_max)])
+    try:
+        grid = np.asarray(alphas, dtype=float).ravel()
+    except (TypeError, ValueError):
+        raise InvalidInputError(f"alpha values must be numbers, got {alphas!r}") from None
+    if grid.size == 0:
+        raise InvalidInputError("at least one alpha is required")
+    if not np.all(np.isfinite(grid)):
+        raise InvalidInputError("alpha values must be finite")
+    if np.any(grid <= 0):
+        raise InvalidInputError(f"alpha values must be > 0, got {grid.min()!r}")
+    steps = np.maximum(1, np.rint(grid * N)).astype(np.int64)
+    return np.unique(steps)
+
+
+def _check_int(name: str, value, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise InvalidInputError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def _learning_rates(eta):
+    """Return ``steps_alpha_array -> eta array`` for a constant or a schedule (validated values)."""
+    if callable(eta):
+        from asymptotics.dynamics.schedules import as_schedule
+        schedule = as_schedule(eta)
+
+        def rates(a: np.ndarray) -> np.ndarray:
+            values = np.broadcast_to(np.asarray(schedule(a), dtype=float), a.shape)
+            if not np.all(np.isfinite(values)) or np.any(values <= 0):
+                bad = a[~(np.isfinite(values) & (values > 0))][0]
+                raise InvalidInputError(f"the learning-rate schedule must give a finite eta > 0; "
+                                        f"eta({bad:g}) = {float(schedule(bad))!r}")
+            return values
+        return rates
+    value = float(check_positive("eta", eta))
+    return lambda a: np.full(a.shape, value)
+
+
+class _InputStream:
+    """Gaussian input blocks (seeds, T, N), generated in background threads one block ahead."""
+
+    def __init__(self, rngs, N: int, workers: int):
+        self.rngs, self.N = rngs, N
+        self.pool = ThreadPoolExecutor(max_workers=workers) if workers > 0 else None
+        self.pending = None
+
+    def _fill(self, T: int) -> np.ndarray:
+        X = np.empty((len(self.rngs), T, self.N))
+        if self.pool is None:
+            for i, g in enumerate(self.rngs):
+                g.standard_normal(out=X[i])
+            return X
+        futures = [self.pool.submit(g.standard_normal, out=X[i]) for i, g in enumerate(self.rngs)]
+        return X, futures
+
+    def request(self, T: int) -> None:
+        self.pending = self._fill(T)
+
+    def take(self) -> np.ndarray:
+        if self.pool is None:
+            return self.pending
+        X, futures = self.pending
+        for f in futures:
+            f.result()
+        return X
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True)
+
+
+def _block_size(seeds: int, N: int, block_size) -> int:
+    if block_size is not None:
+        return _check_int("block_size", block_size, 1)
+    # ~16 MB per input block; short blocks keep the O(T) per-step work of the Gram recursion small
+    return int(max(4, min(32, (2 << 20) // (seeds * N))))
+
+
+# ----------------------------------------------------------------------------------------------------
+# the simulator
+
+
+def simulate_sgd(K: int, eta, *, N: int = 1000, seeds: int = 8, seed: int = 0, alphas=None,
+                 alpha_max=None, alpha_min=None, points_per_decade: int = 8, n_test: int = 4000,
+                 D0: float = 0.0, Delta0: float = 0.0, block_size: int | None = None,
+                 workers: int | None = None, progress: bool = False) -> SGDResult:
+    """Run ``seeds`` independent online-SGD replicates and record D, Delta, eps_g and loss.
+
+    Parameters
+    ----------
+    K : number of classes (>= 2).
+    eta : learning rate > 0, or a schedule ``alpha -> eta`` (any callable; evaluated at the time
+        ``alpha = n/N`` of step n, vectorised where the callable allows it).
+    N : input dimension (>= 2, and >= K, or >= 2K for a random start with Delta0 > 0).
+    seeds, seed : number of replicates and the integer seed of the whole batch.
+    alphas : times at which to record (rounded to whole steps), or a log grid given by ``alpha_max``
+        (and ``alpha_min``, ``points_per_decade``).
+    n_test : fresh test inputs per seed and recorded time for eps_g and loss.
+    D0, Delta0 : initial state ``W(0) = D0 B + sqrt(Delta0) G`` with ``G`` random rows orthogonal to
+        the teacher and to each other, ``G_k . G_l = N delta_kl``; it has exactly the centered order
+        parameters (D0, Delta0).  The default is ``W(0) = 0``.
+    block_size, workers : steps per BLAS block and input-generation threads (results do not depend
+        on either beyond float64 rounding; ``workers = 0`` generates inputs in the calling thread).
+    progress : progress bar on stderr.
+
+    Accuracy: the dynamics are simulated exactly (float64); D and Delta are exact for each run, eps_g
+    and loss carry Monte Carlo error O(n_test^(-1/2)) per seed.  Raises ``InvalidInputError`` for bad
+    input and ``IntegrationError`` (with the alpha) if the weights become non-finite.
+
+    >>> r = simulate_sgd(2, 0.5, N=32, seeds=3, alphas=[1.0], n_test=100, seed=7)
+    >>> r.per_seed["eps_g"].shape, r.seeds, r.seed
+    ((3, 1), 3, 7)
+    """
+    K = check_num_classes(K)
+    N = _check_int("N", N, 2)
+    seeds = _check_int("seeds", seeds, 1)
+    seed = _check_int("seed", seed, 0)
+    n_test = _check_int("n_test", n_test, 1)
+    rates = _learning_rates(eta)
+    D0 = float(check_nonnegative("D0", D0))
+    Delta0 = float(check_nonnegative("Delta0", Delta0))
+    extra = K if Delta0 > 0 else 0
+    if N < K + extra:
+        raise InvalidInputError(f"N must be >= {K + extra} for K = {K}"
+                                + (" with Delta0 > 0" if extra else "") + f", got {N}")
+    steps = measurement_steps(N, alphas=alphas, alpha_max=alpha_max, alpha_min=alpha_min,
+                              points_per_decade=points_per_decade)
+    T = _block_size(seeds, N, block_size)
+    if workers is None:
+        workers = min(2, os.cpu_count() or 1)
+    workers = _check_int("workers", workers, 0)
+
+    # per-replicate streams: (teacher + initial state, training inputs, test inputs)
+    children = [child.spawn(3) for child in np.random.SeedSequence(seed).spawn(seeds)]
+    init_rngs = [np.random.Generator(np.random.SFC64(c[0])) for c in children]
+    train_rngs = [np.random.Generator(np.random.SFC64(c[1])) for c in children]
+    test_rngs = [np.random.Generator(np.random.SFC64(c[2])) for c in children]
+
+    frames = np.stack([orthogonal_teacher(g, K, N, extra) for g in init_rngs])
+    B = np.ascontiguousarray(frames[:, :K])
+    W = D0 * B + (math.sqrt(Delta0) * frames[:, K:] if extra else 0.0)
+    W = np.array(W, dtype=float, copy=True)
+    BT = np.ascontiguousarray(B.transpose(0, 2, 1)) / math.sqrt(N)  # (S, N, K)
+    sqrtN = math.sqrt(N)
+
+    per_seed = {name: np.empty((seeds, steps.size)) for name in OBSERVABLES}
+    bounds = _block_bounds(steps, T)
+    bar = None
+    if progress:
+        from tqdm import tqdm
+        bar = tqdm(total=int(steps[-1]), desc=f"SGD K={K} N={N} x{seeds}", unit="step",
+                   file=sys.stderr, unit_scale=True, delay=0.5)
+    stream = _InputStream(train_rngs, N, workers)
+    try:
+        stream.request(bounds[0][1] - bounds[0][0])
+        record = 0
+        for b, (start, stop) in enumerate(bounds):
+            X = stream.take()
+            if b + 1 < len(bounds):
+                stream.request(bounds[b + 1][1] - bounds[b + 1][0])
+            etas = rates(np.arange(start, stop, dtype=float) / N)
+            _advance_block(W, X, BT, etas, N, sqrtN)
+            if not np.all(np.isfinite(W)):
+                raise IntegrationError(_blow_up_message(W, start, stop, N, etas))
+            if bar is not None:
+                bar.update(stop - start)
+            while record < steps.size and steps[record] == stop:
+                _measure(per_seed, record, W, B, test_rngs, n_test, stop / N)
+                record += 1
+    finally:
+        stream.close()
+        if bar is not None:
+            bar.close()
+    return SGDResult(K=K, N=N, eta=eta, seeds=seeds, seed=seed, n_test=n_test, alpha=steps / N,
+                     steps=steps, per_seed=per_seed, D0=D0, Delta0=Delta0)
+
+
+def _block_bounds(steps: np.ndarray, T: int) -> list[tuple[int, int]]:
+    """Blocks [start, stop) of at most T steps that end exactly at every measurement step."""
+    bounds, start = [], 0
+    for stop in steps:
+        while start < stop:
+            end = min(start + T, int(stop))
+            bounds.append((start, end))
+            start = end
+    return bounds
+
+
+def _advance_block(W: np.ndarray, X: np.ndarray, BT: np.ndarray, etas: np.ndarray, N: int,
+                   sqrtN: float) -> None:
+    """Apply the T online steps with inputs ``X`` (S, T, N) to ``W`` (S, K, N) in place."""
+    S, T, _ = X.shape
+    K = W.shape[1]
+    labels = np.argmax(X @ BT, axis=2)                                   # (S, T)
+    onehot = np.zeros((T, S, K))
+    np.put_along_axis(onehot, labels.T[:, :, None], 1.0, axis=2)
+    Z = np.ascontiguousarray((X @ W.transpose(0, 2, 1)).transpose(1, 0, 2)) / sqrtN   # (T, S, K)
+    A = np.empty((T, S, K))
+    if T > 1:
+        G = np.ascontiguousarray((X @ X.transpose(0, 2, 1)).transpose(2, 1, 0))     # G[t, u, s]
+        G /= N
+    with np.errstate(over="ignore", invalid="ignore"):
+        for t in range(T):
+            z = Z[t]
+            p = np.exp(z - z.max(axis=1, keepdims=True))
+            p /= p.sum(axis=1, keepdims=True)
+            a = A[t]
+            np.subtract(onehot[t], p, out=a)
+            a *= etas[t]
+            if t + 1 < T:
+                Z[t + 1:] += G[t, t + 1:, :, None] * a
+    W += (A.transpose(1, 2, 0) @ X) / sqrtN
+
+
+def _blow_up_message(W: np.ndarray, start: int, stop: int, N: int, etas: np.ndarray) -> str:
+    bad = int(np.flatnonzero(~np.all(np.isfinite(W), axis=(1, 2)))[0])
+    return (f"SGD weights became non-finite between alpha = {start / N:.6g} and {stop / N:.6g} "
+            f"(replicate {bad}): the logits overflowed float64, the step size eta = {float(etas.max()):.6g} "
+            f"is too large")
+
+
+def _measure(per_seed: dict, j: int, W: np.ndarray, B: np.ndarray, test_rngs, n_test: int,
+             alpha: float) -> None:
+    D, Delta = centered_order_parameters(W, B)
+    if not (np.all(np.isfinite(D)) and np.all(np.isfinite(Delta))):
+        raise IntegrationError(f"order parameters overflowed float64 at alpha = {alpha:.6g}: the weights are "
+                               f"too large (|W|^2/N = {float(np.max(np.einsum('skn,skn->s', W, W))) / W.shape[2]:.3g})")
+    per_seed["D"][:, j], per_seed["Delta"][:, j] = D, Delta
+    for i, g in enumerate(test_rngs):
+        y, z = sample_test_fields(g, W[i], B[i], n_test)
+        per_seed["eps_g"][i, j], per_seed["loss"][i, j] = error_and_loss(y, z)
