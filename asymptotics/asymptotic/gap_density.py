@@ -147,6 +147,8 @@ def labelled_gap_density_derivative(K: int, n: int, digits: int = 15) -> mpmath.
     """
     K = check_num_classes(K)
     n = _check_order("n", n)
+    if K == 2 and n % 2 == 1:
+        return mpmath.mpf(0)          # phi^2 is even, He_n odd
     return (K - 1) * gap_joint_derivative(K, (n,), digits)
 
 

@@ -61,7 +61,14 @@ class Schedule:
     def _eval(self, a: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def _scalar(self, a: float) -> float:
+        return float(self._eval(np.asarray(a, dtype=float)))
+
     def __call__(self, alpha):
+        if type(alpha) is float or type(alpha) is int:  # fast path for ODE right-hand sides
+            if not (math.isfinite(alpha) and alpha >= 0):
+                raise InvalidInputError(f"alpha must be finite and >= 0, got {alpha!r}")
+            return self._scalar(float(alpha))
         a = _alpha_array(alpha)
         return _out(a, np.asarray(self._eval(a), dtype=float))
 
@@ -102,6 +109,9 @@ class Constant(Schedule):
     def _eval(self, a):
         return np.full(a.shape, self.eta)
 
+    def _scalar(self, a):
+        return self.eta
+
     def integral(self, alpha) -> float:
         return self.eta * float(check_nonnegative("alpha", alpha))
 
@@ -125,6 +135,9 @@ class PowerLaw(Schedule):
         self.alpha0 = float(check_positive("alpha0", alpha0))
 
     def _eval(self, a):
+        return self.eta0 * (1.0 + a / self.alpha0) ** (-self.beta)
+
+    def _scalar(self, a):
         return self.eta0 * (1.0 + a / self.alpha0) ** (-self.beta)
 
     def integral(self, alpha) -> float:

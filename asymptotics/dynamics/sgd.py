@@ -27,7 +27,7 @@ Observables at each recorded alpha, per seed:
   exact for the current weights (float64 rounding only);
 * ``eps_g = P[argmax z != c]`` and ``loss = E[-log p_c]`` estimated on ``n_test`` fresh test inputs.
   A test input enters only through its 2K fields ``(y, z) = M x`` with ``M = [B; W] / sqrt(N)``; they
-  are drawn as ``g R`` with ``g ~ N(0, I_2K)`` and ``M^T = Q R`` (thin QR), which has exactly the
+  are drawn as ``L g`` with ``g ~ N(0, I_2K)`` and ``L L^T = M M^T``, which has exactly the
   distribution of ``M x`` for ``x ~ N(0, I_N)`` at a cost independent of N.  Their Monte Carlo error
   (about ``sqrt(eps_g (1 - eps_g) / n_test)`` per seed) is part of the reported standard error.
 
@@ -62,8 +62,9 @@ from asymptotics.validation import (
     check_positive,
 )
 
-__all__ = ["SGDResult", "OBSERVABLES", "simulate_sgd", "orthogonal_teacher", "centered_order_parameters",
-           "sample_test_fields", "error_and_loss", "measurement_steps"]
+__all__ = ["SGDResult", "OBSERVABLES", "simulate_sgd", "orthogonal_frames", "orthogonal_teacher",
+           "centered_order_parameters", "field_factor", "sample_test_fields", "error_and_loss",
+           "measurement_steps"]
 
 #: observables recorded at every alpha, in this order
 OBSERVABLES = ("D", "Delta", "eps_g", "loss")
@@ -77,7 +78,8 @@ class SGDResult:
     steps); ``per_seed[name]`` has shape ``(seeds, M)`` for each name in :data:`OBSERVABLES`.  The
     attributes ``D, Delta, eps_g, loss`` are the means over seeds (same interface as the closure
     curve of :func:`asymptotics.dynamics.flow.integrate_closure`) and ``D_se, ...`` the standard errors
-    ``std(ddof=1) / sqrt(seeds)`` (NaN for a single seed).
+    ``std(ddof=1) / sqrt(seeds)`` (NaN for a single seed).  ``teacher`` and ``weights`` hold the
+    teachers and the final students, shape ``(seeds, K, N)``.
     """
 
     K: int
@@ -91,6 +93,8 @@ class SGDResult:
     per_seed: dict
     D0: float = 0.0
     Delta0: float = 0.0
+    teacher: np.ndarray | None = field(default=None, repr=False)
+    weights: np.ndarray | None = field(default=None, repr=False)
     mean: dict = field(init=False)
     se: dict = field(init=False)
 
@@ -126,6 +130,20 @@ class SGDResult:
 # building blocks
 
 
+def orthogonal_frames(gaussian: np.ndarray, N: int) -> np.ndarray:
+    """Rows ``sqrt(N) q_j`` from the QR decomposition of Gaussian matrices (..., N, m) -> (..., m, N).
+
+    Uniformly random (Haar) orthonormal frames scaled to squared norm N; Gram ``N I`` to ~1e-13.
+
+    >>> F = orthogonal_frames(np.random.default_rng(2).standard_normal((4, 20, 3)), 20)
+    >>> F.shape, bool(np.allclose(F @ np.swapaxes(F, 1, 2), 20 * np.eye(3)))
+    ((4, 3, 20), True)
+    """
+    q, r = np.linalg.qr(gaussian)
+    signs = np.sign(np.diagonal(r, axis1=-2, axis2=-1))
+    return math.sqrt(N) * np.swapaxes(q * signs[..., None, :], -1, -2)
+
+
 def orthogonal_teacher(rng: np.random.Generator, K: int, N: int, extra: int = 0) -> np.ndarray:
     """``K + extra`` rows of length N, mutually orthogonal with squared norm exactly N (to rounding).
 
@@ -136,9 +154,7 @@ def orthogonal_teacher(rng: np.random.Generator, K: int, N: int, extra: int = 0)
     >>> bool(np.allclose(B @ B.T, 50 * np.eye(3), atol=1e-10))
     True
     """
-    q, r = np.linalg.qr(rng.standard_normal((N, K + extra)))
-    q = q * np.sign(np.diag(r))  # Haar-distributed frame
-    return math.sqrt(N) * q.T
+    return orthogonal_frames(rng.standard_normal((N, K + extra)), N)
 
 
 def centered_order_parameters(W: np.ndarray, B: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -160,20 +176,40 @@ def centered_order_parameters(W: np.ndarray, B: np.ndarray) -> tuple[np.ndarray,
     return D, trQ / (K - 1) - D * D
 
 
-def sample_test_fields(rng: np.random.Generator, W: np.ndarray, B: np.ndarray, n: int) -> tuple:
+def field_factor(W: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """Matrix ``L`` (..., 2K, 2K) with ``L L^T = M M^T``, ``M = [B; W] / sqrt(N)``: the fields of a fresh
+    input ``x ~ N(0, I_N)`` are distributed as ``(y, z) = L g`` with ``g ~ N(0, I_2K)``.
+
+    From the eigendecomposition of the 2K x 2K Gram matrix (batched over leading axes); negative
+    rounding-level eigenvalues are set to zero.  Relative accuracy ~1e-15 of the largest field variance.
+
+    >>> B = orthogonal_teacher(np.random.default_rng(0), 2, 30)
+    >>> L = field_factor(0.5 * B, B)
+    >>> bool(np.allclose(L @ L.T, [[1, 0, .5, 0], [0, 1, 0, .5], [.5, 0, .25, 0], [0, .5, 0, .25]]))
+    True
+    """
+    N = W.shape[-1]
+    M = np.concatenate([B, W], axis=-2)
+    C = (M @ np.swapaxes(M, -1, -2)) / N
+    lam, V = np.linalg.eigh(C)
+    return V * np.sqrt(np.clip(lam, 0.0, None))[..., None, :]
+
+
+def sample_test_fields(rng: np.random.Generator, W: np.ndarray, B: np.ndarray, n: int,
+                       factor: np.ndarray | None = None) -> tuple:
     """Teacher and student fields ``(y, z)``, each (n, K), of ``n`` fresh inputs ``x ~ N(0, I_N)``.
 
-    Drawn exactly in distribution as ``g R`` with ``g ~ N(0, I_2K)`` and ``[B; W]^T / sqrt(N) = Q R``.
+    Drawn exactly in distribution (to float64 rounding) as ``L g`` with ``g ~ N(0, I_2K)`` and
+    ``L = field_factor(W, B)`` (pass ``factor`` to reuse it).
 
     >>> B = orthogonal_teacher(np.random.default_rng(0), 2, 30)
     >>> y, z = sample_test_fields(np.random.default_rng(1), B.copy(), B, 5)
     >>> bool(np.allclose(y, z))
     True
     """
-    K, N = W.shape
-    M = np.concatenate([B, W], axis=0) / math.sqrt(N)
-    R = np.linalg.qr(M.T, mode="r")
-    f = rng.standard_normal((n, R.shape[0])) @ R
+    K = W.shape[0]
+    L = field_factor(W, B) if factor is None else factor
+    f = rng.standard_normal((n, 2 * K)) @ L.T
     return f[:, :K], f[:, K:]
 
 
@@ -182,7 +218,7 @@ def error_and_loss(y: np.ndarray, z: np.ndarray) -> tuple[float, float]:
 
     >>> eps, loss = error_and_loss(np.array([[1.0, 0.0], [0.0, 1.0]]), np.array([[0.0, 0.0], [0.0, 1.0]]))
     >>> eps, round(loss, 6)
-    (0.5, 0.503262)
+    (0.0, 0.503204)
     """
     c = np.argmax(y, axis=1)
     m = z.max(axis=1)
@@ -237,21 +273,32 @@ def _check_int(name: str, value, minimum: int) -> int:
 
 
 def _learning_rates(eta):
-    """Return ``steps_alpha_array -> eta array`` for a constant or a schedule (validated values)."""
-    if callable(eta):
-        from asymptotics.dynamics.schedules import as_schedule
-        schedule = as_schedule(eta)
+    """Return ``alpha_array -> eta_array`` for a constant or a schedule, with validated values.
 
-        def rates(a: np.ndarray) -> np.ndarray:
-            values = np.broadcast_to(np.asarray(schedule(a), dtype=float), a.shape)
-            if not np.all(np.isfinite(values)) or np.any(values <= 0):
-                bad = a[~(np.isfinite(values) & (values > 0))][0]
-                raise InvalidInputError(f"the learning-rate schedule must give a finite eta > 0; "
-                                        f"eta({bad:g}) = {float(schedule(bad))!r}")
-            return values
-        return rates
-    value = float(check_positive("eta", eta))
-    return lambda a: np.full(a.shape, value)
+    A callable is tried on the whole array first (vectorised schedules) and element by element if
+    that fails or gives the wrong shape.
+    """
+    if not callable(eta):
+        value = float(check_positive("eta", eta))
+        return lambda a: np.full(a.shape, value)
+
+    def rates(a: np.ndarray) -> np.ndarray:
+        try:
+            values = np.asarray(eta(a), dtype=float)
+            if values.shape != a.shape:
+                raise ValueError("not vectorised")
+        except Exception:
+            try:
+                values = np.array([float(eta(float(t))) for t in a])
+            except (TypeError, ValueError) as exc:
+                raise InvalidInputError(f"the learning-rate schedule must return a number: {exc}") from None
+        good = np.isfinite(values) & (values > 0)
+        if not np.all(good):
+            i = int(np.flatnonzero(~good)[0])
+            raise InvalidInputError(f"the learning-rate schedule must give a finite eta > 0; "
+                                    f"eta({a[i]:g}) = {values[i]!r}")
+        return values
+    return rates
 
 
 class _InputStream:
@@ -262,21 +309,19 @@ class _InputStream:
         self.pool = ThreadPoolExecutor(max_workers=workers) if workers > 0 else None
         self.pending = None
 
-    def _fill(self, T: int) -> np.ndarray:
+    def request(self, T: int) -> None:
+        """Start generating the next block of T inputs per seed."""
         X = np.empty((len(self.rngs), T, self.N))
         if self.pool is None:
             for i, g in enumerate(self.rngs):
                 g.standard_normal(out=X[i])
-            return X
-        futures = [self.pool.submit(g.standard_normal, out=X[i]) for i, g in enumerate(self.rngs)]
-        return X, futures
-
-    def request(self, T: int) -> None:
-        self.pending = self._fill(T)
+            self.pending = (X, [])
+        else:
+            futures = [self.pool.submit(g.standard_normal, out=X[i]) for i, g in enumerate(self.rngs)]
+            self.pending = (X, futures)
 
     def take(self) -> np.ndarray:
-        if self.pool is None:
-            return self.pending
+        """The block requested last, once it is complete."""
         X, futures = self.pending
         for f in futures:
             f.result()
@@ -290,8 +335,10 @@ class _InputStream:
 def _block_size(seeds: int, N: int, block_size) -> int:
     if block_size is not None:
         return _check_int("block_size", block_size, 1)
-    # ~16 MB per input block; short blocks keep the O(T) per-step work of the Gram recursion small
-    return int(max(4, min(32, (2 << 20) // (seeds * N))))
+    # Short blocks keep the O(T) per-step work of the Gram recursion small, and T^2 N <= 2^18 keeps the
+    # block products below OpenBLAS's multithreading threshold: its worker threads would compete with the
+    # input-generation threads (measured 5-10x slower on 2 busy cores at T = 32, N = 1000).
+    return int(max(4, min(32, math.isqrt((1 << 18) // N), (4 << 20) // (seeds * N))))
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -354,7 +401,7 @@ def simulate_sgd(K: int, eta, *, N: int = 1000, seeds: int = 8, seed: int = 0, a
     train_rngs = [np.random.Generator(np.random.SFC64(c[1])) for c in children]
     test_rngs = [np.random.Generator(np.random.SFC64(c[2])) for c in children]
 
-    frames = np.stack([orthogonal_teacher(g, K, N, extra) for g in init_rngs])
+    frames = orthogonal_frames(np.stack([g.standard_normal((N, K + extra)) for g in init_rngs]), N)
     B = np.ascontiguousarray(frames[:, :K])
     W = D0 * B + (math.sqrt(Delta0) * frames[:, K:] if extra else 0.0)
     W = np.array(W, dtype=float, copy=True)
@@ -390,7 +437,7 @@ def simulate_sgd(K: int, eta, *, N: int = 1000, seeds: int = 8, seed: int = 0, a
         if bar is not None:
             bar.close()
     return SGDResult(K=K, N=N, eta=eta, seeds=seeds, seed=seed, n_test=n_test, alpha=steps / N,
-                     steps=steps, per_seed=per_seed, D0=D0, Delta0=Delta0)
+                     steps=steps, per_seed=per_seed, D0=D0, Delta0=Delta0, teacher=B, weights=W)
 
 
 def _block_bounds(steps: np.ndarray, T: int) -> list[tuple[int, int]]:
@@ -427,7 +474,7 @@ def _advance_block(W: np.ndarray, X: np.ndarray, BT: np.ndarray, etas: np.ndarra
             a *= etas[t]
             if t + 1 < T:
                 Z[t + 1:] += G[t, t + 1:, :, None] * a
-    W += (A.transpose(1, 2, 0) @ X) / sqrtN
+        W += (A.transpose(1, 2, 0) @ X) / sqrtN
 
 
 def _blow_up_message(W: np.ndarray, start: int, stop: int, N: int, etas: np.ndarray) -> str:
@@ -441,9 +488,11 @@ def _measure(per_seed: dict, j: int, W: np.ndarray, B: np.ndarray, test_rngs, n_
              alpha: float) -> None:
     D, Delta = centered_order_parameters(W, B)
     if not (np.all(np.isfinite(D)) and np.all(np.isfinite(Delta))):
+        norm = float(np.max(np.einsum("skn,skn->s", W, W))) / W.shape[2]
         raise IntegrationError(f"order parameters overflowed float64 at alpha = {alpha:.6g}: the weights are "
-                               f"too large (|W|^2/N = {float(np.max(np.einsum('skn,skn->s', W, W))) / W.shape[2]:.3g})")
+                               f"too large (|W|^2/N = {norm:.3g}), the step size is too large")
     per_seed["D"][:, j], per_seed["Delta"][:, j] = D, Delta
+    factors = field_factor(W, B)
     for i, g in enumerate(test_rngs):
-        y, z = sample_test_fields(g, W[i], B[i], n_test)
+        y, z = sample_test_fields(g, W[i], B[i], n_test, factor=factors[i])
         per_seed["eps_g"][i, j], per_seed["loss"][i, j] = error_and_loss(y, z)

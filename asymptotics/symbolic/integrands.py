@@ -38,7 +38,7 @@ from sympy.codegen.cfunctions import log1p
 from asymptotics.numeric.moments import MOMENT_NAMES
 from asymptotics.validation import InvalidInputError, check_num_classes
 
-BACKENDS = ("numpy", "mpmath")
+BACKENDS = ("numpy", "mpmath", "flint")
 
 
 def gap_symbols(K: int):
@@ -111,13 +111,22 @@ def direct_integrands(K: int) -> dict:
     }
 
 
+def _modules(backend: str):
+    """lambdify namespaces; ``"flint"`` maps the functions onto python-flint ``arb`` methods."""
+    if backend != "flint":
+        return backend
+    return [{"exp": lambda x: x.exp(), "log1p": lambda x: x.log1p(), "log": lambda x: x.log()},
+            "mpmath"]
+
+
 @lru_cache(maxsize=None)
 def compiled_integrands(K: int, backend: str = "numpy"):
     """Compile the five integrands into one callable ``f(d_1..d_{K-1}, g_1..g_{K-1})``.
 
     Returns a tuple in the order of :data:`MOMENT_NAMES`.  ``backend="numpy"`` accepts float64
     arrays (broadcasting; accurate to a few ulp of each term, ``|d_j| < ~700`` to avoid
-    overflow); ``backend="mpmath"`` accepts mpf scalars and is exact to the working precision.
+    overflow); ``backend="mpmath"`` accepts mpf scalars and is exact to the working precision;
+    ``backend="flint"`` accepts python-flint ``arb`` balls (optional dependency, ~5x faster).
 
     >>> import mpmath
     >>> f = compiled_integrands(3, "mpmath")
@@ -131,10 +140,14 @@ def compiled_integrands(K: int, backend: str = "numpy"):
         raise InvalidInputError(f"backend must be one of {BACKENDS}, got {backend!r}")
     d, g = gap_symbols(K)
     exprs = [moment_integrands(K)[n] for n in MOMENT_NAMES]
-    f = sp.lambdify(d + g, exprs, modules=backend, cse=True)
+    f = sp.lambdify(d + g, exprs, modules=_modules(backend), cse=True)
     if backend == "numpy":
+        import numpy as np
+
         def numpy_integrands(*args, _f=f):
-            return tuple(_f(*args))
+            args = np.broadcast_arrays(*[np.asarray(a, dtype=float) for a in args])
+            return tuple(np.broadcast_to(np.asarray(v, dtype=float), args[0].shape)
+                         for v in _f(*args))
         return numpy_integrands
     return lambda *args, _f=f: tuple(_f(*args))
 
@@ -184,15 +197,16 @@ def compiled_gap_split(K: int, backend: str = "numpy"):
         if name != "drift" and any(c != 0 for c in split[name][1]):
             raise InvalidInputError(f"integrand {name} depends on the teacher gaps")
     exprs = [split[n][0] for n in MOMENT_NAMES] + list(split["drift"][1])
-    f = sp.lambdify(d, exprs, modules=backend, cse=True)
+    f = sp.lambdify(d, exprs, modules=_modules(backend), cse=True)
     n = len(MOMENT_NAMES)
 
     if backend == "numpy":
         import numpy as np
 
         def numpy_split(*args, _f=f):
+            args = np.broadcast_arrays(*[np.asarray(a, dtype=float) for a in args])
             vals = _f(*args)
-            shape = np.broadcast(*args).shape
+            shape = args[0].shape
             vals = [np.broadcast_to(np.asarray(v, dtype=float), shape) for v in vals]
             return tuple(vals[:n]), tuple(vals[n:])
         return numpy_split

@@ -19,7 +19,7 @@ p[l]
 from __future__ import annotations
 
 import sympy
-from sympy import Add, Expr, Indexed, IndexedBase, KroneckerDelta, Mul, Pow, S, Sum
+from sympy import Add, Expr, Indexed, IndexedBase, KroneckerDelta, Mul, S, Sum
 
 from asymptotics.validation import InvalidInputError
 
@@ -303,3 +303,33 @@ def canonical_form(expr, *, normalisation: bool = True, logits: IndexedBase | No
                     and (logits is None or a.function.logits == logits))
         e = sympy.expand(e.replace(is_prob_sum, lambda a: S.One))
     return e
+
+
+class logistic(sympy.Function):
+    """The logistic function ``sigma(x) = 1/(1 + exp(-x))`` (the K = 2 softmax), printed ``sigma``.
+
+    >>> x = sympy.Symbol('x', real=True)
+    >>> sympy.diff(logistic(x), x)
+    (1 - logistic(x))*logistic(x)
+    >>> sympy.latex(logistic(-x))
+    '\\\\sigma\\\\left(- x\\\\right)'
+    >>> logistic(x).rewrite(sympy.exp)
+    1/(1 + exp(-x))
+    """
+
+    is_real = True
+
+    @classmethod
+    def eval(cls, x):
+        if x == 0:
+            return S.Half
+
+    def fdiff(self, argindex=1):
+        return self * (1 - self)
+
+    def _eval_rewrite_as_exp(self, x, **kwargs):
+        return 1 / (1 + sympy.exp(-x))
+
+    def _latex(self, printer, exp=None):
+        body = r"\sigma\left(%s\right)" % printer._print(self.args[0])
+        return body if exp is None else r"%s^{%s}" % (body, exp)

@@ -29,8 +29,10 @@ def test_short_time_limit_matches_taylor_expansion(K):
     slope_Delta = eta ** 2 * ((1 - 1 / K) ** 2 + (K - 1) / K ** 2) / (K - 1)
     assert curve.D[0] == pytest.approx(slope_D * alpha, rel=1e-4)
     assert curve.Delta[0] == pytest.approx(slope_Delta * alpha, rel=1e-4)
-    assert curve.eps_g[0] == pytest.approx(1 - 1 / K, rel=1e-3)
-    assert curve.loss[0] == pytest.approx(math.log(K), rel=1e-3)
+    # eps_g leaves 1 - 1/K at order D/sqrt(Delta) ~ sqrt(alpha): a few 1e-3 here
+    assert curve.eps_g[0] == pytest.approx(1 - 1 / K, rel=1e-2)
+    assert curve.eps_g[0] < 1 - 1 / K
+    assert curve.loss[0] == pytest.approx(math.log(K), rel=1e-4)
 
 
 def test_log_time_solution_equals_direct_integration_in_alpha():

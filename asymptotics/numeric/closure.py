@@ -1,0 +1,147 @@
+"""One entry point for the closure moments: :func:`closure_moments` picks the algorithm.
+
+Methods (``method=``):
+
+* ``"auto"``: fastest deterministic float64 path -- ``binary`` for K = 2, ``quadrature`` for
+  K >= 3 (gap-coordinate quadrature for K = 3, Laplace route for K >= 4).  With ``digits=N`` the
+  arbitrary-precision path (K = 2, 3; K >= 4 has none and the error says so).
+* ``"binary"`` (K = 2), ``"quadrature"`` (K >= 3): float64, or mpmath when ``digits`` is given
+  (K = 3 only for quadrature).
+* ``"mpmath"``: arbitrary precision (``digits``, default 30), K = 2 and K = 3.
+* ``"montecarlo"``, ``"qmc"``: any K, with standard errors; ``samples`` and ``seed``.
+
+Accuracy (float64, measured, see benchmarks/results/closure.json): K = 2 ~4e-16 (~0.5 ms),
+K = 3 ~1e-12 (gap quadrature, 2-25 ms), K >= 4 ~4e-13 (Laplace route, 0.1-0.2 s); relative,
+for 0 <= D <= 1e4 (tested to 1e5), 0 <= Delta <= 5 (tested to 50).  Arbitrary precision:
+K = 2 ~1-4 s at 30-50 digits, K = 3 ~7 s at 20 digits (python-flint), any D.  ``rtol`` makes the call fail (IntegrationError) if the
+error estimate of any moment exceeds ``rtol`` relative.
+
+>>> m = closure_moments(3, 10.0, 0.25)
+>>> m.method, round(m.eps_g, 10)
+('quadrature', 0.0237783766)
+"""
+
+from __future__ import annotations
+
+
+from asymptotics.numeric import closure_binary as _binary
+from asymptotics.numeric import closure_montecarlo as _mc
+from asymptotics.numeric import closure_quadrature as _quad
+from asymptotics.numeric.moments import MOMENT_NAMES, ClosureMoments
+from asymptotics.validation import (IntegrationError, InvalidInputError, check_digits,
+                                    check_nonnegative, check_num_classes)
+
+METHODS = ("auto", "binary", "quadrature", "mpmath", "montecarlo", "qmc")
+
+
+def closure_moments(K: int, D, Delta, *, method: str = "auto", digits: int | None = None,
+                    rtol=None, samples: int | None = None, seed=None) -> ClosureMoments:
+    """Closure moments (drift, restoring, noise, eps_g, loss) at ``(K, D, Delta)``.
+
+    Returns a :class:`~asymptotics.numeric.moments.ClosureMoments` with error estimates.
+    Float values for float64 methods, ``mpmath.mpf`` when ``digits`` is given.  Bad input raises
+    :class:`~asymptotics.validation.InvalidInputError`.
+
+    >>> closure_moments(2, 1, 0, digits=20).eps_g      # Delta = 0: no errors
+    mpf('0.0')
+    >>> closure_moments(2, -1.0, 0.0)
+    Traceback (most recent call last):
+    ...
+    asymptotics.validation.InvalidInputError: D must be >= 0, got -1.0
+    """
+    K = check_num_classes(K)
+    check_nonnegative("D", D)
+    check_nonnegative("Delta", Delta)
+    if method not in METHODS:
+        raise InvalidInputError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
+    if digits is not None:
+        digits = check_digits(digits)
+        if method in ("montecarlo", "qmc"):
+            raise InvalidInputError(f"digits is not available for method {method!r}")
+    if samples is not None and method not in ("montecarlo", "qmc"):
+        raise InvalidInputError(f"samples only applies to montecarlo/qmc, not {method!r}")
+    if rtol is not None:
+        check_nonnegative("rtol", rtol)
+        if float(rtol) <= 0:
+            raise InvalidInputError(f"rtol must be > 0, got {rtol!r}")
+        if digits is None and method not in ("montecarlo", "qmc") and float(rtol) < 1e-15:
+            raise InvalidInputError(
+                f"rtol={rtol} is below float64 accuracy; pass digits=N for arbitrary precision")
+
+    if method == "mpmath" and digits is None:
+        digits = 30
+    if method == "auto":
+        method = "binary" if K == 2 else "quadrature"
+        if digits is not None and K >= 4:
+            raise InvalidInputError(
+                f"no arbitrary-precision path for K = {K} (only K = 2, 3); use digits=None "
+                "(float64 quadrature) or method='montecarlo'")
+
+    if method == "binary" or (method == "mpmath" and K == 2):
+        if K != 2:
+            raise InvalidInputError(f"method 'binary' needs K = 2, got K = {K}")
+        result = (_binary.binary_moments(D, Delta) if digits is None
+                  else _binary.binary_moments_mp(D, Delta, digits))
+    elif method in ("quadrature", "mpmath"):
+        if K == 2:
+            raise InvalidInputError("method 'quadrature' needs K >= 3; use 'binary' for K = 2")
+        if digits is not None:
+            if K != 3:
+                raise InvalidInputError(
+                    f"arbitrary precision is implemented for K = 2, 3 only, got K = {K}; "
+                    "use digits=None (float64) or method='montecarlo'")
+            result = _quad.k3_moments_mp(D, Delta, digits)
+        elif K == 3:
+            result = _quad.k3_moments(D, Delta)
+        else:
+            result = _quad.laplace_moments(K, D, Delta)
+    elif method == "montecarlo":
+        result = _mc.montecarlo_moments(K, D, Delta, samples=200_000 if samples is None
+                                        else samples, seed=seed)
+    else:
+        result = _mc.qmc_moments(K, D, Delta, samples=2**16 if samples is None else samples,
+                                 seed=seed)
+    if rtol is not None:
+        _check_rtol(result, float(rtol))
+    return result
+
+
+def _check_rtol(result: ClosureMoments, rtol: float) -> None:
+    for name in MOMENT_NAMES:
+        value = abs(float(getattr(result, name)))
+        err = float(result.errors.get(name, 0.0))
+        if err > rtol * value and not (value == 0.0 and err == 0.0):
+            raise IntegrationError(
+                f"{result.method}: error estimate {err:.2e} of {name} at K={result.K}, "
+                f"D={float(result.D):g}, Delta={float(result.Delta):g} exceeds rtol={rtol:g} "
+                f"relative")
+
+
+def closure_moments_batch(K: int, D, Delta, **options) -> list:
+    """:func:`closure_moments` over sequences ``D`` and ``Delta`` (same length, or scalars).
+
+    >>> [round(m.restoring, 6) for m in closure_moments_batch(2, [0.0, 1.0], 0.0)]
+    [0.5, 0.363162]
+    """
+    Ds = list(D) if hasattr(D, "__len__") else None
+    Deltas = list(Delta) if hasattr(Delta, "__len__") else None
+    if Ds is None and Deltas is None:
+        return [closure_moments(K, D, Delta, **options)]
+    n = len(Ds) if Ds is not None else len(Deltas)
+    Ds = Ds if Ds is not None else [D] * n
+    Deltas = Deltas if Deltas is not None else [Delta] * n
+    if len(Ds) != len(Deltas):
+        raise InvalidInputError(f"D and Delta must have the same length, got {len(Ds)} and "
+                                f"{len(Deltas)}")
+    return [closure_moments(K, d, dl, **options) for d, dl in zip(Ds, Deltas)]
+
+
+def is_float64_method(method: str) -> bool:
+    """True for the float64 deterministic methods.
+
+    >>> is_float64_method("binary"), is_float64_method("montecarlo")
+    (True, False)
+    """
+    return method in ("auto", "binary", "quadrature")
+
+

@@ -1,0 +1,171 @@
+"""``asymptotics peaked``: regimes, expansion and loss curve of the peaked-distribution mechanism.
+
+    asymptotics peaked --n 128 --beta-star 100 [--tau-max 1e12] [--plot peaked.png] [--json]
+    asymptotics peaked --n 128 --entropy 0.5 [--json]
+
+``--entropy H`` first finds the teacher inverse temperature beta* at which the mean softmax entropy of
+n i.i.d. Gaussian logits equals H (then runs as with ``--beta-star``).  ``--json`` prints one JSON
+object with at least ``c0``, ``c2``, ``loss_exponent`` (the local slope d ln L/d ln tau at the
+plateau of the intermediate regime) and, with ``--entropy``, ``beta_star``.
+
+>>> import argparse
+>>> sub = argparse.ArgumentParser().add_subparsers()
+>>> register(sub)
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+
+import numpy as np
+
+from asymptotics.validation import InvalidInputError, check_num_classes, check_positive
+
+__all__ = ["register", "run", "beta_for_entropy", "plateau_slope"]
+
+
+def register(subparsers):
+    """Add the ``peaked`` subcommand to an argparse ``subparsers`` object."""
+    p = subparsers.add_parser("peaked", help="one-third time scaling of a softmax head learning a "
+                                             "peaked (low-entropy) teacher")
+    p.add_argument("--n", type=int, required=True, help="number of classes (vocabulary size)")
+    g = p.add_mutually_exclusive_group(required=True)
+    g.add_argument("--beta-star", type=float, help="teacher inverse temperature")
+    g.add_argument("--entropy", type=float, help="target mean teacher entropy H (nats); finds beta*")
+    p.add_argument("--tau-max", type=float, default=None, help="end of the integration (default: "
+                   "until beta is within 1e-6 of beta*, at most 1e15)")
+    p.add_argument("--digits", type=int, default=15, help="digits of the printed constants")
+    p.add_argument("--plot", default="peaked.png", help="output file of the plot ('' for none)")
+    p.add_argument("--json", action="store_true", help="print one JSON object and nothing else")
+    p.set_defaults(handler=run)
+    return p
+
+
+def beta_for_entropy(n: int, H: float) -> float:
+    """Teacher inverse temperature with mean softmax entropy H (float, relative accuracy ~1e-12).
+
+    >>> b = beta_for_entropy(2, 0.5)
+    >>> from asymptotics.peaked.stat_mech_float import gap_thermodynamics
+    >>> round(gap_thermodynamics(2, b)["entropy"], 9)
+    0.5
+    """
+    from scipy.optimize import brentq
+
+    from asymptotics.peaked.stat_mech_float import gap_thermodynamics
+
+    n = check_num_classes(n)
+    check_positive("entropy", H)
+    if not H < math.log(n):
+        raise InvalidInputError(f"entropy must be < ln n = {math.log(n):.6g}, got {H}")
+    f = lambda lb: gap_thermodynamics(n, math.exp(lb))["entropy"] - H
+    lo, hi = math.log(1e-4), math.log(1e7)
+    if f(hi) > 0:
+        raise InvalidInputError(f"entropy {H} is below the range reachable with beta* <= 1e7")
+    return math.exp(brentq(f, lo, hi, xtol=1e-14, rtol=1e-14))
+
+
+def plateau_slope(curve) -> tuple:
+    """Local slope at the plateau of the intermediate regime: the stationary point (local maximum)
+    of ``d ln L/d ln tau`` between the early dip and saturation.  Returns ``(slope, tau, beta)``;
+    falls back to the slope at beta = sqrt(beta*) when there is no stationary point.
+
+    >>> from asymptotics.peaked.dynamics import integrate_aligned_flow
+    >>> s, t, b = plateau_slope(integrate_aligned_flow(8, 1e3, 1e9))
+    >>> bool(-0.4 < s < -0.3)
+    True
+    """
+    s = curve.slope
+    ok = np.isfinite(s)
+    idx = np.where(ok)[0]
+    i_min = idx[np.argmin(s[idx])] if idx.size else 0
+    best = None
+    for i in range(i_min + 1, len(s) - 1):
+        if ok[i - 1] and ok[i + 1] and s[i] >= s[i - 1] and s[i] >= s[i + 1]:
+            best = i
+            break
+    if best is None:
+        best = int(np.argmin(np.abs(np.log(curve.beta) - 0.5 * math.log(curve.beta_star))))
+    return float(s[best]), float(curve.tau[best]), float(curve.beta[best])
+
+
+def run(args) -> int:
+    """Run the subcommand; prints text (or one JSON object with ``--json``) and returns 0."""
+    import mpmath
+
+    from asymptotics.peaked.dynamics import integrate_aligned_flow
+    from asymptotics.peaked.expansion import coefficients, regimes
+
+    n = check_num_classes(args.n)
+    digits = int(args.digits)
+    if digits < 5 or digits > 50:
+        raise InvalidInputError(f"digits must be between 5 and 50, got {digits}")
+    beta_star = beta_for_entropy(n, args.entropy) if args.entropy is not None \
+        else float(check_positive("beta-star", args.beta_star))
+    if beta_star > 1e7:
+        raise InvalidInputError(f"beta-star must be <= 1e7, got {beta_star}")
+    tau_max = 1e15 if args.tau_max is None else float(check_positive("tau-max", args.tau_max))
+    co = coefficients(n, digits)
+    reg = regimes(n, beta_star)
+    curve = integrate_aligned_flow(n, beta_star, tau_max, points_per_decade=8)
+    slope, t_pl, b_pl = plateau_slope(curve)
+    pref = float(co["prefactor"])
+    pred = pref * curve.tau ** (-1.0 / 3.0)
+    plot_path = ""
+    if args.plot:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        fig, (a1, a2) = plt.subplots(2, 1, figsize=(6, 6), sharex=True)
+        a1.loglog(curve.tau, curve.loss, label="exact aligned flow")
+        a1.loglog(curve.tau, pred, "--", label=r"$c_2^{2/3}((n-1)/3\tau)^{1/3}$")
+        a1.set_ylabel("L"); a1.legend(fontsize=8)
+        a1.set_title(f"n={n}, beta*={beta_star:.6g}")
+        a2.semilogx(curve.tau, curve.slope); a2.axhline(-1 / 3, ls=":", c="k")
+        a2.set_ylim(-1.5, 0.05); a2.set_xlabel(r"$\tau$"); a2.set_ylabel(r"d ln L/d ln $\tau$")
+        fig.tight_layout(); fig.savefig(args.plot); plt.close(fig)
+        plot_path = args.plot
+    nstr = lambda x: mpmath.nstr(x, digits)
+    if args.json:
+        out = {"n": n, "beta_star": beta_star, "c0": float(co["c0"]), "c2": float(co["c2"]),
+               "c3": float(co["c3"]), "rho0": float(co["rho0"]), "prefactor": pref,
+               "loss_exponent": slope, "plateau_tau": t_pl, "plateau_beta": b_pl,
+               "high_temperature": bool(reg["high_temperature"]),
+               "intermediate_beta": list(reg["intermediate"]) if reg["has_intermediate"] else None,
+               "c0_str": nstr(co["c0"]), "c2_str": nstr(co["c2"]), "c3_str": nstr(co["c3"]),
+               "curve": {"tau": curve.tau[::4].tolist(), "beta": curve.beta[::4].tolist(),
+                         "loss": curve.loss[::4].tolist(), "slope": curve.slope[::4].tolist()},
+               "plot": plot_path or None}
+        print(json.dumps(out))
+        return 0
+    print(f"peaked-distribution mechanism: n = {n}, beta* = {beta_star:.10g}"
+          + (f"  (mean teacher entropy {args.entropy})" if args.entropy is not None else ""))
+    print("expansion  <ln Z> = beta c0 + c2/beta + c3/beta^2 + O(beta^-3)")
+    print(f"  c0 = E[max h] = rho_n(0) = {nstr(co['c0'])}")
+    print(f"  c2 = (pi^2/12) rho_n(0)  = {nstr(co['c2'])}")
+    print(f"  c3 = tau3 zeta(3)/6      = {nstr(co['c3'])}   (three-way tie density tau3 = "
+          f"{nstr(co['tau3'])})")
+    print("regimes")
+    if reg["high_temperature"]:
+        print(f"  high temperature: beta* = {beta_star:.4g} < c0 = {reg['c0']:.4g}: exponential "
+              "convergence, no power law")
+    else:
+        lo, hi = reg["intermediate"]
+        print(f"  early: beta < c0 = {reg['c0']:.4g} (beta grows linearly in tau)")
+        if reg["has_intermediate"]:
+            print(f"  intermediate: {lo:.4g} < beta < {hi:.4g}: L = c2/beta, beta^3 = 3 c2 tau/(n-1),"
+                  " L ~ tau^(-1/3)")
+        else:
+            print(f"  intermediate: no clean window (beta* too small for corrections < 5e-3); "
+                  "L ~ c2/beta while c0 << beta << beta*")
+        print(f"  saturation: beta -> beta* (exponential approach), beta > ~{reg['saturation']:.4g}")
+    print(f"predicted  L tau^(1/3) -> c2^(2/3) ((n-1)/3)^(1/3) = {pref:.10g}")
+    print(f"local slope at the plateau: {slope:.6f} at tau = {t_pl:.4g} (beta = {b_pl:.4g})")
+    print(f"{'tau':>12} {'beta':>12} {'L (integrated)':>16} {'L (predicted)':>16} {'slope':>10}")
+    for i in range(0, len(curve.tau), 8):
+        print(f"{curve.tau[i]:12.4e} {curve.beta[i]:12.6g} {curve.loss[i]:16.8e} {pred[i]:16.8e} "
+              f"{curve.slope[i]:10.5f}")
+    if plot_path:
+        print(f"plot written to {plot_path}")
+    return 0

@@ -1,0 +1,1 @@
+"""report layer: reproduce everything, figures, the LaTeX report."""
