@@ -39,8 +39,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"asymptotics {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in SUBCOMMAND_MODULES:
-        importlib.import_module(name).register(subparsers)
+        _import_subcommand(name).register(subparsers)
     return parser
+
+
+def _import_subcommand(name: str):
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:  # a broken install, not a user error: say which piece is missing
+        raise SystemExit(f"error: the subcommand module {name} cannot be imported ({exc})") from None
 
 
 def main(argv=None) -> int:

@@ -193,7 +193,7 @@ def extrapolate_exponent(alpha, slopes, slope_errors=None, powers=None, *, tol: 
         err = abs(full - half)
         if prev_full is not None:
             err = max(err, abs(full - prev_full))
-        err = max(err, rms_full) + float(ds.max()) if ds.size else err
+        err = max(err, rms_full) + float(ds.max())
         candidates.append((full, half, err))
         prev_full = full
     if not candidates:

@@ -48,7 +48,7 @@ def apply_style() -> dict:
 
 
 def loglog_with_slope_inset(curves: dict, *, slopes: dict | None = None, references: dict | None = None,
-                            title: str = "", xlabel: str = r"$\\alpha$", ylabel: str = "",
+                            title: str = "", xlabel: str = r"$\alpha$", ylabel: str = "",
                             inset_ylim: tuple | None = None, inset_range: tuple | None = None):
     """Figure with ``curves = {label: (alpha, y)}`` on log-log axes and an inset of local slopes.
 

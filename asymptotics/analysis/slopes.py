@@ -35,8 +35,7 @@ __all__ = ["local_slope", "local_slope_from_samples", "effective_exponents", "Ex
 
 
 def _log_values(f, x: np.ndarray) -> np.ndarray:
-    y = np.asarray([f(math.exp(t)) for t in x], dtype=float) if not getattr(f, "_vectorised", False) \
-        else np.asarray(f(np.exp(x)), dtype=float)
+    y = np.asarray([f(math.exp(t)) for t in x], dtype=float)
     if not np.all(np.isfinite(y)) or np.any(y <= 0):
         raise InvalidInputError("the curve must be finite and > 0 where its slope is taken")
     return np.log(y)

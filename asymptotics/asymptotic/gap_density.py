@@ -149,7 +149,9 @@ def labelled_gap_density_derivative(K: int, n: int, digits: int = 15) -> mpmath.
     n = _check_order("n", n)
     if K == 2 and n % 2 == 1:
         return mpmath.mpf(0)          # phi^2 is even, He_n odd
-    return (K - 1) * gap_joint_derivative(K, (n,), digits)
+    value = gap_joint_derivative(K, (n,), digits)
+    with mpmath.workdps(digits + _guard(K)):
+        return (K - 1) * value
 
 
 def top_gap_density_derivative(K: int, n: int, digits: int = 15) -> mpmath.mpf:
@@ -159,7 +161,8 @@ def top_gap_density_derivative(K: int, n: int, digits: int = 15) -> mpmath.mpf:
     -0.28209479177387814
     """
     value = labelled_gap_density_derivative(K, n, digits)
-    return value if n % 2 == 0 else -value
+    with mpmath.workdps(digits + _guard(K)):
+        return +value if n % 2 == 0 else -value
 
 
 def top_gap_density_at_zero(K: int, digits: int = 15) -> mpmath.mpf:

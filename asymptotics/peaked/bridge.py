@@ -55,14 +55,15 @@ def bridge_summary(n: int, eta: float = 1.0, digits: int = 15) -> dict:
     return out
 
 
-def plot_bridge(n: int = 3, beta_star: float = 1e4, eta: float = 1.0, time_max: float = 1e9, ax=None):
+def plot_bridge(n: int = 3, beta_star: float = 1e4, eta: float = 1.0, time_max: float = 1e9, ax=None,
+                table_points_per_decade: int = 10):
     """Both loss curves on one log-log plot: the exact aligned flow L(tau) of the peaked mechanism
     with its asymptote, and the boundary-layer asymptote ``C_L alpha^(-1/3)``; returns the axes.
 
     Notebook-ready (pass ``ax`` to draw into an existing figure).
 
     >>> import matplotlib; matplotlib.use("Agg")
-    >>> ax = plot_bridge(2, beta_star=100.0, time_max=1e4)
+    >>> ax = plot_bridge(2, beta_star=10.0, time_max=100.0, table_points_per_decade=3)
     >>> len(ax.get_lines())
     3
     """
@@ -71,7 +72,8 @@ def plot_bridge(n: int = 3, beta_star: float = 1e4, eta: float = 1.0, time_max: 
     from asymptotics.peaked.dynamics import integrate_aligned_flow
 
     s = bridge_summary(n, eta)
-    curve = integrate_aligned_flow(n, beta_star, time_max, points_per_decade=8)
+    curve = integrate_aligned_flow(n, beta_star, time_max, points_per_decade=8,
+                                   table_points_per_decade=table_points_per_decade)
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 4))
     t = curve.tau

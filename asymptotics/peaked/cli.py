@@ -10,7 +10,9 @@ plateau of the intermediate regime) and, with ``--entropy``, ``beta_star``.
 
 >>> import argparse
 >>> sub = argparse.ArgumentParser().add_subparsers()
->>> register(sub)
+>>> p = register(sub)
+>>> p.prog.endswith('peaked')
+True
 """
 
 from __future__ import annotations
@@ -71,18 +73,21 @@ def plateau_slope(curve) -> tuple:
     of ``d ln L/d ln tau`` between the early dip and saturation.  Returns ``(slope, tau, beta)``;
     falls back to the slope at beta = sqrt(beta*) when there is no stationary point.
 
-    >>> from asymptotics.peaked.dynamics import integrate_aligned_flow
-    >>> s, t, b = plateau_slope(integrate_aligned_flow(8, 1e3, 1e9))
-    >>> bool(-0.4 < s < -0.3)
-    True
+    >>> from types import SimpleNamespace
+    >>> c = SimpleNamespace(slope=np.array([-0.1, -0.5, -0.34, -0.33, -0.35, -1.0]),
+    ...                     tau=np.arange(6.0), beta=np.arange(1.0, 7.0), beta_star=10.0)
+    >>> plateau_slope(c)
+    (-0.33, 3.0, 4.0)
     """
     s = curve.slope
     ok = np.isfinite(s)
-    idx = np.where(ok)[0]
-    i_min = idx[np.argmin(s[idx])] if idx.size else 0
-    best = None
-    for i in range(i_min + 1, len(s) - 1):
-        if ok[i - 1] and ok[i + 1] and s[i] >= s[i - 1] and s[i] >= s[i + 1]:
+    best, seen_dip = None, False
+    for i in range(1, len(s) - 1):
+        if not (ok[i - 1] and ok[i] and ok[i + 1]):
+            continue
+        if s[i] <= s[i - 1] and s[i] <= s[i + 1]:
+            seen_dip = True
+        elif seen_dip and s[i] >= s[i - 1] and s[i] >= s[i + 1]:
             best = i
             break
     if best is None:

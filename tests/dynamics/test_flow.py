@@ -54,7 +54,7 @@ def test_log_time_solution_equals_direct_integration_in_alpha():
 def test_eps_g_relative_error_below_1e_minus_6_up_to_1e8_for_K2():
     alphas = log_grid(1e-2, 1e8, 2)
     default = integrate_closure(2, 1.0, alphas)
-    tight = integrate_closure(2, 1.0, alphas, rtol=1e-12)
+    tight = integrate_closure(2, 1.0, alphas, rtol=1e-13)
     rel = np.abs(default.eps_g / tight.eps_g - 1)
     assert rel.max() < 1e-6
     # K = 2 exact relation between the observables and the state

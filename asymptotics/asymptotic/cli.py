@@ -1,0 +1,168 @@
+"""``asymptotics expand``: reduced flow and late-time series with numeric coefficients.
+
+Examples::
+
+    asymptotics expand --K 3 --eta 1 --order 3
+    asymptotics expand --K 3 --eta 1 --digits 30 --json
+    asymptotics expand --K 2 --eta 0.5 --latex late_time.tex
+
+Leading constants (rho0, Delta*, A*, C_D, C_eps, C_L) carry the requested ``--digits``.  Correction
+coefficients are computed at float64 precision (K = 2: ~1e-14; K >= 3: ~1e-8, limited by the
+three-class junction integrals and their Delta-derivatives); the JSON says so in ``corrections_accuracy``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import mpmath
+import sympy as sp
+
+from asymptotics.asymptotic.expansion import LEADING_POWER, expansion_coefficients, max_available_order
+from asymptotics.asymptotic.late_time import late_time_series
+from asymptotics.asymptotic.reduced_flow import leading_prefactors, reduced_flow_sympy
+from asymptotics.validation import InvalidInputError, check_digits, check_num_classes, check_positive
+
+__all__ = ["register", "run", "expansion_report", "latex_report"]
+
+
+def _s(x, digits):
+    return mpmath.nstr(x, digits, strip_zeros=False)
+
+
+def _correction_json(c, digits):
+    if isinstance(c, tuple):
+        return {"value": _s(c[0], digits), "log_alpha_coefficient": _s(c[1], digits),
+                "C_coefficient": _s(c[2], digits)}
+    return _s(c, digits)
+
+
+def expansion_report(K: int, eta, order: int = 3, digits: int = 15) -> dict:
+    """Everything ``expand`` prints, as a JSON-ready dict of decimal strings.
+
+    >>> r = expansion_report(2, 1.0, order=0)
+    >>> r["C_D"][:8], r["Delta_star"][:8]
+    ('1.171097', '0.252918')
+    """
+    K = check_num_classes(K)
+    check_positive("eta", eta)
+    digits = check_digits(digits)
+    top = max_available_order(K)
+    if isinstance(order, bool) or not isinstance(order, int) or order < 0:
+        raise InvalidInputError(f"order must be an integer >= 0, got {order!r}")
+    if top is not None and order > top:
+        raise InvalidInputError(f"order {order} is not available for K = {K} (four-class junctions are not "
+                                f"implemented; use --order {top} or less)")
+    if order > 3:
+        raise InvalidInputError(f"order must be <= 3 for the late-time series, got {order}")
+    lead = leading_prefactors(K, eta, digits)
+    lt = late_time_series(K, eta, order, 15)
+    cdig = 14 if K == 2 else 8
+    coeffs = expansion_coefficients(K, lead["Delta_star"], order, 15)
+    return {
+        "K": K, "eta": float(eta), "order": order, "digits": digits,
+        "rho0": _s(lead["rho0"], digits),
+        "Delta_star": _s(lead["Delta_star"], digits),
+        "A_star": _s(lead["A_star"], digits),
+        "C_D": _s(lead["C_D"], digits),
+        "C_eps": _s(lead["C_eps"], digits),
+        "C_L": _s(lead["C_L"], digits),
+        "corrections_accuracy": f"~1e-{cdig} (float64{'' if K == 2 else ', junction integrals'})",
+        "expansion_at_Delta_star": {name: [_s(c, cdig) for c in coeffs[name]] for name in coeffs},
+        "expansion_leading_power": dict(LEADING_POWER),
+        "slaving": [_s(x, cdig) for x in lt.slaving],
+        "quadrature_e": [_s(x, cdig) for x in lt.e],
+        "kappa_g0": _s(lt.kappa_g0, cdig),
+        "corrections": {name: [_correction_json(c, cdig) for c in lt.coefficients[name][1:]]
+                        for name in ("D", "eps_g", "loss")},
+    }
+
+
+def _series_text(label, prefactor, corrections, power):
+    parts = ["1"]
+    for i, c in enumerate(corrections, start=1):
+        if isinstance(c, dict):
+            parts.append(f"({c['value']} + {c['log_alpha_coefficient']} ln(alpha) + {c['C_coefficient']} C)"
+                         f" alpha^(-{i}/3)")
+        else:
+            parts.append(f"{c} alpha^(-{i}/3)")
+    return f"  {label} = {prefactor} alpha^({power}) [ " + " + ".join(parts) + " + ... ]"
+
+
+def latex_report(report: dict) -> str:
+    """A standalone LaTeX document with the reduced flow and the late-time series."""
+    K = report["K"]
+    dD, dDelta = reduced_flow_sympy(K)
+    lines = [r"\documentclass{article}", r"\usepackage{amsmath}", r"\begin{document}",
+             rf"\section*{{Boundary-layer asymptotics, $K={K}$, $\eta={report['eta']}$}}",
+             r"Reduced flow (leading order):",
+             r"\begin{align*}", rf"\frac{{dD}}{{d\alpha}} &= {sp.latex(dD)}\\",
+             rf"\frac{{d\Delta}}{{d\alpha}} &= {sp.latex(dDelta)}", r"\end{align*}",
+             rf"$\rho_K(0) = {report['rho0']}$, $\Delta^* = {report['Delta_star']}$, "
+             rf"$A^* = {report['A_star']}$.", "", r"Late-time series ($C$: initial-condition constant):",
+             r"\begin{align*}"]
+    for name, key, power in (("D", "C_D", r"\alpha^{1/3}"), (r"\varepsilon_g", "C_eps", r"\alpha^{-1/3}"),
+                             ("L", "C_L", r"\alpha^{-1/3}")):
+        src = {"D": "D", r"\varepsilon_g": "eps_g", "L": "loss"}[name]
+        terms = ["1"]
+        for i, c in enumerate(report["corrections"][src], start=1):
+            if isinstance(c, dict):
+                terms.append(rf"\left({c['value']} {'+' if not c['log_alpha_coefficient'].startswith('-') else ''}"
+                             rf"{c['log_alpha_coefficient']}\ln\alpha "
+                             rf"{'+' if not c['C_coefficient'].startswith('-') else ''}{c['C_coefficient']}\,C\right)"
+                             rf"\alpha^{{-{i}/3}}")
+            else:
+                terms.append(rf"({c})\,\alpha^{{-{i}/3}}")
+        lines.append(rf"{name} &= {report[key]}\,{power}\Big[" + " + ".join(terms) + r" + \dots\Big]\\")
+    lines += [r"\end{align*}", r"\end{document}", ""]
+    return "\n".join(lines)
+
+
+def run(args) -> int:
+    """Handler of ``asymptotics expand``."""
+    order = args.order
+    if order is None:
+        top = max_available_order(args.K)
+        order = 3 if top is None else min(3, top)
+    report = expansion_report(args.K, args.eta, order, args.digits)
+    if args.latex:
+        with open(args.latex, "w", encoding="utf-8") as fh:
+            fh.write(latex_report(report))
+        print(f"wrote {args.latex}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(report))
+        return 0
+    dD, dDelta = reduced_flow_sympy(report["K"])
+    out = [f"Boundary-layer asymptotics: K = {report['K']}, eta = {report['eta']}, order = {order}",
+           "Reduced flow (leading order):",
+           f"  dD/dalpha     = {dD}",
+           f"  dDelta/dalpha = {dDelta}",
+           f"  rho_K(0) = {report['rho0']}",
+           f"  Delta*   = {report['Delta_star']}   (root of Delta = eta B(Delta))",
+           f"  A*       = {report['A_star']}",
+           f"1/D expansion at Delta* (coefficients of D^-(j+p); accuracy {report['corrections_accuracy']}):"]
+    for name, cs in report["expansion_at_Delta_star"].items():
+        out.append(f"  {name:9s} p={LEADING_POWER[name]}: " + ", ".join(cs))
+    out.append("Slaving Delta = Delta* + sum s_i/D^i: s = " + ", ".join(report["slaving"]))
+    out.append("Late-time series (C = initial-condition constant, the only free parameter):")
+    out.append(_series_text("D    ", report["C_D"], report["corrections"]["D"], "1/3"))
+    out.append(_series_text("eps_g", report["C_eps"], report["corrections"]["eps_g"], "-1/3"))
+    out.append(_series_text("L    ", report["C_L"], report["corrections"]["loss"], "-1/3"))
+    print("\n".join(out))
+    return 0
+
+
+def register(subparsers) -> None:
+    """Add the ``expand`` subcommand."""
+    p = subparsers.add_parser("expand", help="reduced flow and late-time series with numeric coefficients",
+                              description="Boundary-layer asymptotics: 1/D expansion, reduced flow, fixed point "
+                                          "Delta*(eta), late-time series in alpha^(-1/3).")
+    p.add_argument("--K", type=int, default=3, help="number of classes (>= 2), default 3")
+    p.add_argument("--eta", type=float, default=1.0, help="learning rate eta > 0, default 1")
+    p.add_argument("--order", type=int, default=None,
+                   help="relative order of the corrections (default 3; K >= 4: at most 1)")
+    p.add_argument("--digits", type=int, default=15, help="digits of the leading constants, default 15")
+    p.add_argument("--json", action="store_true", help="print exactly one JSON object")
+    p.add_argument("--latex", default=None, metavar="FILE", help="write a LaTeX document to FILE")
+    p.set_defaults(handler=run)

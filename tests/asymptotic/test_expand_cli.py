@@ -1,0 +1,52 @@
+"""``asymptotics expand`` (module asymptotics.asymptotic.cli), driven through its own parser."""
+
+import argparse
+import json
+import math
+
+import mpmath
+import pytest
+
+from asymptotics.asymptotic.cli import register
+from asymptotics.validation import InvalidInputError
+
+
+def _run(argv, capsys):
+    parser = argparse.ArgumentParser(prog="asymptotics")
+    register(parser.add_subparsers())
+    args = parser.parse_args(argv)
+    code = args.handler(args)
+    return code, capsys.readouterr()
+
+
+def test_json_30_digits(capsys):
+    code, out = _run(["expand", "--K", "2", "--eta", "1", "--digits", "30", "--json"], capsys)
+    assert code == 0
+    report = json.loads(out.out)                     # exactly one JSON object on stdout
+    for key in ("rho0", "Delta_star", "C_D", "C_eps", "C_L"):
+        digits = report[key].replace("-", "").replace(".", "").lstrip("0")
+        assert len(digits) >= 30, key
+    with mpmath.workdps(40):
+        assert abs(mpmath.mpf(report["rho0"]) - 1 / mpmath.sqrt(mpmath.pi)) < mpmath.mpf(10) ** -29
+        # C_D^3 = 3 eta rho0 A*/(K-1) with A* = pi^2/12 + Delta*/2
+        d = mpmath.mpf(report["Delta_star"])
+        a = mpmath.pi**2 / 12 + d / 2
+        assert abs(mpmath.mpf(report["C_D"]) ** 3 - 3 * a / mpmath.sqrt(mpmath.pi)) < mpmath.mpf(10) ** -28
+    assert len(report["corrections"]["eps_g"]) == 3
+    assert isinstance(report["corrections"]["eps_g"][2], dict)
+
+
+def test_text_and_latex(tmp_path, capsys):
+    target = tmp_path / "series.tex"
+    code, out = _run(["expand", "--K", "2", "--eta", "0.5", "--order", "2", "--latex", str(target)], capsys)
+    assert code == 0
+    assert "Delta*" in out.out and "eps_g" in out.out and "alpha^(-2/3)" in out.out
+    tex = target.read_text()
+    assert tex.startswith(r"\documentclass") and r"\varepsilon_g" in tex and r"\end{document}" in tex
+
+
+def test_unavailable_order_is_an_input_error(capsys):
+    with pytest.raises(InvalidInputError, match="four-class"):
+        _run(["expand", "--K", "5", "--order", "3"], capsys)
+    with pytest.raises(InvalidInputError):
+        _run(["expand", "--K", "2", "--eta", "-1"], capsys)

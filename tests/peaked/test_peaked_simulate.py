@@ -1,0 +1,71 @@
+"""Full-matrix simulations against the aligned-ansatz ODE (prefactor 1/(n-1))."""
+
+import math
+
+import numpy as np
+import pytest
+
+from asymptotics.peaked.dynamics import integrate_aligned_flow
+from asymptotics.peaked.simulate import aligned_loss_on_sample, simulate_full_matrix, teacher_matrix
+
+
+def _compare(n, m, beta_star, tau_max, orthogonal, prefactor=None, samples=8192, seed=0):
+    W = teacher_matrix(n, m, seed, orthogonal=orthogonal)
+    run = simulate_full_matrix(n, m, beta_star, tau_max, samples=samples, W_hat=W, record_points=8,
+                               kappa=0.05, eval_samples=20000, seed=seed)
+    ode = integrate_aligned_flow(n, beta_star, tau_max * 1.01, tau_min=1e-3, prefactor=prefactor)
+    b_ode = np.exp(ode.dense(np.log(np.maximum(run.tau, 1e-3)))[0])
+    L_ode = aligned_loss_on_sample(run.h_eval, beta_star, b_ode)   # common random numbers
+    return run, b_ode, L_ode
+
+
+@pytest.fixture(scope="module")
+def orthogonal_run():
+    return _compare(4, 64, 10.0, 60.0, True)
+
+
+def test_ode_matches_full_flow_exactly_iid_teacher(orthogonal_run):
+    run, b_ode, L_ode = orthogonal_run
+    assert np.max(np.abs(run.loss / L_ode - 1)) < 1e-2
+    late = run.tau > 1
+    assert np.max(np.abs(run.beta_fit[late] / b_ode[late] - 1)) < 1e-2
+    assert np.max(run.off_aligned) < 0.02       # the flow stays aligned
+
+
+def test_wrong_prefactor_is_detected(orthogonal_run):
+    run, _, _ = orthogonal_run
+    ode = integrate_aligned_flow(4, 10.0, 61.0, tau_min=1e-3, prefactor=1 / 4)   # 1/n, not 1/(n-1)
+    b = np.exp(ode.dense(np.log(np.maximum(run.tau, 1e-3)))[0])
+    L = aligned_loss_on_sample(run.h_eval, 10.0, b)
+    assert np.max(np.abs(run.loss / L - 1)) > 2e-2
+
+
+def test_gaussian_teacher_m_16n_mismatch_is_finite_m_effect():
+    # a single Gaussian teacher at m = 16 n has ||P W_hat||^2/m = (n-1)(1 + O((nm)^-1/2)) and logit
+    # variances C_ii = 1 + O(m^-1/2): the i.i.d. reduction is then off by a few percent (measured:
+    # 9% in L at tau = 60 for n = 4, m = 64), not 1%; the 1% agreement holds for exactly i.i.d.
+    # teacher logits (orthogonal rows, test above)
+    n, m = 4, 64
+    run, b_ode, L_ode = _compare(n, m, 10.0, 60.0, False)
+    W = teacher_matrix(n, m, 0)
+    P = np.eye(n) - 1 / n
+    norm_dev = abs(np.sum((P @ W) ** 2) / (m * (n - 1)) - 1)
+    early = (run.tau > 0) & (run.tau < 1)
+    # early beta offset is of the size of the teacher-norm fluctuation
+    assert np.max(np.abs(run.beta_fit[early] / b_ode[early] - 1)) < 1.5 * norm_dev + 0.01
+    assert np.max(np.abs(run.loss / L_ode - 1)) < 0.15
+
+
+def test_rank_deficient_teacher_mismatch_is_reported():
+    # m < n: logits correlated (rank m); the i.i.d. reduction is off by far more than 1%
+    run, b_ode, L_ode = _compare(8, 2, 10.0, 30.0, False, samples=4096)
+    assert np.max(np.abs(run.loss / L_ode - 1)) > 0.05
+
+
+@pytest.mark.slow
+def test_sgd_and_adam_decrease_loss(run_slow):
+    tau_max = 300.0 if run_slow else 20.0
+    for mode, lr in (("sgd", 0.5), ("adam", 0.01)):
+        r = simulate_full_matrix(4, 64, 10.0, tau_max, mode=mode, lr=lr, batch=512, record_points=6,
+                                 eval_samples=5000)
+        assert r.loss[-1] < 0.7 * r.loss[0]
