@@ -382,6 +382,7 @@ from asymptotics.analysis.extrapolation import extrapolate_exponent
 from asymptotics.analysis.plots import loglog_with_slope_inset
 from asymptotics.analysis.slopes import effective_exponents, local_slope
 from asymptotics.asymptotic.late_time import derive_late_time_series, late_time_series
+from asymptotics.asymptotic.reduced_flow import leading_prefactors
 
 K, ETA, ALPHA_MAX = 3, 1.0, 1e5
 """),
@@ -420,6 +421,18 @@ def series_latex(name, prefactor, power):
 show("D", series_latex("D", lead["C_D"], "1/3"))
 show(r"\\varepsilon_g", series_latex("eps_g", lead["C_eps"], "-1/3"))
 show("L", series_latex("loss", lead["C_L"], "-1/3"))
+"""),
+    md(r"""
+    $K$-dependence of the leading prefactors ($\eta = 1$): they scale as $[\rho_K(0)^2(K-1)]^{1/3}$, so the
+    last two columns are independent of $K$.
+    """),
+    code("""
+print(f"{'K':>4} {'rho_K(0)':>12} {'C_D':>12} {'C_eps':>12} {'C_L':>12} {'C_eps/s_K':>12} {'C_L/s_K':>12}")
+for k in (2, 3, 4, 8, 16, 64):
+    c = leading_prefactors(k, ETA)
+    s_k = (c["rho0"] ** 2 * (k - 1)) ** (mpmath.mpf(1) / 3)
+    print(f"{k:4d} {float(c['rho0']):12.8f} {float(c['C_D']):12.8f} {float(c['C_eps']):12.8f}"
+          f" {float(c['C_L']):12.8f} {float(c['C_eps'] / s_k):12.8f} {float(c['C_L'] / s_k):12.8f}")
 """),
     md(r"""
     ## The exact closure to $\alpha = 10^5$
@@ -531,6 +544,20 @@ for beta in (0.0, 0.25, 0.5, 0.75):
     print(f"{beta:6.2f} {p['eps_g']:9.5f} {p['loss']:9.5f}")
 """),
     md(r"""
+    At $\beta = 1$ the ratio $\eta\alpha/D$ no longer grows: adiabaticity fails. The same dominant
+    balance gives $D^3 \simeq 3cA\,\eta_0\alpha_0\ln\alpha$ and, once $D$ has outgrown $2c\eta_0\alpha_0$, a
+    local exponent of $\varepsilon_g$ that tends to 0 like $(\ln\alpha)^{-1/3}$ ($c = \rho_K(0)/(K-1)$):
+    $\alpha^{-1/2}$ is approached as $\beta\to1$ but not reached.
+    """),
+    code("""
+sy = ex["symbols"]
+readable = {sy["eta0alpha0"]: sympy.Symbol("eta_0") * sympy.Symbol("alpha_0"),
+            sy["ln_alpha"]: sympy.log(sympy.Symbol("alpha"))}
+show(r"D^3\\big|_{\\beta=1}", sympy.latex(ex["D3_beta1"].subs(readable)))
+show(r"\\frac{d\\ln\\varepsilon_g}{d\\ln\\alpha}\\Big|_{\\beta=1}",
+     sympy.latex(ex["eps_local_exponent_beta1"].subs(readable)))
+"""),
+    md(r"""
     ## Reduced flow under power-law schedules
 
     `schedule_reduced_flow` integrates the reduced flow with $\eta = (1+\alpha)^{-\beta}$; the local
@@ -577,7 +604,7 @@ reduced = schedule_reduced_flow(3, schedule, 1e4, alpha_start=grid[start], D0=ex
 slope_exact, _ = local_slope_from_samples(grid, exact.eps_g)
 fig = loglog_with_slope_inset(
     {r"$\\varepsilon_g$ exact closure": (grid, exact.eps_g),
-     r"$\\varepsilon_g$ reduced flow": (grid[start:], reduced.eps_g)},
+     r"$\\varepsilon_g$ reduced flow (leading order in $1/D$)": (grid[start:], reduced.eps_g)},
     slopes={"exact": (grid, slope_exact), "reduced": (grid[start:], reduced.eps_g_slope),
             r"$-5/12$": (grid, np.full_like(grid, -5 / 12))},
     title=r"$K=3$, $\\eta=(1+\\alpha)^{-1/2}$", ylabel=r"$\\varepsilon_g$", inset_ylim=(-0.8, 0.0))
@@ -661,6 +688,10 @@ print(f"z = (SGD - closure)/s.e.: rms {np.sqrt(np.mean(z_all ** 2)):.2f} over {z
     md(r"""
     Relative deviation at the last time $\alpha=20$ (reference values of the spec: $D\approx2.49$,
     $\Delta\approx0.29$, $\varepsilon_g\approx0.10$, $L\approx0.31$, agreement to about 1%).
+    $\Delta$ is the noisiest order parameter, and with 8 seeds its standard error is itself uncertain
+    by about 25%: other seed batches at $N = 1000$ put its deviation at $\alpha = 20$ anywhere between
+    $-0.1\%$ and $+2.4\%$, and at $N = 2000$ between $-1\%$ and $+0.3\%$ (±0.5–0.7%), so a deviation of a
+    few standard errors in $\Delta$ alone is not a systematic effect.
     """),
     code("""
 for name in NAMES:
@@ -670,12 +701,13 @@ for name in NAMES:
 """),
     code("""
 dense = integrate_closure(3, 1.0, np.logspace(np.log10(0.2), np.log10(25.0), 60))
+TEX = {"D": "$D$", "Delta": r"$\\Delta$", "eps_g": r"$\\varepsilon_g$", "loss": "$L$"}
 fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.5))
 for ax, names in ((left, ("eps_g", "loss")), (right, ("D", "Delta"))):
     for name in names:
-        line, = ax.loglog(dense.alpha, getattr(dense, name), "-", label=f"{name} closure (theory)")
+        line, = ax.loglog(dense.alpha, getattr(dense, name), "-", label=f"{TEX[name]} closure (theory)")
         ax.errorbar(run.alpha, getattr(run, name), yerr=getattr(run, name + "_se"), fmt="o", ms=3,
-                    capsize=2, color=line.get_color(), label=f"{name} SGD N={run.N} (simulation)")
+                    capsize=2, color=line.get_color(), label=f"{TEX[name]} SGD $N={run.N}$ (simulation)")
     ax.set_xlabel(r"$\\alpha$ (examples per input dimension)")
     ax.legend(fontsize=7)
 left.set_ylabel(r"$\\varepsilon_g$, $L$")
@@ -837,7 +869,7 @@ def execute(nb, workdir: Path, timeout: int = CELL_TIMEOUT):
     """Execute ``nb`` in place with nbclient (kernel python3, working directory ``workdir``)."""
     from nbclient import NotebookClient
 
-    NotebookClient(nb, timeout=timeout, kernel_name=KERNEL,
+    NotebookClient(nb, timeout=timeout, kernel_name=KERNEL, record_timing=False,
                    resources={"metadata": {"path": str(workdir)}}).execute()
     return nb
 

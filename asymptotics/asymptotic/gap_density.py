@@ -243,10 +243,8 @@ def _integral_poly_phi2_cdf2(poly):
 def top_gap_density_closed_form(K: int, n: int = 0) -> sp.Expr:
     """Exact SymPy expression of ``rho_K^(n)(0)`` for ``K = 2, 3, 4`` (any ``n >= 0``).
 
-    >>> top_gap_density_closed_form(3)
-    3/(2*sqrt(pi))
-    >>> top_gap_density_closed_form(2, 2)
-    -1/(2*sqrt(pi))
+    >>> top_gap_density_closed_form(4)
+    3*(2*asin(1/3) + pi)/(2*pi**(3/2))
     """
     K = check_num_classes(K, maximum=4)
     n = _check_order("n", n)

@@ -44,7 +44,7 @@ def learning_rate_from_args(args):
     """The constant eta or the parsed schedule named on the command line."""
     if args.schedule:
         from asymptotics.dynamics.schedules import parse_schedule
-        return parse_schedule(args.schedule)
+        return parse_schedule(args.schedule, eta=check_positive("eta", args.eta))
     return check_positive("eta", args.eta)
 
 

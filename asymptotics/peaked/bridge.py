@@ -20,8 +20,6 @@ True
 
 from __future__ import annotations
 
-import mpmath
-import numpy as np
 
 from asymptotics.asymptotic.layer_integrals import drift_integral
 from asymptotics.asymptotic.reduced_flow import leading_prefactors

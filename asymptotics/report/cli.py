@@ -19,7 +19,16 @@ __all__ = ["register", "run_reproduce", "run_latex"]
 
 
 def register(subparsers) -> None:
-    """Add the ``reproduce`` and ``latex`` subcommands to an argparse ``subparsers`` object."""
+    """Add the ``reproduce`` and ``latex`` subcommands to an argparse ``subparsers`` object.
+
+    >>> import argparse
+    >>> parser = argparse.ArgumentParser(prog="asymptotics")
+    >>> register(parser.add_subparsers())
+    >>> args = parser.parse_args(["latex", "fixed_point_Delta"])
+    >>> args.handler(args)
+    \\Delta^{*} = \\eta B{\\left(\\Delta^{*} \\right)}
+    0
+    """
     p = subparsers.add_parser(
         "reproduce", help="run derivations, integrations, SGD and expansions; write figures, "
                           "results.json and the LaTeX report")
@@ -60,7 +69,7 @@ def run_reproduce(args) -> int:
 
 
 def run_latex(args) -> int:
-    """Handler of ``asymptotics latex``."""
+    """Handler of ``asymptotics latex``: one equation, or the list of names with ``--list``."""
     from asymptotics.report.equations import EQUATION_DESCRIPTIONS, key_equation_latex
 
     if args.list:

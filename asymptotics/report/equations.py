@@ -9,8 +9,8 @@ and the tests that assert them exactly turn it into a reviewed diff.
 (the centered closure); the reduced flow, whose SymPy form is built for an integer K, uses K = 3 unless
 another K is given.
 
->>> key_equation_latex("closure_D").startswith(r"\frac{dD}{d\alpha} = \frac{\eta}{K - 1}")
-True
+>>> key_equation_latex("reduced_flow_D")
+'\\frac{dD}{d\\alpha} = \\frac{\\eta \\rho_K(0) \\left(6 \\Delta + \\pi^{2}\\right)}{24 D^{2}}'
 >>> "layer_A" in key_equation_names()
 True
 """
@@ -83,8 +83,8 @@ def _D_Delta():
 def key_equation(name: str, K: int | None = None) -> sp.Eq:
     """The SymPy equation behind ``name`` (closure equations are returned through their LaTeX only).
 
-    >>> key_equation("layer_J")
-    Eq(J, 1/2)
+    >>> key_equation("fixed_point_Delta")
+    Eq(Delta^*, eta*B(Delta^*))
     """
     if name not in EQUATION_DESCRIPTIONS:
         raise InvalidInputError(
@@ -149,8 +149,8 @@ def key_equation_latex(name: str, K: int | None = None) -> str:
 
     Exact: printed from the SymPy result of the deriving module (no numbers involved).
 
-    >>> key_equation_latex("layer_A")
-    'A{\\left(\\Delta \\right)} = \\frac{\\Delta}{2} + \\frac{\\pi^{2}}{12}'
+    >>> key_equation_latex("fixed_point_Delta")
+    '\\Delta^{*} = \\eta B{\\left(\\Delta^{*} \\right)}'
     """
     if name not in EQUATION_DESCRIPTIONS:
         raise InvalidInputError(

@@ -6,9 +6,10 @@ takes plain arrays, :func:`make_all` collects the data of a reproduce run and wr
 
 >>> import numpy as np
 >>> a = np.logspace(0, 3, 20)
->>> fig = fig_exponent_table({"K3": {"eps_g": {"table": [{"alpha_lo": 1, "alpha_hi": 10,
-...     "secant_exponent": -0.4, "local_slope": -0.39}]}, "loss": {"table": [{"alpha_lo": 1,
-...     "alpha_hi": 10, "secant_exponent": -0.5, "local_slope": -0.49}]}}})
+>>> row = {"alpha_lo": 1, "alpha_hi": 10, "secant_exponent": -0.4, "local_slope": -0.39}
+>>> ex = {"value": -0.3333, "error": 1e-4}
+>>> fig = fig_exponent_table({"K3": {"eps_g": {"table": [row], "exponent": ex},
+...                                  "loss": {"table": [row], "exponent": ex}}})
 >>> type(fig).__name__
 'Figure'
 """
@@ -61,7 +62,12 @@ def _style():
 
 
 def save(fig, out_dir, name: str) -> list[str]:
-    """Save ``fig`` as ``name.png`` and ``name.pdf`` in ``out_dir``; returns the file names."""
+    """Save ``fig`` as ``name.png`` and ``name.pdf`` in ``out_dir``; returns the file names.
+
+    >>> import tempfile
+    >>> save(plt.figure(), tempfile.mkdtemp(), "empty")
+    ['empty.png', 'empty.pdf']
+    """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     files = []
@@ -73,7 +79,14 @@ def save(fig, out_dir, name: str) -> list[str]:
 
 
 def fig_learning_curves(curves: dict, prefactors: dict, slopes: dict):
-    """``curves[K] = {alpha, eps_g, loss}``, ``prefactors[K] = (C_eps, C_L)``, ``slopes[K] = (alpha, {eps_g, loss})``."""
+    """``curves[K] = {alpha, eps_g, loss}``, ``prefactors[K] = (C_eps, C_L)``, ``slopes[K] = (alpha, {eps_g, loss})``.
+
+    >>> a = np.logspace(-1, 3, 9)
+    >>> c = {3: {"alpha": a, "eps_g": 0.2 * (1 + a) ** (-1 / 3), "loss": 0.7 * (1 + a) ** (-1 / 3)}}
+    >>> fig = fig_learning_curves(c, {3: (0.2, 0.7)}, {3: (a, {"eps_g": -a / (3 + 3 * a), "loss": -a / (3 + 3 * a)})})
+    >>> len(fig.axes[0].lines) > 4
+    True
+    """
     _style()
     fig, ax = plt.subplots(figsize=(7.0, 5.0))
     for K, c in curves.items():
@@ -103,14 +116,25 @@ def fig_learning_curves(curves: dict, prefactors: dict, slopes: dict):
     return fig
 
 
-def fig_order_parameters(curves: dict, delta_star: float):
-    """``curves[K] = {alpha, D, Delta}``; ``delta_star`` the fixed point at eta = 1."""
+def fig_order_parameters(curves: dict, delta_star: float, c_d: dict | None = None):
+    """``curves[K] = {alpha, D, Delta}``; ``delta_star`` the fixed point at eta = 1; ``c_d[K]`` = C_D.
+
+    >>> a = np.logspace(-1, 3, 5)
+    >>> fig = fig_order_parameters({2: {"alpha": a, "D": a ** (1 / 3), "Delta": 0.25 + 0 * a}}, 0.2529)
+    >>> len(fig.axes)
+    2
+    """
     _style()
     fig, (left, right) = plt.subplots(1, 2, figsize=(9.0, 3.8))
     for K, c in curves.items():
         a = np.asarray(c["alpha"])
         left.loglog(a, c["D"], label=rf"$D$, $K={K}$ (closure)")
         right.semilogx(a, c["Delta"], label=rf"$\Delta$, $K={K}$ (closure)")
+        if c_d and K in c_d:
+            tail = a >= 10
+            left.loglog(a[tail], c_d[K] * a[tail] ** (1 / 3), "--", lw=1, color="0.4")
+    if c_d:
+        left.plot([], [], "--", lw=1, color="0.4", label=r"$C_D\,\alpha^{1/3}$ (theory)")
     right.axhline(delta_star, color="k", ls=":", lw=1, label=rf"$\Delta^* = {delta_star:.6f}$ (theory)")
     for ax, lab in ((left, r"$D$ (centered alignment)"), (right, r"$\Delta$ (residual variance)")):
         ax.set_xlabel(r"$\alpha$")
@@ -120,7 +144,13 @@ def fig_order_parameters(curves: dict, delta_star: float):
 
 
 def fig_sgd_vs_closure(sim: dict, theory: dict, label: str):
-    """``sim`` = {alpha, mean{name}, se{name}}, ``theory`` = {alpha, name arrays} (4 panels)."""
+    """``sim`` = {alpha, mean{name}, se{name}}, ``theory`` = {alpha, name arrays} (4 panels).
+
+    >>> a = np.array([1.0, 2.0])
+    >>> d = {n: a for n in ("D", "Delta", "eps_g", "loss")}
+    >>> len(fig_sgd_vs_closure({"alpha": a, "mean": d, "se": d}, {"alpha": a, **d}, "N = 10").axes)
+    4
+    """
     _style()
     fig, axes = plt.subplots(2, 2, figsize=(8.5, 6.0))
     names = (("D", r"$D$"), ("Delta", r"$\Delta$"), ("eps_g", r"$\varepsilon_g$"), ("loss", r"$L$"))
@@ -136,25 +166,40 @@ def fig_sgd_vs_closure(sim: dict, theory: dict, label: str):
 
 
 def fig_k_dependence(rows: list[dict]):
-    """Rows of the ``k_dependence`` step (K, rho0, C_D, C_eps, C_L)."""
+    """Rows of the ``k_dependence`` step (K, rho0, C_D, C_eps, C_L).
+
+    >>> rows = [{"K": K, "rho0": 0.5 + 0.1 * K, "C_D": 1.0, "C_eps": 0.2, "C_L": 0.7} for K in (2, 3)]
+    >>> type(fig_k_dependence(rows)).__name__
+    'Figure'
+    """
     _style()
     K = np.array([r["K"] for r in rows], float)
-    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    fig, (ax, rat) = plt.subplots(1, 2, figsize=(9.5, 4.0))
     scale = (np.array([r["rho0"] for r in rows]) ** 2 * (K - 1)) ** (1 / 3)
     for key, tex in (("C_D", r"$C_D$"), ("C_eps", r"$C_\varepsilon$"), ("C_L", r"$C_L$")):
         y = np.array([r[key] for r in rows])
         line, = ax.plot(K, y, "o-", label=f"{tex} (theory)")
         if key != "C_D":
-            ax.plot(K, y[0] * scale / scale[0], "--", lw=1, color=line.get_color())
-    ax.plot([], [], "--", lw=1, color="0.4", label=r"$\propto[\rho_K(0)^2(K-1)]^{1/3}$")
+            rat.plot(K, y / scale, "o-", color=line.get_color(),
+                     label=rf"{tex}$/[\rho_K(0)^2(K-1)]^{{1/3}}$")
     ax.set_xlabel("number of classes $K$")
-    ax.set_ylabel("prefactor")
+    ax.set_ylabel(r"prefactor ($\eta = 1$)")
     ax.legend(fontsize=8)
+    rat.set_xlabel("number of classes $K$")
+    rat.set_ylabel("prefactor / predicted $K$-scaling")
+    rat.legend(fontsize=8)
     return fig
 
 
 def fig_schedules(flows: dict, exponents: dict):
-    """``flows[beta]`` = objects with alpha, eps_g, loss; ``exponents[beta] = (eps_exp, loss_exp)``."""
+    """``flows[beta]`` = objects with alpha, eps_g, loss; ``exponents[beta] = (eps_exp, loss_exp)``.
+
+    >>> from types import SimpleNamespace
+    >>> a = np.logspace(0, 4, 5)
+    >>> f = SimpleNamespace(alpha=a, eps_g=a ** -0.375, loss=a ** -0.25)
+    >>> len(fig_schedules({0.25: f}, {0.25: (-0.375, -0.25)}).axes)
+    2
+    """
     _style()
     fig, (left, right) = plt.subplots(1, 2, figsize=(9.5, 4.0))
     for beta, f in flows.items():
@@ -182,6 +227,11 @@ def fig_exponent_table(exponents: dict):
             cells.append([key.lstrip("K"), f"[{re['alpha_lo']:.0e}, {re['alpha_hi']:.0e}]",
                           f"{re['secant_exponent']:+.5f}", f"{re['local_slope']:+.5f}",
                           f"{rl['secant_exponent']:+.5f}", f"{rl['local_slope']:+.5f}"])
+        ex = {n: entry[n].get("exponent") for n in ("eps_g", "loss")}
+        if all(ex.values()):
+            cells.append([key.lstrip("K"), r"$\alpha\to\infty$ (extrap.)",
+                          f"{ex['eps_g']['value']:+.6f}", f"$\\pm${ex['eps_g']['error']:.1e}",
+                          f"{ex['loss']['value']:+.6f}", f"$\\pm${ex['loss']['error']:.1e}"])
     fig, ax = plt.subplots(figsize=(7.5, 0.3 * len(cells) + 1.0))
     ax.axis("off")
     table = ax.table(cellText=cells, colLabels=header, loc="center", cellLoc="center")
@@ -193,7 +243,14 @@ def fig_exponent_table(exponents: dict):
 
 
 def fig_peaked(curve, regimes: dict, prefactor: float, plateau: tuple):
-    """Aligned-flow loss curve with the intermediate regime shaded and the tau^(-1/3) asymptote."""
+    """Aligned-flow loss curve with the regimes shaded and the tau^(-1/3) asymptote.
+
+    >>> from types import SimpleNamespace
+    >>> t = np.logspace(0, 6, 13)
+    >>> c = SimpleNamespace(n=8, beta_star=1e3, tau=t, loss=t ** (-1 / 3), beta=t ** (1 / 3), slope=-1 / 3 + 0 * t)
+    >>> type(fig_peaked(c, {"intermediate": (5.0, 50.0), "c0": 1.4, "saturation": 333.0}, 1.0, (-0.33, 1e3))).__name__
+    'Figure'
+    """
     _style()
     fig, ax = plt.subplots(figsize=(7.0, 4.8))
     tau, loss, beta = np.asarray(curve.tau), np.asarray(curve.loss), np.asarray(curve.beta)
@@ -229,7 +286,12 @@ def fig_peaked(curve, regimes: dict, prefactor: float, plateau: tuple):
 
 
 def fig_bayes(alpha, closure, bayes, online):
-    """K = 2: closure eps_g against the Bayes-optimal and optimal-online curves."""
+    """K = 2: closure eps_g against the Bayes-optimal and optimal-online curves.
+
+    >>> a = np.logspace(0, 3, 7)
+    >>> len(fig_bayes(a, 0.3 * a ** (-1 / 3), 0.44 / (1 + a), 0.88 / (1 + a)).axes[0].lines)
+    5
+    """
     _style()
     alpha = np.asarray(alpha)
     fig, ax = plt.subplots(figsize=(6.4, 4.6))
@@ -264,8 +326,9 @@ def _builders(ctx) -> dict:
         return fig_learning_curves(closure_curves(), pre, slopes)
 
     def order():
-        return fig_order_parameters(closure_curves(),
-                                    float(res["constants"]["K3"]["leading"]["Delta_star"]["value"]))
+        const = res["constants"]
+        c_d = {K: float(const[f"K{K}"]["leading"]["C_D"]["value"]) for K in ctx["closure"]}
+        return fig_order_parameters(closure_curves(), float(const["K3"]["leading"]["Delta_star"]["value"]), c_d)
 
     def sgd():
         run = ctx["sgd"]["run"]
@@ -301,7 +364,15 @@ def _builders(ctx) -> dict:
 
 
 def make_all(ctx, out_dir) -> dict:
-    """Draw every figure of :data:`FIGURES` from a reproduce context; ``{name: "ok" | "unavailable: ..."}``."""
+    """Draw every figure of :data:`FIGURES` from a reproduce context; ``{name: "ok" | "unavailable: ..."}``.
+
+    A figure whose data is missing (its step failed) is reported, not raised:
+
+    >>> import tempfile
+    >>> status = make_all({"results": {}}, tempfile.mkdtemp())
+    >>> sorted(set(v.split(":")[0] for v in status.values()))
+    ['unavailable']
+    """
     status = {}
     builders = _builders(ctx)
     for name in FIGURES:

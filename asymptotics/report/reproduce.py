@@ -410,7 +410,11 @@ def step_peaked(ctx) -> dict:
     cfg = ctx["settings"]["peaked"]
     n, beta_star = cfg["n"], cfg["beta_star"]
     digits = ctx["settings"]["digits"]
-    co = coefficients(n, digits)
+    import mpmath
+
+    # coefficients() rounds its results to the caller's working precision: ask at the target precision
+    with mpmath.workdps(digits + 10):
+        co = coefficients(n, digits)
     reg = regimes(n, beta_star)
     curve = integrate_aligned_flow(n, beta_star, cfg["tau_max"])
     slope, tau_p, beta_p = plateau_slope(curve)

@@ -1,6 +1,5 @@
 """Aligned flow: the one-third law over the intermediate regime, and exponential convergence."""
 
-import math
 
 import numpy as np
 import pytest
