@@ -31,13 +31,20 @@ SUBCOMMAND_MODULES = (
 )
 
 
+class OneLineErrorParser(argparse.ArgumentParser):
+    """Argument errors as one line (``error: ...``, exit code 2) instead of usage plus message."""
+
+    def error(self, message):
+        self.exit(2, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineErrorParser(
         prog="asymptotics",
         description="Derive, evaluate and validate learning-curve asymptotics "
                     "(online softmax teacher-student, peaked distributions).")
     parser.add_argument("--version", action="version", version=f"asymptotics {__version__}")
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineErrorParser)
     for name in SUBCOMMAND_MODULES:
         _import_subcommand(name).register(subparsers)
     return parser

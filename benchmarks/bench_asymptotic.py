@@ -5,7 +5,7 @@ Writes benchmarks/results/asymptotic.json and prints a table.  Default runtime ~
 * Delta*(eta), C_D, C_eps, C_L (K = 3, eta = 1) at 30 and 100 digits: Newton iteration with the
   heat-equation derivative B' = E[sigma sigma(-)] (library); at 30 digits also a naive baseline (secant
   ``findroot`` on the generic layer moment ``binary_layer_moment('noise', ...)``).
-* Order-n 1/D expansion (all five expectations at Delta = 0.25), n = 1..4 for K = 2, 3 and n = 1 for
+* Order-n 1/D expansion (all five expectations at Delta = 0.25), n = 1, 2, 4 (K = 2), 1..3 (K = 3), n = 1 for
   K = 5, 10: wall time and peak memory (tracemalloc).
 """
 
@@ -62,7 +62,7 @@ def main() -> int:
                 row["baseline_difference"] = mpmath.nstr(abs(naive - lead["Delta_star"]), 3)
             row.update(baseline_seconds=t_naive, ratio=t_naive / t_lib)
         rows.append(row)
-    for K, orders in ((2, (1, 2, 3, 4)), (3, (1, 2, 3, 4)), (5, (1,)), (10, (1,))):
+    for K, orders in ((2, (1, 2, 4)), (3, (1, 2, 3)), (5, (1,)), (10, (1,))):
         for n in orders:
             _, t, mem = _timed(lambda: expansion_coefficients(K, 0.25, n))
             rows.append({"task": f"1/D expansion K={K} order {n} (5 expectations, float64)", "seconds": t,

@@ -313,8 +313,8 @@ show(r"\\varepsilon_g", sympy.latex(expansion_sympy(3, "eps_g", 2)))
     code("""
 Delta = 0.25
 coeffs = expansion_coefficients(3, Delta, 2)
-Ds = np.array([4.0, 8.0, 16.0, 32.0, 64.0])
-errors = {name: np.zeros((3, len(Ds))) for name in ("eps_g", "loss", "drift")}
+Ds = 2.0 ** np.arange(2, 9)          # D = 4 ... 256
+errors = {name: np.zeros((3, len(Ds))) for name in ("eps_g", "loss", "drift", "noise")}
 for i, D in enumerate(Ds):
     exact = closure_moments(3, D, Delta)
     for order in range(3):
@@ -326,8 +326,8 @@ for i, D in enumerate(Ds):
     print(f"{D:6g}" + "".join(f"{errors['eps_g'][o, i]:11.2e}" for o in range(3))
           + "".join(f"{errors['loss'][o, i]:11.2e}" for o in range(3)))
 for name in errors:
-    slopes = [np.polyfit(np.log(Ds[2:]), np.log(errors[name][o, 2:]), 1)[0] for o in range(3)]
-    print(f"{name:6s} fitted error slopes (D = 16..64), orders 0, 1, 2:", np.round(slopes, 2),
+    slopes = [np.polyfit(np.log(Ds[-3:]), np.log(errors[name][o, -3:]), 1)[0] for o in range(3)]
+    print(f"{name:6s} fitted error slopes (D = 64..256), orders 0, 1, 2:", np.round(slopes, 2),
           " expected -1, -2, -3")
 fig, ax = plt.subplots(figsize=(5, 3.4))
 for o in range(3):

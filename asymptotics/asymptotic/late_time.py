@@ -368,9 +368,9 @@ def late_time_series(K: int, eta, order: int = 3, digits: int = 15) -> LateTimeS
     Leading constants to ``digits`` digits; corrections: binary parts to ``digits``, junction parts
     (K >= 3) float64 with Delta-derivatives by finite differences (~1e-8).
 
-    >>> lt = late_time_series(3, 1.0, order=0)
+    >>> lt = late_time_series(2, 1.0, order=0)
     >>> mpmath.nstr(lt.leading["C_D"], 6)
-    '1.06401'
+    '1.17110'
     """
     K = check_num_classes(K)
     check_positive("eta", eta)
@@ -427,9 +427,9 @@ def integrate_exact_stiff(K: int, eta: float, alphas, *, D0: float = 0.0, Delta0
     ~``alpha^(2/3)``).  Moments from :func:`asymptotics.numeric.closure.closure_moments` (float64).
     Accuracy: relative ~``rtol`` per unit tau on top of the closure's own accuracy.
 
-    >>> c = integrate_exact_stiff(2, 1.0, [1.0, 2.0], rtol=1e-8)
-    >>> [round(float(x), 4) for x in c.eps_g]
-    [0.2724, 0.2069]
+    >>> c = integrate_exact_stiff(2, 1.0, [1.0], rtol=1e-7)
+    >>> round(float(c.eps_g[0]), 4)
+    0.2724
     """
     import numpy as np
     from scipy.integrate import solve_ivp

@@ -11,7 +11,6 @@ Examples::
 from __future__ import annotations
 
 import json
-import sys
 
 from asymptotics.validation import InvalidInputError
 

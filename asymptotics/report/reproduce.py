@@ -171,7 +171,6 @@ def step_integration(ctx) -> dict:
 def step_sgd(ctx) -> dict:
     """Finite-N online SGD (K = 3, eta = 1, W(0) = 0) against the exact closure at the same alphas."""
     from asymptotics.dynamics.sgd import simulate_sgd
-    from asymptotics.numeric.closure import closure_moments
 
     cfg = ctx["settings"]["sgd"]
     K = 3
@@ -260,8 +259,6 @@ def step_constants(ctx) -> dict:
 
 def step_check(ctx) -> dict:
     """Prefactor ratios and the late-time series with its fitted constant C at the largest alpha."""
-    import mpmath
-
     out = {}
     for K in (2, 3):
         obs = ctx["closure"][K]["obs"]
@@ -293,7 +290,6 @@ def step_check(ctx) -> dict:
         entry["method"] = ("relative error |series/exact - 1| of the late-time series truncated after "
                            "`terms` terms, C fitted on D at the largest alpha")
         out[f"K{K}"] = entry
-        _ = mpmath  # precision handled inside the series object
     return out
 
 

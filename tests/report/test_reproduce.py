@@ -7,8 +7,6 @@ K = 2 Bayes-optimal and optimal-online errors) and the derived exponents -1/3, -
 """
 
 import json
-import math
-import re
 import shutil
 import time
 
