@@ -370,7 +370,7 @@ def late_time_series(K: int, eta, order: int = 3, digits: int = 15) -> LateTimeS
 
     >>> lt = late_time_series(2, 1.0, order=0)
     >>> mpmath.nstr(lt.leading["C_D"], 6)
-    '1.17110'
+    '1.1711'
     """
     K = check_num_classes(K)
     check_positive("eta", eta)

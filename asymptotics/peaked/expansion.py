@@ -119,7 +119,8 @@ def coefficients(n: int, digits: int = 15) -> dict:
             "c3_two_way": two, "c3_three_way": three, "c3": two + three,
             "prefactor": c2v ** (mpmath.mpf(2) / 3) * (mpmath.mpf(n - 1) / 3) ** (mpmath.mpf(1) / 3),
         }
-    return {k: +v for k, v in out.items()}
+    with mpmath.workdps(digits):  # round to the requested digits, not to the caller's context
+        return {k: +v for k, v in out.items()}
 
 
 def expansion_sympy() -> dict:
