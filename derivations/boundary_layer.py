@@ -27,6 +27,10 @@ from asymptotics.asymptotic.reduced_flow import reduced_flow_sympy
 OUT = Path(__file__).resolve().parent / "output"
 
 
+def _esc(text: str) -> str:
+    return text.replace("_", r"\_")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--digits", type=int, default=30)
@@ -47,11 +51,11 @@ def main(argv=None) -> int:
     rho = "\\rho"
     tex += [k.replace("rho", rho) + " &= " + sp.latex(v) + r"\\" for k, v in gap.items()]
     tex += [r"\end{align*}", r"\subsection*{2. Universal layer integrals}", r"\begin{align*}"]
-    tex += [rf"\text{{{k}}} &: {sp.latex(v[1])}\\" for k, v in layer.items()]
-    tex += [rf"\text{{{k}}} &= {sp.latex(v)}\\" for k, v in polylog.items()]
+    tex += [rf"\text{{{_esc(k)}}} &: {sp.latex(v[1])}\\" for k, v in layer.items()]
+    tex += [rf"\text{{{_esc(k)}}} &= {sp.latex(v)}\\" for k, v in polylog.items()]
     tex += [rf"J^{{\varepsilon_g}}_{{00}} &= {sp.latex(junction)}", r"\end{align*}",
             r"\subsection*{3. Structure of the $1/D$ expansion}", r"\begin{align*}"]
-    tex += [rf"\text{{{k}}} &: {sp.latex(v)}\\" for k, v in structure.items()]
+    tex += [rf"\text{{{_esc(k)}}} &: {sp.latex(v)}\\" for k, v in structure.items()]
     tex += [r"\end{align*}", r"\subsection*{4. Reduced flow ($K=3$)}", r"\begin{align*}",
             rf"\dot D &= {sp.latex(flow[0])}\\ \dot\Delta &= {sp.latex(flow[1])}", r"\end{align*}"]
     body = []

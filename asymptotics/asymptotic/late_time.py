@@ -43,8 +43,7 @@ from asymptotics.asymptotic.local_binary import junction_moment
 from asymptotics.asymptotic.reduced_flow import fixed_point_Delta, leading_prefactors
 from asymptotics.validation import InvalidInputError, check_digits, check_num_classes, check_positive
 
-__all__ = ["LateTimeSeries", "derive_late_time_series", "late_time_series", "coefficient_taylor",
-           "ExactLateCurve", "integrate_exact_stiff"]
+__all__ = ["LateTimeSeries", "derive_late_time_series", "late_time_series", "coefficient_taylor"]
 
 _FLOW = ("drift", "restoring", "noise")
 _OBS = ("eps_g", "loss")
@@ -404,63 +403,3 @@ def _alpha_coefficients(lt: LateTimeSeries) -> dict:
                     coeffs.append(((a0 + al * lnxs) * scale, al * scale / 3, ac * scale))
             out[name] = coeffs
     return out
-
-
-@dataclass
-class ExactLateCurve:
-    """Exact closure flow sampled at ``alpha`` (arrays ``D``, ``Delta``, ``eps_g``, ``loss``)."""
-
-    alpha: object
-    D: object
-    Delta: object
-    eps_g: object
-    loss: object
-    calls: int = 0
-
-
-def integrate_exact_stiff(K: int, eta: float, alphas, *, D0: float = 0.0, Delta0: float = 0.0,
-                          alpha0: float = 0.0, rtol: float = 1e-10) -> ExactLateCurve:
-    """Integrate the *exact* closure flow with an implicit (Radau) solver in ``tau = ln(1 + alpha)``.
-
-    At late times the Delta relaxation rate in ``tau`` grows like ``alpha^(2/3)``: the flow is stiff, and
-    an implicit method needs only a few hundred steps up to ``alpha = 1e8`` (explicit methods need
-    ~``alpha^(2/3)``).  Moments from :func:`asymptotics.numeric.closure.closure_moments` (float64).
-    Accuracy: relative ~``rtol`` per unit tau on top of the closure's own accuracy.
-
-    >>> c = integrate_exact_stiff(2, 1.0, [1.0], rtol=1e-7)
-    >>> round(float(c.eps_g[0]), 4)
-    0.2724
-    """
-    import numpy as np
-    from scipy.integrate import solve_ivp
-
-    from asymptotics.numeric.closure import closure_moments
-
-    K = check_num_classes(K)
-    check_positive("eta", eta)
-    alphas = np.asarray(alphas, dtype=float)
-    if alphas.ndim != 1 or len(alphas) == 0 or np.any(np.diff(alphas) <= 0) or alphas[0] <= alpha0:
-        raise InvalidInputError("alphas must be a strictly increasing 1-D sequence above alpha0")
-    calls = [0]
-    kappa = eta / (K - 1)
-
-    def rhs(tau, y):
-        D, Delta = max(y[0], 0.0), max(y[1], 0.0)
-        m = closure_moments(K, D, Delta)
-        calls[0] += 1
-        jac = math.exp(tau)             # d alpha / d tau with alpha = e^tau - 1
-        return [jac * kappa * m.drift, jac * kappa * (-2 * Delta * m.restoring + eta * m.noise)]
-
-    taus = np.log1p(alphas)
-    sol = solve_ivp(rhs, (math.log1p(alpha0), taus[-1]), [D0, Delta0], method="Radau", t_eval=taus,
-                    rtol=rtol, atol=rtol * 1e-3)
-    if not sol.success:
-        from asymptotics.validation import IntegrationError
-        raise IntegrationError(f"stiff integration failed: {sol.message}")
-    D, Delta = sol.y
-    eps = np.empty_like(D)
-    loss = np.empty_like(D)
-    for i, (d, dl) in enumerate(zip(D, Delta)):
-        m = closure_moments(K, float(d), float(dl))
-        eps[i], loss[i] = m.eps_g, m.loss
-    return ExactLateCurve(alpha=alphas, D=D, Delta=Delta, eps_g=eps, loss=loss, calls=calls[0])

@@ -108,15 +108,16 @@ class ClosureCurve:
     loss: np.ndarray
     D0: float = 0.0
     Delta0: float = 0.0
+    alpha_start: float = 0.0
     rtol: float = 1e-10
     method: str = "auto"
     rhs_evaluations: int = 0
     _dense: object = field(default=None, repr=False)
 
     def state_at(self, alpha) -> tuple[np.ndarray, np.ndarray]:
-        """(D, Delta) at any alpha in [0, max alpha] from the solver's dense output (interpolant)."""
+        """(D, Delta) at any alpha in [alpha_start, max alpha] from the solver's dense output (interpolant)."""
         alpha = np.asarray(alpha, dtype=float)
-        if np.any(alpha < 0) or np.any(alpha > self.alpha.max() * (1 + 1e-12)):
+        if np.any(alpha < self.alpha_start * (1 - 1e-12)) or np.any(alpha > self.alpha.max() * (1 + 1e-12)):
             raise InvalidInputError("alpha outside the integrated range")
         y = self._dense(np.log1p(alpha))
         return y[0], y[1]
@@ -151,16 +152,17 @@ def _check_alphas(alphas) -> np.ndarray:
 class _Progress:
     """Progress on stderr in units of ln(1 + alpha); silent unless enabled."""
 
-    def __init__(self, enabled: bool, tau_end: float):
+    def __init__(self, enabled: bool, tau_end: float, tau_start: float = 0.0):
         self.bar = None
         if enabled:
             from tqdm import tqdm
-            self.bar = tqdm(total=tau_end, desc="closure  ln(1+alpha)", file=sys.stderr,
+            self.bar = tqdm(total=tau_end - tau_start, desc="closure  ln(1+alpha)", file=sys.stderr,
                             unit="", bar_format="{l_bar}{bar}| {n:.2f}/{total:.2f} [{elapsed}<{remaining}]")
-        self.done = 0.0
+        self.done = tau_start
+        self.start = tau_start
 
     def update(self, tau: float) -> None:
-        tau = min(tau, self.bar.total) if self.bar is not None else tau
+        tau = min(tau, self.start + self.bar.total) if self.bar is not None else tau
         if self.bar is not None and tau > self.done:
             self.bar.update(tau - self.done)
             self.done = tau
@@ -170,7 +172,7 @@ class _Progress:
             self.bar.close()
 
 
-def integrate_closure(K: int, eta, alphas, *, D0: float = 0.0, Delta0: float = 0.0,
+def integrate_closure(K: int, eta, alphas, *, D0: float = 0.0, Delta0: float = 0.0, alpha_start: float = 0.0,
                       rtol: float = 1e-10, method: str = "auto", progress: bool = False) -> ClosureCurve:
     """Integrate the exact (D, Delta) closure from alpha = 0 and report observables at ``alphas``.
 
@@ -179,7 +181,8 @@ def integrate_closure(K: int, eta, alphas, *, D0: float = 0.0, Delta0: float = 0
     K : number of classes (>= 2).
     eta : learning rate (float > 0) or schedule (callable alpha -> eta > 0).
     alphas : strictly increasing times >= 0 at which D, Delta, eps_g and loss are returned.
-    D0, Delta0 : initial condition (W(0) = 0 gives D0 = Delta0 = 0).
+    D0, Delta0 : initial condition (W(0) = 0 gives D0 = Delta0 = 0), imposed at ``alpha_start``.
+    alpha_start : time of the initial condition (default 0); every alpha must be >= alpha_start.
     rtol : relative tolerance of the ODE solver (the moments are evaluated more accurately).
     method : evaluation method of the moments, passed to ``closure_moments``.
     progress : show a progress bar on stderr.
@@ -195,10 +198,14 @@ def integrate_closure(K: int, eta, alphas, *, D0: float = 0.0, Delta0: float = 0
     if not 1e-14 <= rtol <= 1e-2:
         raise InvalidInputError(f"rtol must lie in [1e-14, 1e-2], got {rtol}")
     grid = _check_alphas(alphas)
+    check_nonnegative("alpha_start", alpha_start)
+    if grid[0] < alpha_start:
+        raise InvalidInputError(f"alpha values must be >= alpha_start = {alpha_start}, got {grid[0]}")
+    tau_start = math.log1p(alpha_start)
     taus = np.log1p(grid)
     tau_end = float(taus[-1])
     counter = {"n": 0}
-    bar = _Progress(progress, tau_end)
+    bar = _Progress(progress, tau_end, tau_start)
 
     def moments(D: float, Delta: float):
         return closure_moments(K, D, Delta, method=method)
@@ -224,10 +231,10 @@ def integrate_closure(K: int, eta, alphas, *, D0: float = 0.0, Delta0: float = 0
         return [dD, dDelta]
 
     try:
-        if tau_end == 0.0:
+        if tau_end == tau_start:
             dense = lambda t: np.array([[D0] * np.size(t), [Delta0] * np.size(t)]).reshape(2, -1)
         else:
-            sol = solve_ivp(rhs, (0.0, tau_end), [float(D0), float(Delta0)], method="LSODA",
+            sol = solve_ivp(rhs, (tau_start, tau_end), [float(D0), float(Delta0)], method="LSODA",
                             rtol=rtol, atol=rtol * 1e-4, dense_output=True)
             if not sol.success:
                 raise IntegrationError(
@@ -245,5 +252,5 @@ def integrate_closure(K: int, eta, alphas, *, D0: float = 0.0, Delta0: float = 0
         m = moments(max(D, 0.0), max(Delta, 0.0))
         eps_g[i], loss[i] = float(m.eps_g), float(m.loss)
     return ClosureCurve(K=K, eta=eta, alpha=grid, D=D_out, Delta=Delta_out, eps_g=eps_g, loss=loss,
-                        D0=float(D0), Delta0=float(Delta0), rtol=rtol, method=method,
+                        D0=float(D0), Delta0=float(Delta0), alpha_start=float(alpha_start), rtol=rtol, method=method,
                         rhs_evaluations=counter["n"], _dense=dense)
