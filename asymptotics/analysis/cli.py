@@ -141,8 +141,8 @@ def exponent_report(K: int, eta, *, schedule=None, model: str = "closure", alpha
 
     Measured with the closure to alpha = 1e8, K = 2: fixed eta, exponents -1/3 to ~3e-9 (error estimate
     ~2e-7); PowerLaw beta = 0.25 and 0.5: derived exponents to < 1e-5; beta = 0.75: eps_g only to
-    ~5e-3 (error estimate ~5e-3) because the leading corrections decay as alpha^(-1/6) -- use the
-    reduced flow to 1e12 (exact to ~1e-5) or a larger alpha_max for that case.
+    ~6e-3 at alpha_max = 1e8 because the leading corrections decay as alpha^(-1/6); to 6e-4 (error
+    estimate 2e-3) at alpha_max = 1e10, or use the reduced flow to 1e12 (exact to ~1e-5).
 
     >>> r = exponent_report(2, 1.0, model="reduced", alpha_max=1e6)
     >>> round(r["eps_g_exponent"], 4), r["eps_g_exponent_error"] < 1e-4
