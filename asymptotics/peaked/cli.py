@@ -1,6 +1,6 @@
 """``asymptotics peaked``: regimes, expansion and loss curve of the peaked-distribution mechanism.
 
-    asymptotics peaked --n 128 --beta-star 100 [--tau-max 1e12] [--plot peaked.png] [--json]
+    asymptotics peaked --n 128 --beta-star 100 [--tau-max 1e12] [--plot output/peaked/peaked.png] [--json]
     asymptotics peaked --n 128 --entropy 0.5 [--json]
 
 ``--entropy H`` first finds the teacher inverse temperature beta* at which the mean softmax entropy of
@@ -16,6 +16,8 @@ True
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import json
 import math
@@ -38,7 +40,8 @@ def register(subparsers):
     p.add_argument("--tau-max", type=float, default=None, help="end of the integration (default: "
                    "until beta is within 1e-6 of beta*, at most 1e15)")
     p.add_argument("--digits", type=int, default=15, help="digits of the printed constants")
-    p.add_argument("--plot", default="peaked.png", help="output file of the plot ('' for none)")
+    p.add_argument("--plot", default="output/peaked/peaked.png",
+                   help="output file of the plot (default output/peaked/peaked.png; '' for none)")
     p.add_argument("--json", action="store_true", help="print one JSON object and nothing else")
     p.set_defaults(handler=run)
     return p
@@ -128,7 +131,10 @@ def run(args) -> int:
         a1.set_title(f"n={n}, beta*={beta_star:.6g}")
         a2.semilogx(curve.tau, curve.slope); a2.axhline(-1 / 3, ls=":", c="k")
         a2.set_ylim(-1.5, 0.05); a2.set_xlabel(r"$\tau$"); a2.set_ylabel(r"d ln L/d ln $\tau$")
-        fig.tight_layout(); fig.savefig(args.plot); plt.close(fig)
+        fig.tight_layout()
+        Path(args.plot).parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(args.plot)
+        plt.close(fig)
         plot_path = args.plot
     nstr = lambda x: mpmath.nstr(x, digits)
     if args.json:
