@@ -377,7 +377,7 @@ NB03 = [
     (local slopes of $\varepsilon_g$ against $-1/3$, effective-exponent table, extrapolation).
     """),
     setup("""
-from asymptotics.analysis.cli import exact_closure_observables
+from asymptotics.analysis.closure_observables import exact_closure_observables
 from asymptotics.analysis.extrapolation import extrapolate_exponent
 from asymptotics.analysis.plots import loglog_with_slope_inset
 from asymptotics.analysis.slopes import effective_exponents, local_slope

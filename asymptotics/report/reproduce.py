@@ -140,7 +140,7 @@ def _closure_arrays(obs, alphas):
 
 def step_integration(ctx) -> dict:
     """Exact closure (K = 2, 3; eta = 1) to ``alpha_max``; accuracy from a second run at 100x looser rtol."""
-    from asymptotics.analysis.cli import exact_closure_observables
+    from asymptotics.analysis.closure_observables import exact_closure_observables
 
     s = ctx["settings"]
     amax, rtol = s["alpha_max"], s["rtol"]
@@ -178,7 +178,7 @@ def step_sgd(ctx) -> dict:
                        n_test=cfg["n_test"])
     obs = ctx.get("closure", {}).get(K, {}).get("obs")
     if obs is None:
-        from asymptotics.analysis.cli import exact_closure_observables
+        from asymptotics.analysis.closure_observables import exact_closure_observables
         obs = exact_closure_observables(K, ETA, max(cfg["alphas"]) * 1.01)
     theory = _closure_arrays(obs, run.alpha)
     rows = []
