@@ -6,9 +6,10 @@ Examples::
     asymptotics expand --K 3 --eta 1 --digits 30 --json
     asymptotics expand --K 2 --eta 0.5 --latex late_time.tex
 
-Leading constants (rho0, Delta*, A*, C_D, C_eps, C_L) carry the requested ``--digits``.  Correction
-coefficients are computed at float64 precision (K = 2: ~1e-14; K >= 3: ~1e-8, limited by the
-three-class junction integrals and their Delta-derivatives); the JSON says so in ``corrections_accuracy``.
+Every number carries the requested ``--digits``: the leading constants (rho0, Delta*, A*, C_D, C_eps,
+C_L) and the correction coefficients (1/D expansion at Delta*, slaving, late-time corrections), for every K
+(junction integrals of all sizes are computed at that precision).  With the default 15 digits the
+corrections are float64 (~1e-13 absolute); the JSON says so in ``corrections_accuracy``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import sys
 import mpmath
 import sympy as sp
 
-from asymptotics.asymptotic.expansion import LEADING_POWER, expansion_coefficients, max_available_order
+from asymptotics.asymptotic.expansion import LEADING_POWER, expansion_coefficients
 from asymptotics.asymptotic.late_time import late_time_series
 from asymptotics.asymptotic.reduced_flow import leading_prefactors, reduced_flow_sympy
 from asymptotics.validation import InvalidInputError, check_digits, check_num_classes, check_positive
@@ -48,18 +49,14 @@ def expansion_report(K: int, eta, order: int = 3, digits: int = 15) -> dict:
     K = check_num_classes(K)
     check_positive("eta", eta)
     digits = check_digits(digits)
-    top = max_available_order(K)
     if isinstance(order, bool) or not isinstance(order, int) or order < 0:
         raise InvalidInputError(f"order must be an integer >= 0, got {order!r}")
-    if top is not None and order > top:
-        raise InvalidInputError(f"order {order} is not available for K = {K} (four-class junctions are not "
-                                f"implemented; use --order {top} or less)")
     if order > 3:
         raise InvalidInputError(f"order must be <= 3 for the late-time series, got {order}")
     lead = leading_prefactors(K, eta, digits)
-    lt = late_time_series(K, eta, order, 15)
-    cdig = 14 if K == 2 else 8
-    coeffs = expansion_coefficients(K, lead["Delta_star"], order, 15)
+    lt = late_time_series(K, eta, order, digits)
+    cdig = 13 if digits <= 15 else digits
+    coeffs = expansion_coefficients(K, lead["Delta_star"], order, digits)
     return {
         "K": K, "eta": float(eta), "order": order, "digits": digits,
         "rho0": _s(lead["rho0"], digits),
@@ -68,7 +65,7 @@ def expansion_report(K: int, eta, order: int = 3, digits: int = 15) -> dict:
         "C_D": _s(lead["C_D"], digits),
         "C_eps": _s(lead["C_eps"], digits),
         "C_L": _s(lead["C_L"], digits),
-        "corrections_accuracy": f"~1e-{cdig} (float64{'' if K == 2 else ', junction integrals'})",
+        "corrections_accuracy": "~1e-13 absolute (float64)" if digits <= 15 else f"{digits} digits",
         "expansion_at_Delta_star": {name: [_s(c, cdig) for c in coeffs[name]] for name in coeffs},
         "expansion_leading_power": dict(LEADING_POWER),
         "slaving": [_s(x, cdig) for x in lt.slaving],
@@ -121,10 +118,7 @@ def latex_report(report: dict) -> str:
 
 def run(args) -> int:
     """Handler of ``asymptotics expand``."""
-    order = args.order
-    if order is None:
-        top = max_available_order(args.K)
-        order = 3 if top is None else min(3, top)
+    order = 3 if args.order is None else args.order
     report = expansion_report(args.K, args.eta, order, args.digits)
     if args.latex:
         with open(args.latex, "w", encoding="utf-8") as fh:
@@ -161,8 +155,8 @@ def register(subparsers) -> None:
     p.add_argument("--K", type=int, default=3, help="number of classes (>= 2), default 3")
     p.add_argument("--eta", type=float, default=1.0, help="learning rate eta > 0, default 1")
     p.add_argument("--order", type=int, default=None,
-                   help="relative order of the corrections (default 3; K >= 4: at most 1)")
-    p.add_argument("--digits", type=int, default=15, help="digits of the leading constants, default 15")
+                   help="relative order of the corrections, 0..3 (default 3)")
+    p.add_argument("--digits", type=int, default=15, help="digits of every coefficient, default 15 (float64)")
     p.add_argument("--json", action="store_true", help="print exactly one JSON object")
     p.add_argument("--latex", default=None, metavar="FILE", help="write a LaTeX document to FILE")
     p.set_defaults(handler=run)

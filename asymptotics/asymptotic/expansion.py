@@ -1,4 +1,4 @@
-"""The 1/D expansion of the exact closure expectations.
+"""The 1/D expansion of the exact closure expectations, to any order, for any K, at any precision.
 
 From the exact decomposition of :mod:`asymptotics.asymptotic.local_binary` and the Taylor expansion of
 the labelled-gap densities (Watson's lemma; the remainder beyond the layer is exponentially small) ::
@@ -7,38 +7,40 @@ the labelled-gap densities (Watson's lemma; the remainder beyond the layer is ex
 
 with ``p_Q = 2`` for the drift (the factor ``y_c - y_k = u/D``) and ``p_Q = 1`` otherwise, and ::
 
-    c^Q_j = q^(j)(0)/j! I_j[Q]                                            (binary layers)
-          + binom(K-1, 2) sum_{|a| = j-1} d^a rho_2(0)/a! J_a[Q]             (three-class junctions)
-          + binom(K-1, 3) (four-class junctions, |a| = j-2) + ...
+    c^Q_j = q^(j)(0)/j! I_j[Q]                                                   (binary layers, m = 1)
+          + sum_{m=2}^{min(j+1, K-1)} binom(K-1, m) sum_{|a| = j+1-m} d^a rho_m(0)/a! J_a[Q]   (junctions)
 
 ``q^(j)(0) = (-1)^j rho_K^(j)(0)`` (labelled gaps), ``I_j`` the universal binary moments
-(:func:`~asymptotics.asymptotic.layer_integrals.binary_layer_moment`, any precision) and ``J_a`` the
-three-class junction moments (:func:`~asymptotics.asymptotic.local_binary.junction_moment`, float64,
-absolute accuracy ~1e-11).
+(:func:`~asymptotics.asymptotic.layer_integrals.binary_layer_moment`; evaluated here as the ``m = 1`` case
+of :func:`~asymptotics.asymptotic.junctions.junction_moment`, which is faster at high precision), the joint density of
+``m`` labelled gaps (:func:`~asymptotics.asymptotic.gap_density.gap_joint_derivative`) and ``J_a`` the
+``(m+1)``-class junction moments (:func:`~asymptotics.asymptotic.junctions.junction_moment`, reduced to
+one-dimensional integrals for every ``m``).  An ``m``-class junction first enters at relative order
+``j = m - 1``: three-class junctions at ``1/D``, four-class ones at ``1/D^2``, five-class ones at ``1/D^3``.
 
-* ``K = 2``: no junctions and ``q`` is even, so only even ``j`` survive; every order is exact and
-  available at any precision.
-* ``K = 3``: binary layers plus three-class junctions are *all* terms; every order is available
-  (junction parts in float64).  Odd orders come from ``rho_3'(0)`` and from the junction.
-* ``K >= 4``: orders ``j <= 1`` are complete.  ``j >= 2`` would need the four-class junction integrals
-  (three-dimensional local problems), which are **not implemented**: requesting them raises.
+* ``K = 2``: no junctions and ``q`` is even, so only even ``j`` survive.
+* ``K >= 3``: odd orders come from ``rho_K'(0)`` and from the junctions.
+
+Every ingredient is computed to ``digits`` digits (float64 for ``digits <= 15``, ~1e-13 absolute).
 """
 
 from __future__ import annotations
 
 import math
+from itertools import product as _iproduct
 
 import mpmath
 import sympy as sp
 
 from asymptotics.asymptotic.gap_density import gap_joint_derivative, labelled_gap_density_derivative
-from asymptotics.asymptotic.layer_integrals import QUANTITIES, binary_layer_moment
-from asymptotics.asymptotic.local_binary import junction_moment
+from asymptotics.asymptotic.junctions import junction_moment
+from asymptotics.asymptotic.layer_integrals import QUANTITIES
 from asymptotics.validation import InvalidInputError, check_digits, check_num_classes, check_positive
 
 __all__ = [
     "LEADING_POWER",
-    "max_available_order",
+    "junction_terms",
+    "coefficient_taylor",
     "expansion_coefficients",
     "expansion_coefficient",
     "expanded_moments",
@@ -49,53 +51,71 @@ __all__ = [
 LEADING_POWER = {"drift": 2, "restoring": 1, "noise": 1, "eps_g": 1, "loss": 1}
 
 
-def max_available_order(K: int) -> int | None:
-    """Highest relative order ``j`` implemented for ``K`` classes (``None`` = unlimited).
-
-    >>> max_available_order(3) is None, max_available_order(5)
-    (True, 1)
-    """
-    K = check_num_classes(K)
-    return None if K <= 3 else 1
-
-
-def _check_order(K: int, order) -> int:
+def _check_order(order) -> int:
     if isinstance(order, bool) or not isinstance(order, int) or order < 0:
         raise InvalidInputError(f"order must be an integer >= 0, got {order!r}")
-    top = max_available_order(K)
-    if top is not None and order > top:
-        raise InvalidInputError(
-            f"order {order} for K = {K} needs four-class junction integrals, which are not "
-            f"implemented; the highest available order for K >= 4 is {top}")
     return order
 
 
-def expansion_coefficient(K: int, name: str, j: int, Delta, digits: int = 15):
-    """``c^name_j(Delta)``: coefficient of ``D^{-(j + p)}`` in the 1/D expansion of ``E[name]``.
-
-    Binary part to ``digits`` digits; junction part (``K >= 3``, ``j >= 1``) float64 (~1e-11 absolute).
-
-    >>> round(float(expansion_coefficient(2, "eps_g", 0, 0.25)), 13)    # rho_2(0) sqrt(Delta/pi)
-    0.1591549430919
-    """
-    K = check_num_classes(K)
+def _check_name(name: str) -> str:
     if name not in QUANTITIES:
         raise InvalidInputError(f"unknown quantity {name!r}; expected one of {', '.join(QUANTITIES)}")
-    j = _check_order(K, j)
+    return name
+
+
+def junction_terms(K: int, j: int):
+    """The junction multi-indices of order ``j``: ``[(m, a, multiplicity)]`` with ``a`` sorted.
+
+    ``a`` runs over the sorted tuples of ``m >= 2`` integers with ``|a| = j + 1 - m``; ``multiplicity`` counts
+    its distinct orderings (the summand is symmetric).
+
+    >>> junction_terms(5, 2)
+    [(2, (0, 1), 2), (3, (0, 0, 0), 1)]
+    """
+    out = []
+    for m in range(2, min(j + 1, K - 1) + 1):
+        total = j + 1 - m
+        counts = {}
+        for a in _iproduct(range(total + 1), repeat=m):
+            if sum(a) == total:
+                key = tuple(sorted(a))
+                counts[key] = counts.get(key, 0) + 1
+        out += [(m, a, counts[a]) for a in sorted(counts)]
+    return out
+
+
+def coefficient_taylor(K: int, name: str, j: int, k: int, Delta, digits: int = 15):
+    """``(1/k!) d^k c^name_j / dDelta^k`` at ``Delta``, to ``digits`` digits (``k = 0``: the coefficient).
+
+    Delta-derivatives are exact (heat equation in every Gaussian convolution, Leibniz rule).
+
+    >>> round(float(coefficient_taylor(2, "drift", 0, 1, 0.3)), 13)    # rho_2(0)/2 (A' = 1/2)
+    0.2820947917739
+    """
+    K = check_num_classes(K)
+    _check_name(name)
+    j, k = _check_order(j), _check_order(k)
     check_positive("Delta", Delta)
     digits = check_digits(digits)
     inner = digits if digits <= 15 else digits + 5
     with mpmath.workdps(digits + 5):
         value = labelled_gap_density_derivative(K, j, digits + 5) / mpmath.factorial(j) \
-            * binary_layer_moment(name, j, Delta, inner)
-        if K >= 3 and j >= 1:
-            pairs = math.comb(K - 1, 2)
-            for ak in range(j):
-                al = j - 1 - ak
-                mu = gap_joint_derivative(K, (ak, al), digits + 5)
-                jm = junction_moment(name, (ak, al), float(Delta))
-                value += pairs * mu / (mpmath.factorial(ak) * mpmath.factorial(al)) * jm
-    return value
+            * junction_moment(name, (j,), Delta, inner, derivative=k)
+        for m, a, mult in junction_terms(K, j):
+            weight = math.comb(K - 1, m) * mult * gap_joint_derivative(K, a, digits + 5)
+            for ai in a:
+                weight /= mpmath.factorial(ai)
+            value += weight * junction_moment(name, a, Delta, inner, derivative=k)
+        return value / mpmath.factorial(k)
+
+
+def expansion_coefficient(K: int, name: str, j: int, Delta, digits: int = 15):
+    """``c^name_j(Delta)``: coefficient of ``D^{-(j + p)}`` in the 1/D expansion of ``E[name]`` (``digits`` digits).
+
+    >>> round(float(expansion_coefficient(2, "eps_g", 0, 0.25)), 13)    # rho_2(0) sqrt(Delta/pi)
+    0.1591549430919
+    """
+    return coefficient_taylor(K, name, j, 0, Delta, digits)
 
 
 def expansion_coefficients(K: int, Delta, order: int, digits: int = 15) -> dict:
@@ -106,7 +126,7 @@ def expansion_coefficients(K: int, Delta, order: int, digits: int = 15) -> dict:
     (0.564189583548, 0.0)
     """
     K = check_num_classes(K)
-    order = _check_order(K, order)
+    order = _check_order(order)
     return {name: [expansion_coefficient(K, name, j, Delta, digits) for j in range(order + 1)]
             for name in QUANTITIES}
 
@@ -133,15 +153,17 @@ def expansion_sympy(K: int, name: str, order: int) -> sp.Expr:
     """The order-``order`` expansion of ``E[name]`` as a SymPy expression in ``D`` and ``Delta``.
 
     Coefficients appear as named unevaluated objects: ``q_j`` (labelled-gap density derivatives),
-    ``I_j(Delta)`` (binary layer moments) and ``rho2_{a,b}``/``J_{a,b}(Delta)`` (junctions).
+    ``I_j(Delta)`` (binary layer moments) and ``rho{m}_{a}``/``J_{a}(Delta)`` (``m``-gap density derivatives
+    and ``(m+1)``-class junction moments).
 
     >>> expansion_sympy(2, "eps_g", 2)
     q_0*I^{eps_g}_0(Delta)/D - q_2*I^{eps_g}_2(Delta)/(2*D**3)
+    >>> expansion_sympy(4, "loss", 2).coeff(sp.Symbol("D", positive=True), -3)
+    q_2*I^{loss}_2(Delta)/2 + 6*rho2_01*J^{loss}_01(Delta) + rho3_000*J^{loss}_000(Delta)
     """
     K = check_num_classes(K)
-    order = _check_order(K, order)
-    if name not in QUANTITIES:
-        raise InvalidInputError(f"unknown quantity {name!r}; expected one of {', '.join(QUANTITIES)}")
+    order = _check_order(order)
+    _check_name(name)
     D = sp.Symbol("D", positive=True)
     Delta = sp.Symbol("Delta", positive=True)
     p = LEADING_POWER[name]
@@ -153,10 +175,9 @@ def expansion_sympy(K: int, name: str, order: int) -> sp.Expr:
         if K == 2 and j % 4 == 2:
             q = -sp.Symbol(f"q_{j}")  # sign shown explicitly: q_j denotes |q^(j)(0)| for K = 2
         term = q / sp.factorial(j) * sp.Function(f"I^{{{name}}}_{j}")(Delta)
-        if K >= 3 and j >= 1:
-            for ak in range(j):
-                al = j - 1 - ak
-                term += sp.binomial(K - 1, 2) * sp.Symbol(f"rho2_{ak}{al}") / (
-                    sp.factorial(ak) * sp.factorial(al)) * sp.Function(f"J^{{{name}}}_{ak}{al}")(Delta)
+        for m, a, mult in junction_terms(K, j):
+            label = "".join(str(x) for x in a)
+            weight = sp.binomial(K - 1, m) * mult / sp.prod([sp.factorial(x) for x in a])
+            term += weight * sp.Symbol(f"rho{m}_{label}") * sp.Function(f"J^{{{name}}}_{label}")(Delta)
         expr += term / D ** (j + p)
     return expr

@@ -22,9 +22,9 @@ Derivation (SymPy, :func:`derive_late_time_series`; ``eps = 1/D``, ``kappa = eta
    expansions; each is ``t (E_1 + E_2 t + E_3 t^2 + (E_4 + E_4' ln x) t^3 + ...)``.
 
 Numbers: the leading constants come at any precision from the closed forms; the correction
-coefficients use the binary layer moments (any precision, Delta-derivatives by the heat equation) and,
-for ``K >= 3``, the three-class junction moments (float64, Delta-derivatives by 5-point differences,
-accuracy ~1e-8).  Orders: ``K = 2, 3`` any ``order``; ``K >= 4`` at most ``order = 1``.
+coefficients (:func:`~asymptotics.asymptotic.expansion.coefficient_taylor`) use the binary layer moments and,
+for ``K >= 3``, the junction moments of every size, all at the requested precision with exact
+Delta-derivatives (heat equation).  Orders up to 3 for every ``K``.
 """
 
 from __future__ import annotations
@@ -36,10 +36,7 @@ from dataclasses import dataclass, field
 import mpmath
 import sympy as sp
 
-from asymptotics.asymptotic.expansion import LEADING_POWER, max_available_order
-from asymptotics.asymptotic.gap_density import gap_joint_derivative, labelled_gap_density_derivative
-from asymptotics.asymptotic.layer_integrals import binary_layer_moment_derivative
-from asymptotics.asymptotic.local_binary import junction_moment
+from asymptotics.asymptotic.expansion import coefficient_taylor
 from asymptotics.asymptotic.reduced_flow import fixed_point_Delta, leading_prefactors
 from asymptotics.validation import InvalidInputError, check_digits, check_num_classes, check_positive
 
@@ -142,41 +139,6 @@ def _ps_inverse(a, n):
 # Numeric coefficients
 # ---------------------------------------------------------------------------------------------------
 
-def _fd_derivative(f, x, k, h):
-    if k == 0:
-        return f(x)
-    vals = {i: f(x + i * h) for i in (-2, -1, 0, 1, 2) if not (k == 1 and i == 0)}
-    if k == 1:
-        return (vals[-2] - 8 * vals[-1] + 8 * vals[1] - vals[2]) / (12 * h)
-    if k == 2:
-        return (-vals[-2] + 16 * vals[-1] - 30 * vals[0] + 16 * vals[1] - vals[2]) / (12 * h * h)
-    if k == 3:
-        return (-vals[-2] + 2 * vals[-1] - 2 * vals[1] + vals[2]) / (2 * h**3)
-    raise InvalidInputError(f"junction Delta-derivatives are available up to order 3, got {k}")
-
-
-def coefficient_taylor(K: int, name: str, j: int, k: int, Delta, digits: int = 15):
-    """``(1/k!) d^k c^name_j / dDelta^k`` at ``Delta`` (binary part to ``digits``; junction ~1e-8).
-
-    >>> round(float(coefficient_taylor(2, "drift", 0, 1, 0.3)), 13)    # rho_2(0)/2 (A' = 1/2)
-    0.2820947917739
-    """
-    K = check_num_classes(K)
-    inner = digits if digits <= 15 else digits + 5
-    with mpmath.workdps(digits + 5):
-        value = labelled_gap_density_derivative(K, j, digits + 5) / mpmath.factorial(j) \
-            * binary_layer_moment_derivative(name, j, k, Delta, inner)
-        if K >= 3 and j >= 1:
-            pairs = math.comb(K - 1, 2)
-            h = 0.02 * float(Delta)
-            for ak in range(j):
-                al = j - 1 - ak
-                mu = gap_joint_derivative(K, (ak, al), digits + 5)
-                deriv = _fd_derivative(lambda d: junction_moment(name, (ak, al), d), float(Delta), k, h)
-                value += pairs * mu / (mpmath.factorial(ak) * mpmath.factorial(al)) * mpmath.mpf(deriv)
-        return value / mpmath.factorial(k)
-
-
 @dataclass
 class LateTimeSeries:
     """Numeric late-time series at fixed ``eta`` (notation of the module docstring).
@@ -257,14 +219,9 @@ class LateTimeSeries:
         return mpmath.mpf(alpha) - self.alpha_of_D(D, 0)
 
 
-def _check_series_order(K, order):
-    top = max_available_order(K)
+def _check_series_order(order):
     if isinstance(order, bool) or not isinstance(order, int) or order < 0:
         raise InvalidInputError(f"order must be an integer >= 0, got {order!r}")
-    if top is not None and order > top:
-        raise InvalidInputError(
-            f"order {order} for K = {K} needs four-class junction integrals, which are not "
-            f"implemented; the highest available order for K >= 4 is {top}")
     if order > 3:
         raise InvalidInputError(f"order must be <= 3 for the late-time series, got {order}")
     return order
@@ -364,8 +321,7 @@ def _late_time_cached(K, eta_str, order, digits):
 def late_time_series(K: int, eta, order: int = 3, digits: int = 15) -> LateTimeSeries:
     """Numeric late-time series of D, Delta, eps_g, L at fixed ``eta`` up to relative ``order`` (<= 3).
 
-    Leading constants to ``digits`` digits; corrections: binary parts to ``digits``, junction parts
-    (K >= 3) float64 with Delta-derivatives by finite differences (~1e-8).
+    Every coefficient to ``digits`` digits (float64 for ``digits <= 15``), for every ``K``.
 
     >>> lt = late_time_series(2, 1.0, order=0)
     >>> mpmath.nstr(lt.leading["C_D"], 6)
@@ -374,7 +330,7 @@ def late_time_series(K: int, eta, order: int = 3, digits: int = 15) -> LateTimeS
     K = check_num_classes(K)
     check_positive("eta", eta)
     digits = check_digits(digits)
-    order = _check_series_order(K, order)
+    order = _check_series_order(order)
     with mpmath.workdps(digits + 15):
         key = mpmath.nstr(mpmath.mpf(eta), digits + 12)
     lead, s, g, e, x_scale, series = _late_time_cached(K, key, order, digits)

@@ -45,8 +45,20 @@ def test_text_and_latex(tmp_path, capsys):
     assert tex.startswith(r"\documentclass") and r"\varepsilon_g" in tex and r"\end{document}" in tex
 
 
-def test_unavailable_order_is_an_input_error(capsys):
-    with pytest.raises(InvalidInputError, match="four-class"):
-        _run(["expand", "--K", "5", "--order", "3"], capsys)
+def test_corrections_carry_the_digits(capsys):
+    _, out30 = _run(["expand", "--K", "5", "--eta", "1", "--order", "3", "--digits", "30", "--json"], capsys)
+    _, out15 = _run(["expand", "--K", "5", "--eta", "1", "--order", "3", "--json"], capsys)
+    r30, r15 = json.loads(out30.out), json.loads(out15.out)
+    assert r30["corrections_accuracy"] == "30 digits"
+    for name in ("D", "eps_g", "loss"):
+        for a, b in zip(r30["corrections"][name], r15["corrections"][name]):
+            a, b = (x["value"] if isinstance(x, dict) else x for x in (a, b))
+            assert len(a.replace("-", "").replace(".", "").lstrip("0")) >= 30
+            assert abs(float(a) - float(b)) < 1e-11 * max(1, abs(float(a)))
+
+
+def test_bad_input_is_an_input_error(capsys):
+    with pytest.raises(InvalidInputError, match="order"):
+        _run(["expand", "--K", "5", "--order", "4"], capsys)
     with pytest.raises(InvalidInputError):
         _run(["expand", "--K", "2", "--eta", "-1"], capsys)
