@@ -299,7 +299,8 @@ with mpmath.workdps(35):
     ## The $1/D$ expansion against the exact closure
 
     $\mathbb E[Q](D,\Delta) = \sum_j c^Q_j(\Delta)\,D^{-(j+p_Q)}$: binary layers weighted by the
-    derivatives of the gap density, plus (for $K\ge3$) three-class junctions. Symbolic form for
+    derivatives of the gap density, plus (for $K\ge3$) junctions of $m+1$ nearly tied classes, which
+    enter at relative order $D^{-(m-1)}$. Symbolic form for
     $\varepsilon_g$, $K=3$, to second order:
     """),
     code("""

@@ -20,6 +20,8 @@ one-dimensional integrals for every ``m``).  An ``m``-class junction first enter
 
 * ``K = 2``: no junctions and ``q`` is even, so only even ``j`` survive.
 * ``K >= 3``: odd orders come from ``rho_K'(0)`` and from the junctions.
+* Every ``K``: ``c^restoring_1 = 0`` and ``c^restoring_{j+2} = -c^drift_j``, from the exact identity
+  ``drift + D restoring = rho_K(0)`` (:mod:`asymptotics.symbolic.identities`, Stein's lemma).
 
 Every ingredient is computed to ``digits`` digits (float64 for ``digits <= 15``, ~1e-13 absolute).
 """

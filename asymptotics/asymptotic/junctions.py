@@ -38,8 +38,9 @@ variable (heat equation); Delta-derivatives of ``J`` follow exactly by the Leibn
 
 Numerics.  All integrands are analytic in the strip ``|Im| < pi/2`` and decay at both ends, so the
 trapezoidal rule on one uniform grid converges geometrically; on a shared grid the ``G`` and ``K``
-functions are discrete correlations (numpy for float64, python-flint ``arb_poly`` products at
-``digits + guard`` digits otherwise).  The step ``h`` and the truncation points are chosen from the
+functions are discrete correlations (numpy for float64; otherwise python-flint ball arithmetic at
+``digits + guard`` digits, with the correlations done exactly on fixed-point integers (``fmpz_poly``) and
+their rounding added to the ball radii).  The step ``h`` and the truncation points are chosen from the
 requested ``digits``.  Accuracy: float64 ~1e-13 absolute; ``digits > 15`` to the requested digits (checked at
 15/30/50 digits, against the m = 1 binary moments, the m = 2 tensor quadrature and the closed-form m = 2
 error integral in the tests).
@@ -49,16 +50,18 @@ from __future__ import annotations
 
 import functools
 import math
+from itertools import combinations
 from itertools import product as _iproduct
 
 import mpmath
 import numpy as np
-from scipy.special import eval_hermitenorm, ndtr
+import sympy as sp
+from scipy.special import ndtr
 
 from asymptotics.asymptotic.layer_integrals import QUANTITIES
 from asymptotics.validation import InvalidInputError, check_digits, check_positive
 
-__all__ = ["junction_moment", "TERMS"]
+__all__ = ["junction_moment", "derive_laplace_reduction", "TERMS"]
 
 #: ``quantity: [(coefficient, kernel power p, special factor)]``; the special factor is ``None`` (every class
 #: carries ``e_0``) or ``(q, shift)``: one class ``j`` carries ``e_q`` with ``W_{alpha_j + shift}`` (summed over j)
@@ -424,3 +427,91 @@ def junction_moment(name: str, alpha, Delta, digits: int = 15, derivative: int =
     with mpmath.workdps(digits + 10):
         key = mpmath.nstr(mpmath.mpf(Delta), digits + 8) if digits > 15 else repr(float(Delta))
     return _moment_cached(name, tuple(sorted(alpha)), key, digits, derivative)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Symbolic derivation of the Laplace-transform reduction
+# ---------------------------------------------------------------------------------------------------
+
+def _connected_softmax_sympy(name: str, x, u):
+    """Moebius-connected integrand ``sum_T (-1)^{m-|T|} F_T`` from the softmax (``x_j = e^{-v_j}``)."""
+    m = len(x)
+    total = 0
+    for r in range(m + 1):
+        for T in combinations(range(m), r):
+            X = sum((x[j] for j in T), sp.Integer(0))
+            pc = 1 / (1 + X)
+            pj = {j: x[j] / (1 + X) for j in T}
+            F = {"loss": sp.log(1 + X),
+                 "restoring": 1 - pc**2 - sum((p**2 for p in pj.values()), sp.Integer(0)),
+                 "noise": (1 - pc) ** 2 + sum((p**2 for p in pj.values()), sp.Integer(0)),
+                 "drift": sum((u[j] * p for j, p in pj.items()), sp.Integer(0))}[name]
+            total += (-1) ** (m - r) * F
+    return total
+
+
+def _laplace_integrand_sympy(name: str, x, u, t):
+    """The Laplace-form integrand of :data:`TERMS` (before the t-integral)."""
+    m = len(x)
+    E = [sp.exp(-t * xj) for xj in x]
+    full = sp.Mul(*[e - 1 for e in E])
+
+    def special(q, shift):
+        out = 0
+        for j in range(m):
+            others = sp.Mul(*[E[i] - 1 for i in range(m) if i != j])
+            out += (u[j] if shift else 1) * x[j] ** q * E[j] * others
+        return out
+
+    total = 0
+    for coef, p, spec in TERMS[name]:
+        body = full if spec is None else special(*spec)
+        weight = t ** (p - 1) if spec is None else t ** (p - 1 + spec[0])
+        total += coef * weight * sp.exp(-t) * body
+    return total
+
+
+def _laplace_integrate(expr, t):
+    """``int_0^inf expr dt`` for a sum of terms ``c t^k exp(-t a)`` (``k >= 0``): ``c k!/a^(k+1)``."""
+    out = 0
+    for term in sp.Add.make_args(sp.expand(sp.powsimp(sp.expand(expr), combine="exp"))):
+        term = sp.powsimp(term, combine="exp")
+        exps = [f for f in sp.Mul.make_args(term) if f.func == sp.exp]
+        rest = term / sp.Mul(*exps)
+        rate = -sp.expand(sum(f.args[0] for f in exps) / t)
+        k = sp.Poly(rest, t).degree() if rest.has(t) else 0
+        coef = sp.expand(rest / t**k)
+        if coef.has(t) or rate.has(t):
+            raise ValueError(f"unexpected term {term}")
+        out += coef * sp.factorial(k) / rate ** (k + 1)
+    return out
+
+
+def derive_laplace_reduction(m: int = 2) -> dict:
+    """SymPy check that the Laplace forms of :data:`TERMS` equal the Moebius-connected softmax integrands.
+
+    For ``m`` competitors with ``x_j = e^{-v_j}``: the t-integral of each Laplace form is done term by term
+    (``int t^k e^{-a t} dt = k!/a^(k+1)`` after expanding the products) and compared with
+    ``sum_T (-1)^{m-|T|} F_T``.  For ``loss`` (weight ``1/t``) the ``x_1``-derivatives are compared, and both sides
+    vanish at ``x_1 = 0``.  Returns ``{name: difference}`` (each simplifies to 0).
+
+    >>> derive_laplace_reduction(2)
+    {'loss': 0, 'restoring': 0, 'noise': 0, 'drift': 0}
+    """
+    if isinstance(m, bool) or not isinstance(m, int) or not 1 <= m <= 4:
+        raise InvalidInputError(f"m must be an integer in [1, 4], got {m!r}")
+    x = sp.symbols(f"x1:{m + 1}", positive=True)
+    u = sp.symbols(f"u1:{m + 1}", positive=True)
+    t = sp.Symbol("t", positive=True)
+    out = {}
+    for name in TERMS:
+        conn = _connected_softmax_sympy(name, x, u)
+        integrand = _laplace_integrand_sympy(name, x, u, t)
+        if name == "loss":
+            lhs = _laplace_integrate(sp.diff(integrand, x[0]), t)
+            rhs = sp.diff(conn, x[0])
+            assert conn.subs(x[0], 0) == 0 or sp.simplify(conn.subs(x[0], 0)) == 0
+        else:
+            lhs, rhs = _laplace_integrate(integrand, t), conn
+        out[name] = sp.simplify(sp.together(lhs - rhs))
+    return out

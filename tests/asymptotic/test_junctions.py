@@ -139,3 +139,12 @@ def test_bad_input():
         junction_moment("loss", (0, 0), 0.3, derivative=-1)
     with pytest.raises(InvalidInputError, match="precision too low"):
         junction_moment("loss", (0, 0), 0.3, digits=2)
+
+
+def test_laplace_reduction_derived_symbolically(monkeypatch):
+    from asymptotics.asymptotic import junctions
+    for m in (1, 2, 3):
+        assert all(diff == 0 for diff in junctions.derive_laplace_reduction(m).values())
+    # the check has teeth: a wrong coefficient in the noise term is detected
+    monkeypatch.setitem(junctions.TERMS, "noise", [(-1, 1, None), (1, 2, None), (1, 0, (2, 0))])
+    assert junctions.derive_laplace_reduction(2)["noise"] != 0

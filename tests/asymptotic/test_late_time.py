@@ -140,3 +140,15 @@ def test_fixed_point_small_eta():
     # Delta* ~ eta (ln 2 - 1/2) for small eta
     eta = 1e-3
     assert abs(float(fixed_point_Delta(eta)) / (eta * (math.log(2) - 0.5)) - 1) < 1e-3
+
+
+def test_correction_coefficients_at_15_30_50_digits():
+    series = {d: late_time_series(3, 1.0, 3, d) for d in (15, 30, 50)}
+    for name in ("D", "eps_g", "loss"):
+        for c15, c30, c50 in zip(*(series[d].coefficients[name][1:] for d in (15, 30, 50))):
+            for a, b, c in zip(*((x if isinstance(x, tuple) else (x,)) for x in (c15, c30, c50))):
+                assert abs(a - b) < 1e-12 * max(1, abs(b))
+                with mpmath.workdps(60):
+                    assert abs(b - c) < mpmath.mpf(10) ** -29 * max(1, abs(c))
+    for a, b in zip(series[30].slaving, series[50].slaving):
+        assert abs(a - b) < mpmath.mpf(10) ** -29
