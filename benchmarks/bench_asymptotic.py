@@ -27,7 +27,7 @@ RESULTS = Path(__file__).resolve().parent / "results" / "asymptotic.json"
 
 def _clear():
     for fn in (reduced_flow._fixed_point_cached, layer_integrals._moment_cached, layer_integrals._moment_float,
-               layer_integrals._moment_derivative_cached, gap_density._joint_derivative_cached,
+               gap_density._joint_derivative_cached,
                local_binary._junction_cached, local_binary._weight_grid_cached):
         fn.cache_clear()
 

@@ -144,20 +144,47 @@ def _moment_float(name: str, power: int, k: int, Delta: float) -> float:
     return total
 
 
+def _partial_moment_vderiv(n: int, m: int, v, var):
+    """``d^m/dv^m W_n(v)`` for ``a ~ N(0, var)`` (closed form; current precision)."""
+    if m == 0:                          # the moment itself (no factor ff(n, 0) = 1)
+        return gaussian_partial_moment(n, v, var)
+    if m <= n:
+        return mpmath.ff(n, m) * gaussian_partial_moment(n - m, v, var)
+    sd = mpmath.sqrt(var)
+    r = m - n - 1                       # derivatives of the Gaussian density
+    x = v / sd
+    return mpmath.factorial(n) * (-1) ** r * mpmath.hermite(r, x / mpmath.sqrt(2)) \
+        * mpmath.mpf(2) ** (-mpmath.mpf(r) / 2) * mpmath.npdf(x) / sd ** (r + 1)
+
+
 @functools.lru_cache(maxsize=4096)
-def _moment_cached(name: str, n: int, Delta_str: str, digits: int):
+def _moment_cached(name: str, n: int, k: int, Delta_str: str, digits: int):
+    """``int f(v) d_v^{2k} W_{n+e}(v) dv`` by tanh-sinh at ``digits + 15`` digits; ``k = 0``: ``I_n`` itself.
+
+    ``k = 0`` admits ``Delta = 0`` (the left scale is kept >= 0.05); derivatives (``Delta > 0``) also
+    split at ``+-sd``, where the Gaussian derivatives vary.
+    """
     f, extra = LOCAL_FUNCTIONS[name]
     power = n + extra
     with mpmath.workdps(digits + 15):
         Delta = mpmath.mpf(Delta_str)
         var = 2 * Delta
         sd = mpmath.sqrt(var)
-        lo = -(12 + mpmath.sqrt(2 * (digits + 15) * mpmath.log(10))) * max(sd, mpmath.mpf("0.05"))
+        scale = max(sd, mpmath.mpf("0.05")) if k == 0 else sd
+        lo = -(12 + mpmath.sqrt(2 * (digits + 15) * mpmath.log(10))) * scale
         hi = 60 + (digits + 15) * mpmath.log(10) + 4 * power
-        points = [lo, lo / 2, lo / 4, 0, 1, 4, 10, 25, hi / 2, hi]
-        points = sorted(set(points))
-        value = mpmath.quad(lambda v: f(v) * gaussian_partial_moment(power, v, var), points)
-        return value * mpmath.factorial(0)
+        middle = (0,) if k == 0 else (-sd, 0, sd)
+        points = sorted({lo, lo / 2, lo / 4, *middle, 1, 4, 10, 25, hi / 2, hi})
+        return mpmath.quad(lambda v: f(v) * _partial_moment_vderiv(power, 2 * k, v, var), points)
+
+
+def _moment(name: str, n: int, k: int, Delta, digits: int) -> mpmath.mpf:
+    """``d^k/dDelta^k I_n[f_name](Delta)`` for checked arguments (float64 below 16 digits if ``Delta > 0``)."""
+    if digits <= 15 and float(Delta) > 0:
+        return mpmath.mpf(_moment_float(name, n + LOCAL_FUNCTIONS[name][1], k, float(Delta)))
+    with mpmath.workdps(digits + 15):
+        key = mpmath.nstr(mpmath.mpf(Delta), digits + 12)
+    return _moment_cached(name, n, k, key, digits)
 
 
 def binary_layer_moment(name: str, n: int, Delta, digits: int = 15) -> mpmath.mpf:
@@ -176,12 +203,7 @@ def binary_layer_moment(name: str, n: int, Delta, digits: int = 15) -> mpmath.mp
     if isinstance(n, bool) or not isinstance(n, int) or n < 0:
         raise InvalidInputError(f"moment order must be an integer >= 0, got {n!r}")
     check_nonnegative("Delta", Delta)
-    digits = check_digits(digits)
-    if digits <= 15 and float(Delta) > 0:
-        return mpmath.mpf(_moment_float(name, n + LOCAL_FUNCTIONS[name][1], 0, float(Delta)))
-    with mpmath.workdps(digits + 15):
-        key = mpmath.nstr(mpmath.mpf(Delta), digits + 12)
-    return _moment_cached(name, n, key, digits)
+    return _moment(name, n, 0, Delta, check_digits(digits))
 
 
 def restoring_integral(Delta, digits: int = 15) -> mpmath.mpf:
@@ -300,31 +322,6 @@ def polylog_moment_closed_form(n: int) -> sp.Expr:
     return sp.expand(sp.simplify(sp.factorial(n) * val))
 
 
-def _partial_moment_vderiv(n: int, m: int, v, var):
-    """``d^m/dv^m W_n(v)`` for ``a ~ N(0, var)`` (closed form; current precision)."""
-    if m <= n:
-        return mpmath.ff(n, m) * gaussian_partial_moment(n - m, v, var)
-    sd = mpmath.sqrt(var)
-    r = m - n - 1                       # derivatives of the Gaussian density
-    x = v / sd
-    return mpmath.factorial(n) * (-1) ** r * mpmath.hermite(r, x / mpmath.sqrt(2)) \
-        * mpmath.mpf(2) ** (-mpmath.mpf(r) / 2) * mpmath.npdf(x) / sd ** (r + 1)
-
-
-@functools.lru_cache(maxsize=4096)
-def _moment_derivative_cached(name: str, n: int, k: int, Delta_str: str, digits: int):
-    f, extra = LOCAL_FUNCTIONS[name]
-    power = n + extra
-    with mpmath.workdps(digits + 15):
-        Delta = mpmath.mpf(Delta_str)
-        var = 2 * Delta
-        sd = mpmath.sqrt(var)
-        lo = -(12 + mpmath.sqrt(2 * (digits + 15) * mpmath.log(10))) * sd
-        hi = 60 + (digits + 15) * mpmath.log(10) + 4 * power
-        points = sorted({lo, lo / 2, lo / 4, -sd, 0, sd, 1, 4, 10, 25, hi / 2, hi})
-        return mpmath.quad(lambda v: f(v) * _partial_moment_vderiv(power, 2 * k, v, var), points)
-
-
 def binary_layer_moment_derivative(name: str, n: int, k: int, Delta, digits: int = 15) -> mpmath.mpf:
     """``d^k/dDelta^k I_n[f_name](Delta)`` by the heat equation ``d_Delta W = d_v^2 W`` (``digits`` digits).
 
@@ -341,12 +338,6 @@ def binary_layer_moment_derivative(name: str, n: int, k: int, Delta, digits: int
             raise InvalidInputError(f"{label} must be an integer >= 0, got {val!r}")
     check_nonnegative("Delta", Delta)
     digits = check_digits(digits)
-    if k == 0:
-        return binary_layer_moment(name, n, Delta, digits)
-    if float(Delta) <= 0:
+    if k > 0 and float(Delta) <= 0:
         raise InvalidInputError(f"Delta must be > 0 for derivatives, got {Delta!r}")
-    if digits <= 15:
-        return mpmath.mpf(_moment_float(name, n + LOCAL_FUNCTIONS[name][1], k, float(Delta)))
-    with mpmath.workdps(digits + 15):
-        key = mpmath.nstr(mpmath.mpf(Delta), digits + 12)
-    return _moment_derivative_cached(name, n, k, key, digits)
+    return _moment(name, n, k, Delta, digits)

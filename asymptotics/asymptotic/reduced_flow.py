@@ -23,6 +23,7 @@ import math
 import mpmath
 import numpy as np
 import sympy as sp
+from scipy.optimize import brentq
 
 from asymptotics.asymptotic.expansion import expansion_sympy
 from asymptotics.asymptotic.gap_density import top_gap_density_at_zero
@@ -30,7 +31,9 @@ from asymptotics.validation import InvalidInputError, check_digits, check_num_cl
 
 __all__ = [
     "noise_function",
+    "noise_function_float",
     "fixed_point_Delta",
+    "fixed_point_Delta_float",
     "leading_prefactors",
     "reduced_flow_sympy",
 ]
@@ -75,16 +78,10 @@ def _noise_derivative_mp(Delta):
 
 @functools.lru_cache(maxsize=512)
 def _fixed_point_cached(eta_str: str, digits: int):
-    # Newton iteration on Delta - eta B(Delta), started from a float64 solution
-    eta_f = float(eta_str)
-    d = eta_f * (math.log(2) - 0.5)
-    for _ in range(60):
-        step = (d - eta_f * float(_noise_function_mp_float(d))) / (1 - eta_f * _noise_derivative_float(d))
-        d -= step
-        if abs(step) < 1e-15 * d:
-            break
+    # Newton iteration on Delta - eta B(Delta), started from the float64 root
+    d = fixed_point_Delta_float(float(eta_str))
     if digits <= 12:
-        return mpmath.mpf(d)          # float64 Newton: ~1e-14 relative
+        return mpmath.mpf(d)          # float64 root: ~1e-14 relative
     with mpmath.workdps(digits + 15):
         eta = mpmath.mpf(eta_str)
         d = mpmath.mpf(d)
@@ -98,26 +95,58 @@ def _fixed_point_cached(eta_str: str, digits: int):
 
 
 def _gl_nodes():
-    x, w = np.polynomial.legendre.leggauss(60)
+    # Gauss-Legendre on [-12, 12] split at 0 and +-4 (softplus(sqrt(2 Delta) zeta) bends at zeta = 0);
+    # weights normalised to total mass 1 (the Gaussian mass beyond +-12 is 2e-33)
+    x, w = np.polynomial.legendre.leggauss(40)
     xs, ws = [], []
     for a, b in ((-12.0, -4.0), (-4.0, 0.0), (0.0, 4.0), (4.0, 12.0)):
         xs.append(0.5 * (b - a) * x + 0.5 * (a + b))
         ws.append(0.5 * (b - a) * w)
     z = np.concatenate(xs)
-    return z, np.concatenate(ws) * np.exp(-0.5 * z * z) / math.sqrt(2 * math.pi)
+    wz = np.concatenate(ws) * np.exp(-0.5 * z * z)
+    return z, wz / wz.sum()
 
 
 _Z, _WZ = _gl_nodes()
+_B0 = math.log(2.0) - 0.5
 
 
-def _noise_function_mp_float(Delta: float) -> float:
-    x = math.sqrt(2 * Delta) * _Z
-    return float(np.sum(_WZ * np.logaddexp(0.0, x))) - 0.5
+def noise_function_float(Delta):
+    """``B(Delta)`` in float64 for a float or an array: the fast version (ODE right-hand sides).
+
+    Below ``Delta = 1e-3`` (float input) the Taylor series ``ln 2 - 1/2 + Delta/4 - Delta^2/16 +
+    Delta^3/24 - 17 Delta^4/384``; otherwise 160-node Gauss--Legendre in ``zeta`` on ``[-12, 12]``
+    (panels split at 0 and +-4).  Relative accuracy ~5e-15 for ``0 <= Delta <= 30``, ~2e-14 at
+    ``Delta = 100`` (checked against :func:`noise_function`).
+
+    >>> round(noise_function_float(0.0), 12) == round(math.log(2) - 0.5, 12)
+    True
+    >>> abs(noise_function_float(2.0) / float(noise_function(2.0)) - 1) < 1e-13
+    True
+    """
+    if isinstance(Delta, float) and 0.0 <= Delta < 1e-3:
+        return _B0 + Delta * (0.25 + Delta * (-0.0625 + Delta * (1 / 24 - Delta * (17 / 384))))
+    d = np.asarray(Delta, dtype=float)
+    x = np.sqrt(2.0 * np.maximum(d, 0.0))[..., None] * _Z
+    val = np.logaddexp(0.0, x) @ _WZ - 0.5
+    return float(val) if np.ndim(Delta) == 0 else val
 
 
-def _noise_derivative_float(Delta: float) -> float:
-    x = math.sqrt(2 * Delta) * _Z
-    return float(np.sum(_WZ / (2 + 2 * np.cosh(x))))
+def fixed_point_Delta_float(eta) -> float:
+    """Root ``Delta*`` of ``Delta = eta B(Delta)`` in float64 (Brent on :func:`noise_function_float`).
+
+    Relative accuracy ~1e-14; the start of :func:`fixed_point_Delta`.
+
+    >>> round(fixed_point_Delta_float(1.0), 6)
+    0.252918
+    >>> abs(fixed_point_Delta_float(1e-6) / 1e-6 - (math.log(2) - 0.5)) < 1e-6
+    True
+    """
+    eta = float(check_positive("eta", eta))
+    hi = eta
+    while hi - eta * noise_function_float(hi) <= 0:
+        hi *= 2.0
+    return brentq(lambda d: d - eta * noise_function_float(d), 0.0, hi, xtol=1e-300, rtol=1e-14)
 
 
 def fixed_point_Delta(eta, digits: int = 15) -> mpmath.mpf:

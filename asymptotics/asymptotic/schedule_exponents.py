@@ -47,8 +47,9 @@ flow, valid for D >> 1; the optimal schedules spend almost all of the budget the
 Accuracy: the flow is integrated in ``ln alpha`` for ``(ln D, ln Delta)`` with LSODA (stiff/non-stiff
 switching; the flow is stiff: Delta relaxes much faster than D grows); local slopes of eps_g and L are
 computed exactly from the right-hand side (no differencing), to the solver tolerance (~1e-9).
-``B`` uses its Taylor series below Delta = 1e-3 and 120-node Gauss--Hermite quadrature above
-(relative error ~1e-15 for Delta <= 1, ~1e-11 at Delta = 4).
+``B`` and ``Delta*`` are the float64 versions of :mod:`asymptotics.asymptotic.reduced_flow`
+(``noise_function_float``: Taylor series below Delta = 1e-3, Gauss--Legendre above, relative error
+~5e-15 for Delta <= 30).
 
 >>> round(delta_star(1.0), 6)
 0.252918
@@ -63,8 +64,9 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 from scipy.integrate import solve_ivp
-from scipy.optimize import brentq, minimize
+from scipy.optimize import minimize
 
+from asymptotics.asymptotic.reduced_flow import fixed_point_Delta_float, noise_function_float
 from asymptotics.dynamics.schedules import PowerLaw, Schedule, as_schedule
 from asymptotics.validation import (
     IntegrationError,
@@ -95,11 +97,6 @@ def rho_K0(K: int) -> float:
     return float(top_gap_density_at_zero(K, 20))
 
 
-_GH_X, _GH_W = np.polynomial.hermite_e.hermegauss(120)
-_GH_W = _GH_W / math.sqrt(2 * math.pi)
-_B0 = math.log(2.0) - 0.5
-
-
 def layer_A(Delta):
     """Drift/loss layer integral ``A(Delta) = pi^2/12 + Delta/2`` (exact).
 
@@ -112,35 +109,13 @@ def layer_A(Delta):
         math.pi ** 2 / 12 + 0.5 * float(Delta)
 
 
-def layer_B(Delta):
-    """Noise layer integral ``B(Delta) = E log(1 + exp(sqrt(2 Delta) zeta)) - 1/2`` (Gauss--Hermite).
+#: noise layer integral ``B(Delta) = E log(1 + exp(sqrt(2 Delta) zeta)) - 1/2`` in float64 (float or
+#: array): :func:`asymptotics.asymptotic.reduced_flow.noise_function_float`
+layer_B = noise_function_float
 
-    Below ``Delta = 1e-3`` the Taylor series ``ln 2 - 1/2 + Delta/4 - Delta^2/16 + Delta^3/24 - ...``
-    (5 terms) is used.  Relative accuracy ~1e-15 for ``Delta <= 1``, ~1e-11 at ``Delta = 4``
-    (checked against mpmath quadrature in tests).
-
-    >>> round(layer_B(0.0), 12) == round(math.log(2) - 0.5, 12)
-    True
-    """
-    if isinstance(Delta, float) and 0.0 <= Delta < 1e-3:
-        return _B0 + Delta * (0.25 + Delta * (-0.0625 + Delta * (1 / 24 - Delta * (17 / 384))))
-    d = np.asarray(Delta, dtype=float)
-    s = np.sqrt(2.0 * np.maximum(d, 0.0))[..., None] * _GH_X
-    val = np.logaddexp(0.0, s) @ _GH_W - 0.5
-    return float(val) if np.ndim(Delta) == 0 else val
-
-
-def delta_star(eta: float) -> float:
-    """Fixed point ``Delta* = eta B(Delta*)`` of the reduced flow (relative accuracy ~1e-13).
-
-    >>> abs(delta_star(1e-6) / 1e-6 - (math.log(2) - 0.5)) < 1e-6
-    True
-    """
-    eta = float(check_positive("eta", eta))
-    hi = eta * 1.0
-    while hi - eta * layer_B(hi) <= 0:
-        hi *= 2.0
-    return brentq(lambda d: d - eta * layer_B(d), 0.0, hi, xtol=1e-300, rtol=1e-14)
+#: fixed point ``Delta* = eta B(Delta*)`` of the reduced flow in float64:
+#: :func:`asymptotics.asymptotic.reduced_flow.fixed_point_Delta_float`
+delta_star = fixed_point_Delta_float
 
 
 # ----------------------------------------------------------------------------------------------

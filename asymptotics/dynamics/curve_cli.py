@@ -33,11 +33,21 @@ def parse_alpha_list(text: str) -> list[float]:
 
 
 def add_model_arguments(p) -> None:
-    """Arguments shared by the commands that run the softmax teacher-student model."""
+    """Arguments shared by the commands that run the softmax teacher-student model (and its start)."""
     p.add_argument("--K", type=int, default=3, help="number of classes (>= 2), default 3")
     p.add_argument("--eta", type=float, default=1.0, help="learning rate eta > 0, default 1")
     p.add_argument("--schedule", default=None,
                    help="learning-rate schedule, e.g. power:beta=0.5 (overrides --eta; see 'exponents')")
+    p.add_argument("--D0", type=float, default=0.0, help="initial D (default 0: W(0) = 0)")
+    p.add_argument("--Delta0", type=float, default=0.0, help="initial Delta (default 0)")
+
+
+def add_output_arguments(p, command: str) -> None:
+    """``--out`` (default ``output/<command>``), ``--no-plot`` and ``--quiet``, shared by the model commands."""
+    p.add_argument("--out", default=f"output/{command}",
+                   help=f"folder for CSV, JSON and PNG (default output/{command})")
+    p.add_argument("--no-plot", action="store_true", help="do not write the PNG plot")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def learning_rate_from_args(args):
@@ -57,14 +67,10 @@ def register(subparsers) -> None:
     p.add_argument("--alpha-min", type=float, default=0.1, help="smallest alpha of the grid, default 0.1")
     p.add_argument("--points-per-decade", type=int, default=4, help="grid points per decade, default 4")
     p.add_argument("--alpha", default=None, help="explicit comma-separated alpha values (overrides the grid)")
-    p.add_argument("--D0", type=float, default=0.0, help="initial D (default 0: W(0) = 0)")
-    p.add_argument("--Delta0", type=float, default=0.0, help="initial Delta (default 0)")
     p.add_argument("--rtol", type=float, default=1e-10, help="ODE relative tolerance, default 1e-10")
-    p.add_argument("--out", default="output/curve", help="folder for CSV, JSON and PNG (default output/curve)")
-    p.add_argument("--no-plot", action="store_true", help="do not write the PNG plot")
+    add_output_arguments(p, "curve")
     p.add_argument("--json", action="store_true",
                    help="print exactly one JSON object (alpha, D, Delta, eps_g, loss) and write no files")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=run)
 
 

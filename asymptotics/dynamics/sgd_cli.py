@@ -25,7 +25,7 @@ __all__ = ["register", "run", "closure_for"]
 
 def register(subparsers) -> None:
     """Add the ``simulate`` subcommand to an argparse ``subparsers`` object."""
-    from asymptotics.dynamics.curve_cli import add_model_arguments
+    from asymptotics.dynamics.curve_cli import add_model_arguments, add_output_arguments
 
     p = subparsers.add_parser(
         "simulate", help="finite-N online SGD of the softmax teacher-student model (batched seeds)",
@@ -40,14 +40,9 @@ def register(subparsers) -> None:
                    help="first recorded alpha, default max(0.1, 1/N)")
     p.add_argument("--points-per-decade", type=int, default=8, help="recorded alphas per decade, default 8")
     p.add_argument("--n-test", type=int, default=4000, help="test inputs per seed and alpha, default 4000")
-    p.add_argument("--D0", type=float, default=0.0, help="initial D (default 0: W(0) = 0)")
-    p.add_argument("--Delta0", type=float, default=0.0, help="initial Delta (default 0)")
-    p.add_argument("--out", default="output/simulate",
-                   help="folder for CSV, JSON and PNG (default output/simulate)")
+    add_output_arguments(p, "simulate")
     p.add_argument("--json", action="store_true", help="print exactly one JSON object on stdout")
     p.add_argument("--no-closure", action="store_true", help="do not integrate and overlay the exact closure")
-    p.add_argument("--no-plot", action="store_true", help="do not write the PNG plot")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=run)
 
 

@@ -29,6 +29,7 @@ True
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 
 import mpmath
 import numpy as np
@@ -187,6 +188,25 @@ def _teacher_weights_mp(s, D, m_over_sv, sqrt2v):
     return W0, sqrt2v * (mpmath.exp(-a * a / 2) / mpmath.sqrt(2 * mpmath.pi) + a * W0)
 
 
+@contextmanager
+def mp_closure_point(D, Delta, digits):
+    """Validate ``D, Delta >= 0`` and ``digits``; inside, ``digits + 10`` working digits.
+
+    Yields ``(D, Delta, digits)`` with ``D``, ``Delta`` as mpf at the working precision and
+    ``digits`` checked (:func:`~asymptotics.validation.check_digits`).  The caller rounds its
+    result with ``mpmath.workdps(digits)``.
+
+    >>> with mp_closure_point(1, 0.5, 20) as (D, Delta, digits):
+    ...     mpmath.mp.dps, D, digits
+    (30, mpf('1.0'), 20)
+    """
+    digits = check_digits(digits)
+    check_nonnegative("D", D)
+    check_nonnegative("Delta", Delta)
+    with mpmath.workdps(digits + 10):
+        yield mpmath.mpf(D), mpmath.mpf(Delta), digits
+
+
 def binary_moments_mp(D, Delta, digits: int = 30) -> ClosureMoments:
     """K = 2 closure moments to ``digits`` significant digits (mpf values).
 
@@ -198,12 +218,7 @@ def binary_moments_mp(D, Delta, digits: int = 30) -> ClosureMoments:
     >>> m.eps_g, abs(float(m.restoring) - binary_moments(1.0, 0.0).restoring) < 1e-15
     (mpf('0.0'), True)
     """
-    digits = check_digits(digits)
-    check_nonnegative("D", D)
-    check_nonnegative("Delta", Delta)
-    with mpmath.workdps(digits + 10):
-        D = mpmath.mpf(D)
-        Delta = mpmath.mpf(Delta)
+    with mp_closure_point(D, Delta, digits) as (D, Delta, digits):
         if D == 0 and Delta == 0:
             vals = [1 / mpmath.sqrt(mpmath.pi)] + [mpmath.mpf(x.evalf(digits + 10))
                                                    for x in uniform_moments(2).values()]

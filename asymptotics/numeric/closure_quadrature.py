@@ -48,7 +48,7 @@ import mpmath
 import numpy as np
 from scipy import special
 
-from asymptotics.numeric.closure_binary import half_line_nodes, trapezoid_error
+from asymptotics.numeric.closure_binary import half_line_nodes, mp_closure_point, trapezoid_error
 from asymptotics.numeric.moments import MOMENT_NAMES, ClosureMoments
 from asymptotics.symbolic.integrands import compiled_gap_split
 from asymptotics.validation import (InvalidInputError, check_digits, check_nonnegative,
@@ -230,12 +230,7 @@ def k3_eps_g_exact(D, Delta, digits: int = 30):
     >>> float(k3_eps_g_exact(0, 1))      # r = 0: eps_g = 1 - 1/K
     0.6666666666666666
     """
-    digits = check_digits(digits)
-    check_nonnegative("D", D)
-    check_nonnegative("Delta", Delta)
-    with mpmath.workdps(digits + 10):
-        D = mpmath.mpf(D)
-        Delta = mpmath.mpf(Delta)
+    with mp_closure_point(D, Delta, digits) as (D, Delta, digits):
         if D == 0 and Delta == 0:
             return mpmath.mpf(2) / 3
         phi = mpmath.atan2(mpmath.sqrt(Delta), D)

@@ -81,6 +81,15 @@ def _unavailable(doc: LatexDocument, results: dict, step: str) -> bool:
     return False
 
 
+def _per_K(section: dict) -> list:
+    """``(K, entry)`` for K = 2, 3 whose entry ``section["K<K>"]`` is present and non-empty.
+
+    >>> _per_K({"K3": {"x": 1}, "K2": {}})
+    [(3, {'x': 1})]
+    """
+    return [(K, section[f"K{K}"]) for K in (2, 3) if section.get(f"K{K}")]
+
+
 def _equation_lines(latex_lines):
     """Align-style lines ``lhs &= rhs \\\\`` -> separate ``lhs = rhs`` equations."""
     out = []
@@ -142,9 +151,8 @@ def _section_layer(doc, results):
     rows = []
     labels = {"rho0": r"$\rho_K(0)$", "Delta_star": r"$\Delta^*$", "A_star": r"$A(\Delta^*)$",
               "C_D": r"$C_D$", "C_eps": r"$C_\varepsilon$", "C_L": r"$C_L$"}
-    for K in (2, 3):
-        lead = c.get(f"K{K}", {}).get("leading", {})
-        for name, q in lead.items():
+    for K, entry in _per_K(c):
+        for name, q in entry.get("leading", {}).items():
             rows.append([str(K), labels.get(name, escape_text(name)), _num(q), _err(q)])
     doc.table(["K", "constant", f"value ({c['digits']} digits)", "error"], rows,
               caption="Leading late-time constants at eta = 1 (D ~ C_D alpha^(1/3), eps_g ~ C_eps "
@@ -161,10 +169,7 @@ def _section_late_time(doc, results):
     if _unavailable(doc, results, "constants"):
         return
     c = results["constants"]
-    for K in (2, 3):
-        entry = c.get(f"K{K}")
-        if not entry:
-            continue
+    for K, entry in _per_K(c):
         rows = [[escape_text(name), _num(q), _err(q)] for name, q in entry["corrections"].items()]
         doc.table(["coefficient", f"value", "error"], rows,
                   caption=f"K = {K}: relative corrections y/y_leading = 1 + a1 alpha^(-1/3) + "
@@ -215,20 +220,13 @@ def _section_validation(doc, results):
                               f"{s['max_deviation_in_se']} standard errors (all four observables).")
     doc.subsection("Exact integration and the expansion")
     if not _unavailable(doc, results, "integration"):
-        rows = []
-        for K in (2, 3):
-            e = results["integration"].get(f"K{K}")
-            if e:
-                for n, q in e["final"].items():
-                    rows.append([str(K), _num(e["alpha_max"]), escape_text(n), _num(q), _err(q)])
+        rows = [[str(K), _num(e["alpha_max"]), escape_text(n), _num(q), _err(q)]
+                for K, e in _per_K(results["integration"]) for n, q in e["final"].items()]
         doc.table(["K", r"$\alpha$", "observable", "exact closure", "error"], rows,
                   caption="Exact closure at the largest alpha (error: change under a 100x looser tolerance).")
     if not _unavailable(doc, results, "check"):
         rows = []
-        for K in (2, 3):
-            e = results["check"].get(f"K{K}")
-            if not e:
-                continue
+        for K, e in _per_K(results["check"]):
             for n, q in e["prefactor_ratio"].items():
                 rows.append([str(K), escape_text(f"{n} ratio to leading"), _num(q)])
             rows.append([str(K), "fitted C", _num(e["C"])])
@@ -240,13 +238,11 @@ def _section_validation(doc, results):
     doc.subsection("Exponents")
     if not _unavailable(doc, results, "exponents"):
         rows = []
-        for K in (2, 3):
-            e = results["exponents"].get(f"K{K}")
-            if e:
-                for n in ("eps_g", "loss"):
-                    q = e[n]["exponent"]
-                    rows.append([str(K), escape_text(n), _num(q), _err(q), _num(e[n]["last_local_slope"]),
-                                 f"[{format_number(e['fit_range'][0])}, {format_number(e['fit_range'][1])}]"])
+        for K, e in _per_K(results["exponents"]):
+            for n in ("eps_g", "loss"):
+                q = e[n]["exponent"]
+                rows.append([str(K), escape_text(n), _num(q), _err(q), _num(e[n]["last_local_slope"]),
+                             f"[{format_number(e['fit_range'][0])}, {format_number(e['fit_range'][1])}]"])
         doc.table(["K", "observable", "extrapolated exponent", "error", "last local slope",
                    r"fit range of $\alpha$"], rows,
                   caption="Local slopes of the exact closure extrapolated with correction powers k/3.")

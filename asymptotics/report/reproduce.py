@@ -111,16 +111,16 @@ def step_closure(ctx) -> dict:
     """Symbolic derivation of the centered closure: LaTeX of each step (general K) and flows for K = 2, 3."""
     from asymptotics.symbolic.closure import derive_closure, flow_latex, num_classes_symbol
 
+    def as_json(steps):
+        return [{"title": st.title, "text": st.text,
+                 "latex": [ln for ln in st.latex().splitlines() if not ln.startswith("%")]}
+                for st in steps]
+
     Ksym = num_classes_symbol()
     cl = derive_closure(Ksym)
-    steps = [{"title": st.title, "text": st.text,
-              "latex": [ln for ln in st.latex().splitlines() if not ln.startswith("%")]}
-             for st in cl.steps]
     binary = derive_closure(2)
-    out = {"steps": steps, "flow_latex": {"K": flow_latex(Ksym)},
-           "binary_steps": [{"title": st.title, "text": st.text,
-                             "latex": [ln for ln in st.latex().splitlines() if not ln.startswith("%")]}
-                            for st in binary.steps[4:]]}
+    out = {"steps": as_json(cl.steps), "flow_latex": {"K": flow_latex(Ksym)},
+           "binary_steps": as_json(binary.steps[4:])}
     for K in (2, 3):
         out["flow_latex"][str(K)] = flow_latex(K)
     return out
@@ -235,10 +235,10 @@ def step_constants(ctx) -> dict:
         sd = s["series_digits"][K]
         lt = late_time_series(K, ETA, order=s["series_order"], digits=sd)
         ctx["series"][K] = lt
-        acc = 10.0 ** (-sd) if K == 2 else 1e-8
+        acc = 10.0 ** (-sd) if sd > 15 else 1e-13
         how = ("late_time_series: 1/D expansion of the closure, slaving, quadrature, inversion; "
-               + ("binary layer moments (any precision)" if K == 2 else
-                  "binary layers + three-class junctions (float64, Delta-derivatives by finite differences)"))
+               + ("binary layer moments" if K == 2 else "binary layers + junction moments")
+               + f" ({sd} digits, exact Delta-derivatives)")
         corr = {}
         for obs_name, coeffs in lt.coefficients.items():
             for i, c in enumerate(coeffs[1:], start=1):
