@@ -1,6 +1,7 @@
 """Late-time series against the integrated exact closure (``integrate_closure``, LSODA, rtol 1e-12).
 
-Default form: K = 2 for eta in {0.5, 1} and K = 3 for eta = 1, from W(0) = 0 to alpha = 1e8.
+Default form: K = 2 for eta in {0.5, 1} and K = 3, 5 for eta = 1, from W(0) = 0 to alpha = 1e8 (K = 5 uses
+the four- and five-class junctions in its alpha^(-2/3) and alpha^(-1) terms).
 With --run-slow also K = 3, eta = 0.5 from W(0) = 0 to alpha = 1e8.
 """
 
@@ -27,7 +28,7 @@ def _curve(K, eta, full):
                                  alpha_start=1e3, rtol=1e-9)
 
 
-CASES = [(2, 0.5), (2, 1.0), (3, 1.0),
+CASES = [(2, 0.5), (2, 1.0), (3, 1.0), (5, 1.0),
          pytest.param(3, 0.5, marks=pytest.mark.slow)]
 
 
