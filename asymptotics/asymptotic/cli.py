@@ -21,7 +21,7 @@ import mpmath
 import sympy as sp
 
 from asymptotics.asymptotic.expansion import LEADING_POWER, expansion_coefficients
-from asymptotics.asymptotic.late_time import late_time_series
+from asymptotics.asymptotic.late_time import MAX_SERIES_ORDER, late_time_series
 from asymptotics.asymptotic.reduced_flow import leading_prefactors, reduced_flow_sympy
 from asymptotics.validation import InvalidInputError, check_digits, check_num_classes, check_positive
 
@@ -51,8 +51,8 @@ def expansion_report(K: int, eta, order: int = 3, digits: int = 15) -> dict:
     digits = check_digits(digits)
     if isinstance(order, bool) or not isinstance(order, int) or order < 0:
         raise InvalidInputError(f"order must be an integer >= 0, got {order!r}")
-    if order > 3:
-        raise InvalidInputError(f"order must be <= 3 for the late-time series, got {order}")
+    if order > MAX_SERIES_ORDER:
+        raise InvalidInputError(f"order must be <= {MAX_SERIES_ORDER} for the late-time series, got {order}")
     lead = leading_prefactors(K, eta, digits)
     lt = late_time_series(K, eta, order, digits)
     cdig = 13 if digits <= 15 else digits
@@ -155,7 +155,7 @@ def register(subparsers) -> None:
     p.add_argument("--K", type=int, default=3, help="number of classes (>= 2), default 3")
     p.add_argument("--eta", type=float, default=1.0, help="learning rate eta > 0, default 1")
     p.add_argument("--order", type=int, default=None,
-                   help="relative order of the corrections, 0..3 (default 3)")
+                   help="relative order of the corrections, 0..5 (default 3)")
     p.add_argument("--digits", type=int, default=15, help="digits of every coefficient, default 15 (float64)")
     p.add_argument("--json", action="store_true", help="print exactly one JSON object")
     p.add_argument("--latex", default=None, metavar="FILE", help="write a LaTeX document to FILE")

@@ -9,7 +9,7 @@ Derivation (SymPy, :func:`derive_late_time_series`; ``eps = 1/D``, ``kappa = eta
 2. *Drift on the manifold.*  ``dD/dalpha = kappa eps^2 (g_0 + g_1 eps + g_2 eps^2 + ...)``.
 3. *Quadrature.*  ``dalpha/dD = D^2/(kappa g_0) (1 + e_1/D + e_2/D^2 + e_3/D^3 + ...)`` integrates to ::
 
-       kappa g_0 alpha = D^3/3 + e_1 D^2/2 + e_2 D + e_3 ln D + kappa g_0 C + O(1/D),
+       kappa g_0 alpha = D^3/3 + e_1 D^2/2 + e_2 D + e_3 ln D + kappa g_0 C - sum_{i>=4} e_i D^(3-i)/(i-3),
 
    where ``C`` is the **only free constant** (set by the initial condition).  A logarithm appears
    whenever ``e_3 != 0`` (it does for K >= 3; for K = 2 every odd order vanishes).
@@ -24,7 +24,9 @@ Derivation (SymPy, :func:`derive_late_time_series`; ``eps = 1/D``, ``kappa = eta
 Numbers: the leading constants come at any precision from the closed forms; the correction
 coefficients (:func:`~asymptotics.asymptotic.expansion.coefficient_taylor`) use the binary layer moments and,
 for ``K >= 3``, the junction moments of every size, all at the requested precision with exact
-Delta-derivatives (heat equation).  Orders up to 3 for every ``K``.
+Delta-derivatives (heat equation).  The numeric series goes to relative order 5 for every ``K``
+(:data:`MAX_SERIES_ORDER`: up to ``t^5`` every coefficient is linear in ``ln x`` and ``C``; ``t^6`` brings
+``C^2``, ``C ln x`` and ``ln^2 x``); the symbolic derivation is written out to order 3.
 """
 
 from __future__ import annotations
@@ -198,32 +200,92 @@ class LateTimeSeries:
         return self._eval("Delta", alpha, C, terms)
 
     def alpha_of_D(self, D, C=0):
-        """``alpha(D) = (D^3/3 + e_1 D^2/2 + e_2 D + e_3 ln D)/(kappa g_0) + C`` (up to ``order``)."""
+        """``alpha(D) = (D^3/3 + e_1 D^2/2 + e_2 D + e_3 ln D - sum_{i>=4} e_i D^(3-i)/(i-3))/(kappa g_0) + C``."""
         with mpmath.workdps(self.digits + 5):
             D = mpmath.mpf(D)
-            e = self.e
-            total = D**3 / 3
-            if self.order >= 1:
-                total += e[1] * D**2 / 2
-            if self.order >= 2:
-                total += e[2] * D
-            if self.order >= 3:
-                total += e[3] * mpmath.log(D)
-            return total / self.kappa_g0 + C
+            return _quadrature_alpha(self.e, self.order, D) / self.kappa_g0 + C
 
     def fit_initial_constant(self, alpha, D) -> mpmath.mpf:
-        """Free constant ``C = alpha - alpha_of_D(D)`` from one point of an exact curve (error O(1/D)).
+        """Free constant ``C = alpha - alpha_of_D(D)`` from one point of an exact curve (error O(D^(2-order))).
 
         Use the largest-alpha point of an integrated exact closure.
         """
         return mpmath.mpf(alpha) - self.alpha_of_D(D, 0)
 
 
+#: highest relative order of the numeric late-time series: up to t^5 every coefficient is linear in ln x and C
+MAX_SERIES_ORDER = 5
+
+
+def _quadrature_alpha(e, n, D):
+    """``kappa g_0 (alpha - C)`` as a function of ``D`` (the integrated ``dalpha/dD``, order ``n``)."""
+    total = D**3 / 3
+    if n >= 1:
+        total += e[1] * D**2 / 2
+    if n >= 2:
+        total += e[2] * D
+    if n >= 3:
+        total += e[3] * mpmath.log(D)
+    for i in range(4, n + 1):
+        total -= e[i] * D ** (3 - i) / (i - 3)
+    return total
+
+
+def _ps_log1p(u, n):
+    """log(1 + u) as a power series (``u`` without constant term)."""
+    out = [mpmath.mpf(0)] * (n + 1)
+    power = [mpmath.mpf(1)] + [mpmath.mpf(0)] * n
+    for k in range(1, n + 1):
+        power = _ps_mul(power, u, n)
+        for i in range(n + 1):
+            out[i] += (-1) ** (k + 1) * power[i] / k
+    return out
+
+
+def _ps_power(a, p: int, n):
+    """``a^p`` for an integer ``p`` (``a[0] != 0``)."""
+    base = a if p >= 0 else _ps_inverse(a, n)
+    out = [mpmath.mpf(1)] + [mpmath.mpf(0)] * n
+    for _ in range(abs(p)):
+        out = _ps_mul(out, base, n)
+    return out
+
+
+def _invert_quadrature(e, kappa_g0, lx, C, n):
+    """``R(t) = D/x`` solving ``3 kappa g_0 (alpha - C) = x^3`` order by order in ``t = 1/x``.
+
+    With ``D = x R``: ``R^3 + (3/2) e_1 t R^2 + 3 e_2 t^2 R + 3 e_3 t^3 (ln x + ln R) + 3 kappa g_0 C t^3
+    - 3 sum_{i>=4} e_i t^i R^(3-i)/(i-3) = 1``; the t^i coefficient is ``3 r_i + (lower orders)``.
+    ``lx`` (= ln x) and ``C`` are numbers here; the result is linear in them up to ``t^5``.
+    """
+    R = [mpmath.mpf(1)] + [mpmath.mpf(0)] * n
+    for i in range(1, n + 1):
+        R[i] = mpmath.mpf(0)
+        lhs = _ps_power(R, 3, n)
+        terms = []
+        if n >= 1:
+            terms.append((1, mpmath.mpf(3) / 2 * e[1], _ps_power(R, 2, n)))
+        if n >= 2:
+            terms.append((2, 3 * e[2], R))
+        if n >= 3:
+            log_r = _ps_log1p([mpmath.mpf(0)] + R[1:], n)
+            log_r[0] += lx
+            terms.append((3, 3 * e[3], log_r))
+            terms.append((3, 3 * kappa_g0 * C, [mpmath.mpf(1)] + [mpmath.mpf(0)] * n))
+        for j in range(4, n + 1):
+            terms.append((j, -3 * e[j] / (j - 3), _ps_power(R, 3 - j, n)))
+        for shift, coef, series in terms:
+            for m in range(n + 1 - shift):
+                lhs[m + shift] += coef * series[m]
+        R[i] = -lhs[i] / 3
+    return R
+
+
 def _check_series_order(order):
     if isinstance(order, bool) or not isinstance(order, int) or order < 0:
         raise InvalidInputError(f"order must be an integer >= 0, got {order!r}")
-    if order > 3:
-        raise InvalidInputError(f"order must be <= 3 for the late-time series, got {order}")
+    if order > MAX_SERIES_ORDER:
+        raise InvalidInputError(f"order must be <= {MAX_SERIES_ORDER} for the late-time series, got {order}")
     return order
 
 
@@ -278,16 +340,9 @@ def _late_time_cached(K, eta_str, order, digits):
         x_scale = mpmath.cbrt(3 * kappa_g0)
 
         def series_for(lx, C):
-            beta = [mpmath.mpf(1)]
-            if n >= 1:
-                beta.append(-e[1] / 2)
-            if n >= 2:
-                beta.append(e[1] ** 2 / 4 - e[2])
-            if n >= 3:
-                beta.append(-C * kappa_g0 - e[1] ** 3 / 12 + e[1] * e[2] / 2 - e[3] * lx)
+            beta = _invert_quadrature(e, kappa_g0, lx, C, n)
             eps_t = [mpmath.mpf(0)] + _ps_inverse(beta, n)          # eps = t / R(t)
-            out = {"D": beta, "Delta": _ps_compose([d_star, mpmath.mpf(1)], [mpmath.mpf(0)] + [
-                sum(s[i - 1] * c for i, c in []) for _ in range(0)], 0)}
+            out = {"D": beta}
             # Delta(t) = Delta* + sum s_i eps(t)^i
             delta_t = [d_star] + [mpmath.mpf(0)] * n
             power = [mpmath.mpf(1)] + [mpmath.mpf(0)] * n
@@ -313,13 +368,24 @@ def _late_time_cached(K, eta_str, order, digits):
         base = series_for(0, 0)
         with_log = series_for(1, 0)
         with_c = series_for(0, 1)
-        series = {name: [(base[name][i], with_log[name][i] - base[name][i], with_c[name][i] - base[name][i])
+        tiny = mpmath.mpf(10) ** (-digits - 3)
+
+        def chop(x, scale):          # differences that cancel to working precision are exact zeros
+            return mpmath.mpf(0) if abs(x) < tiny * (1 + abs(scale)) else x
+
+        series = {name: [(base[name][i], chop(with_log[name][i] - base[name][i], base[name][i]),
+                          chop(with_c[name][i] - base[name][i], base[name][i]))
                          for i in range(n + 1)] for name in base}
+        mixed = series_for(1, 1)            # linearity in (ln x, C) up to t^5: the triples are exact
+        for name in base:
+            for i, (a, al, ac) in enumerate(series[name]):
+                if abs(mixed[name][i] - (a + al + ac)) > mpmath.mpf(10) ** (-digits) * (1 + abs(a) + abs(al) + abs(ac)):
+                    raise ArithmeticError(f"late-time coefficient {name}[{i}] is not linear in (ln x, C)")
     return lead, s, g, e, x_scale, series
 
 
 def late_time_series(K: int, eta, order: int = 3, digits: int = 15) -> LateTimeSeries:
-    """Numeric late-time series of D, Delta, eps_g, L at fixed ``eta`` up to relative ``order`` (<= 3).
+    """Numeric late-time series of D, Delta, eps_g, L at fixed ``eta`` up to relative ``order`` (<= 5).
 
     Every coefficient to ``digits`` digits (float64 for ``digits <= 15``), for every ``K``.
 

@@ -59,6 +59,6 @@ def test_corrections_carry_the_digits(capsys):
 
 def test_bad_input_is_an_input_error(capsys):
     with pytest.raises(InvalidInputError, match="order"):
-        _run(["expand", "--K", "5", "--order", "4"], capsys)
+        _run(["expand", "--K", "5", "--order", "6"], capsys)
     with pytest.raises(InvalidInputError):
         _run(["expand", "--K", "2", "--eta", "-1"], capsys)

@@ -42,7 +42,7 @@ def _setup(cache, K, eta, run_slow):
         pytest.skip("K = 3, eta = 0.5 runs with --run-slow")
     key = (K, eta)
     if key not in cache:
-        lt = late_time_series(K, eta, 3)
+        lt = late_time_series(K, eta, 5)
         cur = _curve(K, eta, run_slow)
         C = lt.fit_initial_constant(cur.alpha[-1], cur.D[-1])
         cache[key] = (lt, cur, C)
@@ -67,15 +67,15 @@ def test_residual_after_k_terms_is_next_term(K, eta, name, cache, run_slow):
     series = getattr(lt, name)
     coeffs = lt.coefficients[name]
     lo = 1e4 if (K == 2 or run_slow or eta == 1.0) else 3e3
-    for k in (1, 2, 3):
+    for k in (1, 2, 3, 4):
         ratios = []
         for a, v in zip(cur.alpha, exact):
             if a < lo or a >= cur.alpha[-1]:
                 continue
             resid = abs(float(series(a, C, terms=k)) / v - 1)
-            # the remaining known terms (k+1 .. 4); when the (k+1)-th coefficient is tiny (e.g. K = 2,
+            # the remaining known terms (k+1 .. 6); when the (k+1)-th coefficient is tiny (e.g. K = 2,
             # or the loss for K = 3) the residual is carried by the following one
-            nxt = abs(float(series(a, C, terms=4) - series(a, C, terms=k)) / v)
+            nxt = abs(float(series(a, C, terms=6) - series(a, C, terms=k)) / v)
             if resid > 30 * NOISE:
                 ratios.append(resid / nxt)
         assert len(ratios) >= 3, (k, ratios)
@@ -153,3 +153,18 @@ def test_correction_coefficients_at_15_30_50_digits():
                     assert abs(b - c) < mpmath.mpf(10) ** -29 * max(1, abs(c))
     for a, b in zip(series[30].slaving, series[50].slaving):
         assert abs(a - b) < mpmath.mpf(10) ** -29
+
+
+@pytest.mark.parametrize("K", [2, 3, 5])
+def test_free_constant_is_a_time_shift(K):
+    # the reduced flow is autonomous, so C can only enter through alpha -> alpha - C: the C-coefficient of
+    # the relative alpha^(-(j+3)/3) term is a_j (p_j) with p_j = (1+j)/3 for eps_g, L and (j-1)/3 for D
+    lt = late_time_series(K, 1.0, 5)
+    for name, sign in (("eps_g", 1), ("loss", 1), ("D", -1)):
+        coeffs = lt.coefficients[name]
+        for j in range(3):
+            a_j = coeffs[j] if not isinstance(coeffs[j], tuple) else coeffs[j][0]
+            c_term = coeffs[j + 3]
+            c_coef = c_term[2] if isinstance(c_term, tuple) else 0
+            expected = a_j * sign * (1 + j if sign > 0 else 1 - j) / 3
+            assert abs(float(c_coef) - float(expected)) < 1e-12, (name, j, c_coef, expected)
