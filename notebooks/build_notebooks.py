@@ -357,7 +357,7 @@ with mpmath.workdps(40):
     d = mpmath.mpf("0.25")
 for m in (2, 3, 4):
     print(f"J^loss_(0..0), m = {m}, 30 digits:", mpmath.nstr(junction_moment("loss", (0,) * m, d, 30), 30))
-show(r"\mathbb E[L]\ (K=5)", sympy.latex(expansion_sympy(5, "loss", 3)))
+show(r"\\mathbb E[L]\\ (K=5)", sympy.latex(expansion_sympy(5, "loss", 3)))
 """),
     md(r"""
     For $K = 5$ the four-class junctions enter at $D^{-2}$ relative and the five-class ones at $D^{-3}$.
