@@ -74,14 +74,7 @@ def derive_late_time_series(order: int) -> dict:
     n = order
     t, Lx, C, D, kg0 = sp.symbols("t Lx C D kappa_g0")
     e = [sp.Integer(1)] + list(sp.symbols(f"e_1:{n + 1}")) if n else [sp.Integer(1)]
-    alpha = D**3 / 3
-    if n >= 1:
-        alpha += e[1] * D**2 / 2
-    if n >= 2:
-        alpha += e[2] * D
-    if n >= 3:
-        alpha += e[3] * sp.log(D) + kg0 * C
-    alpha = alpha / kg0 + (C if n < 3 else 0)
+    alpha = _quadrature_alpha(e, n, D, log=sp.log) / kg0 + C
     b = sp.symbols(f"b1:{n + 1}") if n else ()
     lam = sp.symbols(f"l1:{n + 1}") if n else ()
     ratio = 1 + sum((b[i - 1] + lam[i - 1] * Lx) * t**i for i in range(1, n + 1))
@@ -217,15 +210,18 @@ class LateTimeSeries:
 MAX_SERIES_ORDER = 5
 
 
-def _quadrature_alpha(e, n, D):
-    """``kappa g_0 (alpha - C)`` as a function of ``D`` (the integrated ``dalpha/dD``, order ``n``)."""
+def _quadrature_alpha(e, n, D, log=mpmath.log):
+    """``kappa g_0 (alpha - C)`` as a function of ``D`` (the integrated ``dalpha/dD``, order ``n``).
+
+    Numbers with ``log=mpmath.log``, SymPy expressions with ``log=sympy.log``.
+    """
     total = D**3 / 3
     if n >= 1:
         total += e[1] * D**2 / 2
     if n >= 2:
         total += e[2] * D
     if n >= 3:
-        total += e[3] * mpmath.log(D)
+        total += e[3] * log(D)
     for i in range(4, n + 1):
         total -= e[i] * D ** (3 - i) / (i - 3)
     return total
