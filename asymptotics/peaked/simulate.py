@@ -18,6 +18,11 @@ Teacher logits ``beta* h`` with ``h = W_hat x / sqrt(m)``, student logits ``W x`
 * ``"sgd"``  -- plain online SGD with fresh batches (step = learning rate, tau = sum of steps).
 * ``"adam"`` -- Adam with fresh batches; tau = sum of learning rates.
 
+The online modes run on reused work buffers and skip numpy's slow path for underflowing ``exp``
+(peaked logits): ~1.8 ms per step at n = 128, m = 32, batch 1024 on one core, about 1.8-2x faster
+than the allocating version and bit-identical to it (``benchmarks/validate_peaked_adam.py``); what
+remains is the three (batch x m)(m x n) products and drawing the batch.
+
 The loss is reported on a fixed evaluation sample (common to every run with the same seed), together
 with ``beta_fit = <W, P W_hat/sqrt(m)>/||P W_hat/sqrt(m)||^2``, the student's component along the
 centered teacher.  Use :func:`aligned_loss_on_sample` to evaluate the aligned-ansatz loss on the same
@@ -61,9 +66,41 @@ def teacher_matrix(n: int, m: int, seed: int = 0, orthogonal: bool = False) -> n
     return W
 
 
+# exp(x) rounds to exactly 0.0 for x < ln(2^-1075) = -745.1332...; numpy's vectorised exp falls back to
+# a slow path (~10x) on arguments that underflow, which peaked logits (beta* >~ 10^2) hit for most
+# entries.  Evaluating exp only where x > _EXP_ZERO and writing 0.0 elsewhere is bit-identical.
+_EXP_ZERO = -745.2
+
+
+def _exp_no_underflow(z):
+    """``np.exp(z)`` without numpy's slow underflow path (bit-identical result)."""
+    out = np.zeros_like(z)
+    np.exp(z, out=out, where=z > _EXP_ZERO)
+    return out
+
+
 def _log_softmax(z):
     z = z - z.max(axis=1, keepdims=True)
-    return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    return z - np.log(_exp_no_underflow(z).sum(axis=1, keepdims=True))
+
+
+def _softmax(z):
+    """``exp(_log_softmax(z))`` (same arithmetic, hence bit-identical to the original code path)."""
+    return _exp_no_underflow(_log_softmax(z))
+
+
+def _softmax_into(z, e, mask):
+    """In-place ``e = _softmax(z)`` (bit-identical) on preallocated buffers; ``z`` is overwritten by
+    the log-probabilities.  Reusing the buffers avoids page-faulting fresh megabyte arrays at every
+    step of the online (sgd/adam) loops, which cost more than the arithmetic itself."""
+    np.subtract(z, z.max(axis=1, keepdims=True), out=z)
+    e.fill(0.0)
+    np.exp(z, out=e, where=np.greater(z, _EXP_ZERO, out=mask))
+    np.subtract(z, np.log(e.sum(axis=1, keepdims=True)), out=z)
+    # the log-sum is >= 0, so entries outside the first mask stay below _EXP_ZERO (their 0.0 in e
+    # is already final); entries inside it that fell below exp's underflow point give exact 0.0
+    np.exp(z, out=e, where=mask)
+    return e
 
 
 def kl_softmax(teacher_logits, student_logits) -> np.ndarray:
@@ -73,7 +110,7 @@ def kl_softmax(teacher_logits, student_logits) -> np.ndarray:
     0.0
     """
     lp, lq = _log_softmax(teacher_logits), _log_softmax(student_logits)
-    return np.sum(np.exp(lp) * (lp - lq), axis=1)
+    return np.sum(_exp_no_underflow(lp) * (lp - lq), axis=1)
 
 
 def aligned_loss_on_sample(h, beta_star: float, beta) -> np.ndarray:
@@ -149,10 +186,11 @@ def simulate_full_matrix(n: int, m: int, beta_star: float, tau_max: float, *, mo
     W = aligned_start * Vdir.copy()
     X_eval = np.random.default_rng(seed + 10_000).standard_normal((eval_samples, m))
     h_eval = X_eval @ Wh.T / math.sqrt(m)
-    p_eval_logits = beta_star * h_eval
+    lp_eval = _log_softmax(beta_star * h_eval)          # teacher side of the evaluation KL, once
+    p_eval = _exp_no_underflow(lp_eval)
 
     def evaluate(W):
-        kl = kl_softmax(p_eval_logits, X_eval @ W.T)
+        kl = np.sum(p_eval * (lp_eval - _log_softmax(X_eval @ W.T)), axis=1)   # = kl_softmax(...)
         b = float(np.sum(W * Vdir) / Vnorm2)
         off = float(np.linalg.norm(W - b * Vdir) / max(np.linalg.norm(W), 1e-300))
         return float(kl.mean()), float(kl.std() / math.sqrt(len(kl))), b, off
@@ -170,29 +208,42 @@ def simulate_full_matrix(n: int, m: int, beta_star: float, tau_max: float, *, mo
         Lh = np.linalg.cholesky(Ch + 1e-300 * np.eye(n)) if np.all(np.linalg.eigvalsh(Ch) > 1e-12) \
             else _psd_sqrt(Ch)
         hp = xi[:, :n] @ Lh.T
-        pq = np.exp(_log_softmax(beta_star * hp))
+        pq = _softmax(beta_star * hp)
         EJp = np.diag(pq.mean(axis=0)) - pq.T @ pq / len(pq)
         teacher_term = beta_star * EJp @ Wh / math.sqrt(m)
 
         def grad(W):
             C = W @ W.T
             z = xs @ _psd_sqrt(C).T
-            q = np.exp(_log_softmax(z))
+            q = _softmax(z)
             EJ = np.diag(q.mean(axis=0)) - q.T @ q / len(q)
             return EJ @ W - teacher_term, float(np.mean(np.max(2 * q * (1 - q), axis=1)))
     elif mode == "erm":
         X = _whiten(rng.standard_normal((samples, m)))
-        Pt = np.exp(_log_softmax(beta_star * (X @ Wh.T) / math.sqrt(m)))
+        Pt = _softmax(beta_star * (X @ Wh.T) / math.sqrt(m))
 
         def grad(W):
-            q = np.exp(_log_softmax(X @ W.T))
+            q = _softmax(X @ W.T)
             return (q - Pt).T @ X / X.shape[0], float(np.mean(np.max(2 * q * (1 - q), axis=1)))
     else:
+        # online modes: same random stream and arithmetic as the allocating version
+        #   Xb = rng.standard_normal((batch, m)); Pb = softmax(beta* Xb Wh^T/sqrt(m)); q = softmax(Xb W^T)
+        #   g = (q - Pb)^T Xb / batch
+        # but on reused work buffers (bit-identical results, ~2x faster at n = 128, batch = 1024)
+        Xb, sqm = np.empty((batch, m)), math.sqrt(m)
+        zt, zs, et, es = (np.empty((batch, n)) for _ in range(4))
+        mask = np.empty((batch, n), dtype=bool)
+
         def grad(W):
-            Xb = rng.standard_normal((batch, m))
-            Pb = np.exp(_log_softmax(beta_star * (Xb @ Wh.T) / math.sqrt(m)))
-            q = np.exp(_log_softmax(Xb @ W.T))
-            return (q - Pb).T @ Xb / batch, 0.0
+            rng.standard_normal(out=Xb)
+            np.matmul(Xb, Wh.T, out=zt)
+            np.multiply(zt, beta_star, out=zt)
+            np.divide(zt, sqm, out=zt)
+            Pb = _softmax_into(zt, et, mask)
+            np.matmul(Xb, W.T, out=zs)
+            q = _softmax_into(zs, es, mask)
+            q -= Pb
+            return q.T @ Xb / batch, 0.0
 
     tau_rec = np.unique(np.concatenate([[0.0], np.geomspace(min(1e-2, tau_max / 10), tau_max,
                                                              max(1, record_points - 1))]))
