@@ -4,10 +4,12 @@ Methods (``method=``):
 
 * ``"auto"``: fastest deterministic float64 path -- ``binary`` for K = 2, ``quadrature`` for
   K >= 3 (gap-coordinate quadrature for K = 3, Laplace route for K >= 4).  With ``digits=N`` the
-  arbitrary-precision path (K = 2, 3; K >= 4 has none and the error says so).
-* ``"binary"`` (K = 2), ``"quadrature"`` (K >= 3): float64, or mpmath when ``digits`` is given
-  (K = 3 only for quadrature).
-* ``"mpmath"``: arbitrary precision (``digits``, default 30), K = 2 and K = 3.
+  arbitrary-precision path of the same method.
+* ``"binary"`` (K = 2), ``"quadrature"`` (K >= 3): float64, or arbitrary precision when ``digits``
+  is given (K = 3: :func:`~asymptotics.numeric.closure_quadrature.k3_moments_mp`; K >= 4: the
+  Laplace route in ``arb`` arithmetic,
+  :func:`~asymptotics.numeric.closure_laplace_mp.laplace_moments_mp`).
+* ``"mpmath"``: arbitrary precision (``digits``, default 30), any K.
 * ``"montecarlo"``, ``"qmc"``: any K, with standard errors; ``samples`` and ``seed``.
 
 Accuracy (float64, measured, see benchmarks/results/closure.json): K = 2 ~4e-16 (~0.5 ms),
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 
 from asymptotics.numeric import closure_binary as _binary
+from asymptotics.numeric import closure_laplace_mp as _laplace_mp
 from asymptotics.numeric import closure_montecarlo as _mc
 from asymptotics.numeric import closure_quadrature as _quad
 from asymptotics.numeric.moments import MOMENT_NAMES, ClosureMoments
@@ -72,10 +75,6 @@ def closure_moments(K: int, D, Delta, *, method: str = "auto", digits: int | Non
         digits = 30
     if method == "auto":
         method = "binary" if K == 2 else "quadrature"
-        if digits is not None and K >= 4:
-            raise InvalidInputError(
-                f"no arbitrary-precision path for K = {K} (only K = 2, 3); use digits=None "
-                "(float64 quadrature) or method='montecarlo'")
 
     if method == "binary" or (method == "mpmath" and K == 2):
         if K != 2:
@@ -86,11 +85,8 @@ def closure_moments(K: int, D, Delta, *, method: str = "auto", digits: int | Non
         if K == 2:
             raise InvalidInputError("method 'quadrature' needs K >= 3; use 'binary' for K = 2")
         if digits is not None:
-            if K != 3:
-                raise InvalidInputError(
-                    f"arbitrary precision is implemented for K = 2, 3 only, got K = {K}; "
-                    "use digits=None (float64) or method='montecarlo'")
-            result = _quad.k3_moments_mp(D, Delta, digits)
+            result = (_quad.k3_moments_mp(D, Delta, digits) if K == 3
+                      else _laplace_mp.laplace_moments_mp(K, D, Delta, digits))
         elif K == 3:
             result = _quad.k3_moments(D, Delta)
         else:
