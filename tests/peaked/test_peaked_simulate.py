@@ -103,15 +103,16 @@ def test_adam_loss_slope_is_steeper_than_one_third():
     #   d ln L/d ln tau = -0.427 (sd 0.005),  d ln beta_fit/d ln tau = 0.4406 (sd 0.0004).
     # Gradient flow has beta ~ tau^(1/3), L ~ tau^(-1/3) here; Adam's step is normalised by the
     # gradient *noise* (sqrt(v) ~ beta^(-1/2)/sqrt(batch) once noise dominates), which speeds beta up
-    # towards beta ~ tau^(2/5).  Tolerances: 6 single-seed sd on the loss slope (0.03), 25 sd on the
-    # beta exponent (0.01, it is deterministic up to BLAS rounding); -1/3 lies > 18 sd away.
-    # One seed (~6 s of CPU); the tolerances are single-seed ones.
+    # towards beta ~ tau^(2/5) (a hypothesis, not derived here).  The assertions only use the
+    # gradient-flow prediction (exponents 1/3) and the noise-dominated bound 2/5 + slack, not the
+    # measured values: -1/3 lies > 18 single-seed sd away from the measured slope.
+    # One seed (~6 s of CPU).
     n = m = 32
     r = simulate_full_matrix(n, m, 1e4, 400.0, mode="adam", lr=0.02, batch=256, seed=0,
                              W_hat=teacher_matrix(n, m, 0), record_points=21, eval_samples=10000)
     sel = r.tau >= 40 * (1 - 1e-9)
     slope = np.polyfit(np.log(r.tau[sel]), np.log(r.loss[sel]), 1)[0]
     expo = np.polyfit(np.log(r.tau[sel]), np.log(r.beta_fit[sel]), 1)[0]
-    assert abs(slope + 0.427) < 0.03
-    assert abs(expo - 0.4406) < 0.01
     assert slope < -1 / 3 - 0.06          # not the gradient-flow exponent
+    assert 1 / 3 + 0.05 < expo < 0.5      # beta grows faster than the flow's tau^(1/3)
+    assert -0.55 < slope
