@@ -74,7 +74,8 @@ def derive_late_time_series(order: int) -> dict:
     n = order
     t, Lx, C, D, kg0 = sp.symbols("t Lx C D kappa_g0")
     e = [sp.Integer(1)] + list(sp.symbols(f"e_1:{n + 1}")) if n else [sp.Integer(1)]
-    alpha = _quadrature_alpha(e, n, D, log=sp.log) / kg0 + C
+    quadrature = _quadrature_alpha(e, n, D, log=sp.log)
+    alpha = (quadrature + kg0 * C) / kg0 if n >= 3 else quadrature / kg0 + C
     b = sp.symbols(f"b1:{n + 1}") if n else ()
     lam = sp.symbols(f"l1:{n + 1}") if n else ()
     ratio = 1 + sum((b[i - 1] + lam[i - 1] * Lx) * t**i for i in range(1, n + 1))
