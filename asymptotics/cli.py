@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
+import warnings
 
 from asymptotics import __version__
 from asymptotics.validation import IntegrationError, InvalidInputError
@@ -58,19 +60,56 @@ def _import_subcommand(name: str):
 
 
 def main(argv=None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if getattr(args, "handler", None) is None:
-        parser.print_help()
-        return 2
+    """Parse ``argv``, run the subcommand and turn every failure into one ``error:`` line.
+
+    Exit codes: 0 success, 2 bad input or a computation that cannot be completed (the message says
+    where and why), 1 an unexpected internal error (reported in one line, never a traceback),
+    130 interrupted.  Warnings are not printed.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            parser = build_parser()
+            args = parser.parse_args(argv)
+            if getattr(args, "handler", None) is None:
+                parser.print_help()
+                return 2
+            return int(args.handler(args) or 0)
+        except (InvalidInputError, IntegrationError) as exc:
+            return _fail(str(exc), 2)
+        except MemoryError:
+            return _fail("out of memory: reduce the problem size (see the command's --help for its limits)", 2)
+        except BrokenPipeError:
+            _silence_stdout()
+            return 1
+        except OSError as exc:
+            where = f" {exc.filename}" if getattr(exc, "filename", None) else ""
+            return _fail(f"cannot write{where}: {exc.strerror or exc}", 2)
+        except KeyboardInterrupt:
+            return _fail("interrupted", 130)
+        except SystemExit:
+            raise
+        except Exception as exc:  # noqa: BLE001 -- a last line of defence: one line, no traceback
+            text = " ".join(str(exc).split()) or "no message"
+            return _fail(f"internal error ({type(exc).__name__}): {text}", 1)
+
+
+def _fail(message: str, code: int) -> int:
     try:
-        return int(args.handler(args) or 0)
-    except (InvalidInputError, IntegrationError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
-        return 130
+        print(f"error: {message}", file=sys.stderr)
+    except (OSError, ValueError):
+        pass
+    return code
+
+
+def _silence_stdout() -> None:
+    """After a closed pipe (``... | head``) send the rest of stdout to /dev/null, so that Python's
+    final flush does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ A table is a mapping ``column name -> sequence`` of equal-length columns.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 from pathlib import Path
@@ -36,16 +37,27 @@ def format_table(table: dict, *, digits: int = 6, width: int = 12) -> str:
     return "\n".join(lines)
 
 
+def csv_text(table: dict) -> str:
+    """The table as CSV text (full float precision).
+
+    >>> print(csv_text({"a": [1.0], "b": [0.5]}), end="")
+    a,b
+    1.0,0.5
+    """
+    cols = _columns(table)
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(list(cols))
+    for row in zip(*cols.values()):
+        writer.writerow([repr(float(x)) for x in row])
+    return buf.getvalue()
+
+
 def write_csv(path, table: dict) -> Path:
     """Write the table as CSV (full float precision) and return the path."""
-    cols = _columns(table)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(list(cols))
-        for row in zip(*cols.values()):
-            writer.writerow([repr(float(x)) for x in row])
+    path.write_text(csv_text(table))
     return path
 
 

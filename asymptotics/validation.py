@@ -82,3 +82,73 @@ def check_digits(digits, *, minimum: int = 5, maximum: int = 10_000) -> int:
     if digits > maximum:
         raise InvalidInputError(f"precision too high: {digits} digits requested, at most {maximum}")
     return int(digits)
+
+
+def exact_real(name: str, value, *, positive: bool = False, nonnegative: bool = False):
+    """The exact value of a real parameter as a :class:`fractions.Fraction`, validated.
+
+    Accepts ``int``, ``float`` (its exact binary value), a decimal or rational string such as
+    ``"0.1"`` or ``"1/3"`` (the number itself, not its nearest float), :class:`fractions.Fraction`, :class:`decimal.Decimal`,
+    ``mpmath.mpf`` and SymPy numbers, so that a parameter feeding an arbitrary-precision result
+    keeps every digit the user gave.  Raises :class:`InvalidInputError` for anything else, for
+    non-finite values and (with ``positive``/``nonnegative``) for values out of range.
+
+    >>> exact_real("eta", "0.1")
+    Fraction(1, 10)
+    >>> exact_real("eta", 0.5, positive=True)
+    Fraction(1, 2)
+    >>> exact_real("eta", "-1", positive=True)
+    Traceback (most recent call last):
+    ...
+    asymptotics.validation.InvalidInputError: eta must be > 0, got '-1'
+    """
+    import decimal
+    from fractions import Fraction
+
+    frac = None
+    if isinstance(value, bool):
+        frac = None
+    elif isinstance(value, (int, Fraction)):
+        frac = Fraction(value)
+    elif isinstance(value, str):                          # "0.1", "1e-3", "1/3"
+        try:
+            frac = Fraction(value.strip())
+        except (ValueError, ZeroDivisionError):
+            frac = None
+    elif isinstance(value, decimal.Decimal):
+        frac = Fraction(value) if value.is_finite() else None
+    elif hasattr(value, "_mpf_"):                        # mpmath.mpf
+        import mpmath
+        if mpmath.isfinite(value):
+            man, exp = value.man_exp
+            frac = Fraction(int(man)) * (Fraction(2) ** int(exp))
+    elif hasattr(value, "is_Rational") and getattr(value, "is_Rational", False):   # SymPy Rational
+        frac = Fraction(int(value.p), int(value.q))
+    elif hasattr(value, "is_Float") and getattr(value, "is_Float", False):          # SymPy Float
+        import mpmath
+        return exact_real(name, mpmath.mpf(value._mpf_), positive=positive, nonnegative=nonnegative)
+    elif _is_real_number(value):
+        f = float(value)
+        frac = Fraction(f) if math.isfinite(f) else None
+    if frac is None:
+        raise InvalidInputError(f"{name} must be a finite real number, got {value!r}")
+    if positive and not frac > 0:
+        raise InvalidInputError(f"{name} must be > 0, got {value!r}")
+    if nonnegative and frac < 0:
+        raise InvalidInputError(f"{name} must be >= 0, got {value!r}")
+    return frac
+
+
+def fraction_to_mpf(frac):
+    """``mpmath.mpf`` of a :class:`fractions.Fraction`, rounded once at the current precision.
+
+    >>> import mpmath
+    >>> from fractions import Fraction
+    >>> with mpmath.workdps(30):
+    ...     print(fraction_to_mpf(Fraction(1, 10)))
+    0.1
+    """
+    import mpmath
+    from mpmath import libmp
+    return mpmath.mpf(libmp.from_rational(frac.numerator, frac.denominator, mpmath.mp.prec,
+                                          libmp.round_nearest))

@@ -56,7 +56,7 @@ def naive_explicit_closure(K: int, eta: float, alpha_max: float, rtol: float) ->
 
 
 def main(quick: bool = False) -> dict:
-    from asymptotics.analysis.cli import exponent_report
+    from asymptotics.analysis.exponent_report import exponent_report
     from asymptotics.analysis.closure_observables import exact_closure_observables
     from asymptotics.asymptotic.schedule_exponents import _final_eps, delta_star, optimise_schedule
     from asymptotics.dynamics.schedules import PowerLaw

@@ -6,196 +6,18 @@ Examples::
     asymptotics exponents --K 2 --alpha-max 1e8 --json
     asymptotics exponents --K 3 --schedule power:beta=0.75 --model reduced --alpha-max 1e12
 
-``--model closure`` (default) integrates the exact centered closure; ``--model reduced`` the
-boundary-layer reduced flow (:mod:`asymptotics.asymptotic.schedule_exponents`), whose local slopes are
-exact functions of the state.  The local slopes of the closure come from its dense output
-(:func:`asymptotics.analysis.slopes.local_slope`), the extrapolation from
-:func:`asymptotics.analysis.extrapolation.extrapolate_exponent` with the correction powers of the
-model (``k/3`` for fixed eta; for ``PowerLaw`` with exponent beta the powers of
-:func:`~asymptotics.asymptotic.schedule_exponents.correction_powers` together with ``k(1-beta)/3``,
-the 1/D corrections).
-
-Measured (this module's tests): fixed eta = 1, alpha in [1e3, 1e8]: K = 2 and K = 3 exponents of
-eps_g and L are -1/3 to better than 1e-4.
+The computation lives in :mod:`asymptotics.analysis.exponent_report`; this module only parses the
+arguments.  The plot goes to ``output/exponents/exponents.png`` by default; with ``--json`` no file
+is written unless ``--plot`` is given.
 """
 
 from __future__ import annotations
 
-import json
-import math
-import sys
-from dataclasses import dataclass, field
+from asymptotics.cli_support import int_in_range, positive_float
 
-import numpy as np
+__all__ = ["register", "run"]
 
-from asymptotics.analysis.closure_observables import ClosureObservables, exact_closure_observables
-from asymptotics.analysis.extrapolation import extrapolate_exponent
-from asymptotics.analysis.slopes import effective_exponents, local_slope
-from asymptotics.dynamics.schedules import Constant, PowerLaw, as_schedule, parse_schedule
-from asymptotics.validation import (IntegrationError, InvalidInputError, check_num_classes,
-                                    check_positive)
-
-__all__ = ["register", "run", "ClosureObservables", "exact_closure_observables",
-           "model_correction_powers", "exponent_report"]
-
-
-# ----------------------------------------------------------------------------------------------
-# exponent report
-# ----------------------------------------------------------------------------------------------
-
-def model_correction_powers(K: int, schedule, count: int = 4) -> tuple:
-    """Correction powers of alpha^(-1) used to extrapolate local slopes (see module docstring).
-
-    >>> [round(p, 4) for p in model_correction_powers(3, 1.0)]
-    [0.3333, 0.6667, 1.0, 1.3333]
-    >>> [round(p, 4) for p in model_correction_powers(2, PowerLaw(1.0, 0.5, 1.0))]
-    [0.3333, 0.5, 0.6667, 0.8333]
-    """
-    from asymptotics.asymptotic.schedule_exponents import correction_powers
-
-    sched = as_schedule(schedule)
-    beta = 0.0 if isinstance(sched, Constant) else getattr(sched, "beta", None)
-    if beta is None or beta >= 1:
-        return tuple(k / 3 for k in range(1, count + 1))
-    # 1/D corrections (K >= 3) or 1/D^2 (K = 2: the top-gap density is even), D ~ alpha^((1-beta)/3)
-    g = (1 - beta) / 3 if K >= 3 else 2 * (1 - beta) / 3
-    pw = set(round(k * g, 10) for k in range(1, 6))
-    pw |= set(round(p, 10) for p in correction_powers(beta, max_count=6))
-    return tuple(sorted(p for p in pw if p > 1e-9))[:count]
-
-
-def _sample_grid(lo: float, hi: float, per_decade: int) -> np.ndarray:
-    n = max(6, int(round(math.log10(hi / lo) * per_decade)) + 1)
-    return np.logspace(math.log10(lo), math.log10(hi), n)
-
-
-def exponent_report(K: int, eta, *, schedule=None, model: str = "closure", alpha_max: float = 1e8,
-                    alpha_min: float = 1.0, fit_from: float | None = None, per: str = "decade",
-                    rtol: float | None = None, points_per_decade: int = 4) -> dict:
-    """Effective-exponent tables and extrapolated exponents of eps_g and L (a JSON-ready dict).
-
-    Local slopes are sampled ``points_per_decade`` per decade on ``[fit_from, alpha_max/1.2]``
-    (default ``fit_from = min(1e3, alpha_max/1e3)`` for the closure, ``sqrt(alpha_max)`` for the reduced
-    flow) and extrapolated with :func:`model_correction_powers`.
-
-    Measured with the closure to alpha = 1e8, K = 2: fixed eta, exponents -1/3 to ~3e-9 (error estimate
-    ~2e-7); PowerLaw beta = 0.25 and 0.5: derived exponents to < 1e-5; beta = 0.75: eps_g only to
-    ~6e-3 at alpha_max = 1e8 because the leading corrections decay as alpha^(-1/6); to 6e-4 (error
-    estimate 2e-3) at alpha_max = 1e10, or use the reduced flow to 1e12 (exact to ~1e-5).
-
-    >>> r = exponent_report(2, 1.0, model="reduced", alpha_max=1e6)
-    >>> round(r["eps_g_exponent"], 4), r["eps_g_exponent_error"] < 1e-4
-    (-0.3333, True)
-    """
-    K = check_num_classes(K)
-    sched = as_schedule(schedule if schedule is not None else eta)
-    check_positive("alpha_max", alpha_max)
-    check_positive("alpha_min", alpha_min)
-    if model not in ("closure", "reduced"):
-        raise InvalidInputError(f"model must be 'closure' or 'reduced', got {model!r}")
-    if alpha_max < 100 * alpha_min:
-        raise InvalidInputError(f"alpha-max must be at least 100 alpha-min, got {alpha_max:g}")
-    powers = model_correction_powers(K, sched)
-    report = {"K": K, "schedule": repr(sched), "model": model, "alpha_range": [alpha_min, alpha_max],
-              "correction_powers": list(powers)}
-    if fit_from is None:
-        fit_from = min(1e3, alpha_max / 1e3) if model == "closure" else math.sqrt(alpha_max)
-    grid = _sample_grid(fit_from, alpha_max / 1.2, points_per_decade)
-    report["fit_range"] = [float(grid[0]), float(grid[-1])]
-    series = {}
-    if model == "closure":
-        obs = exact_closure_observables(K, sched, alpha_max, rtol=rtol or (1e-10 if K == 2 else 1e-9))
-        report["rhs_evaluations"] = obs.rhs_evaluations
-        for name, f in (("eps_g", obs.eps_g), ("loss", obs.loss)):
-            table = effective_exponents(f, alpha_min, alpha_max, per=per, label=name)
-            s, e = local_slope(f, grid, alpha_range=(alpha_min / 2, alpha_max))
-            series[name] = (table, s, e)
-
-        def plot_data():
-            pa = _sample_grid(alpha_min, alpha_max, 6)
-            fs = (("eps_g", obs.eps_g), ("loss", obs.loss))
-            curves = {n: (pa, np.array([f(a) for a in pa])) for n, f in fs}
-            inner = pa[1:-1]
-            slopes = {n: (inner, local_slope(f, inner, alpha_range=(alpha_min / 2, alpha_max))[0]) for n, f in fs}
-            return curves, slopes
-    else:
-        from asymptotics.asymptotic.schedule_exponents import schedule_reduced_flow
-        flow = schedule_reduced_flow(K, sched, alpha_max, alpha_start=alpha_min,
-                                     rtol=rtol or 1e-10, points_per_decade=16)
-        fine = schedule_reduced_flow(K, sched, alpha_max, alpha_start=alpha_min, rtol=rtol or 1e-10,
-                                     alphas=grid)
-        for name, y in (("eps_g", flow.eps_g), ("loss", flow.loss)):
-            table = effective_exponents((flow.alpha, y), alpha_min, alpha_max, per=per, label=name)
-            s = fine.eps_g_slope if name == "eps_g" else fine.loss_slope
-            series[name] = (table, s, np.full_like(s, 1e-9))
-
-        def plot_data():
-            return ({"eps_g": (flow.alpha, flow.eps_g), "loss": (flow.alpha, flow.loss)},
-                    {"eps_g": (flow.alpha, flow.eps_g_slope), "loss": (flow.alpha, flow.loss_slope)})
-    report["table"] = {}
-    for name, (table, s, e) in series.items():
-        ex = extrapolate_exponent(grid, s, e, powers=powers, tol=1e-4)
-        report["table"][name] = table.rows()
-        report[f"{name}_exponent"] = ex.value
-        report[f"{name}_exponent_error"] = ex.error
-        report[f"{name}_asymptotic"] = ex.asymptotic
-        report[f"{name}_last_local_slope"] = float(s[-1])
-    if isinstance(sched, (Constant, PowerLaw)):
-        beta = 0.0 if isinstance(sched, Constant) else sched.beta
-        if beta < 1:
-            from asymptotics.asymptotic.schedule_exponents import predicted_exponents
-            pred = predicted_exponents(beta)
-            report["predicted"] = {"eps_g_exponent": pred["eps_g"], "loss_exponent": pred["loss"]}
-    report["_plot"] = plot_data
-    return report
-
-
-def _write_plot(report: dict, path: str) -> None:
-    from asymptotics.analysis.plots import loglog_with_slope_inset
-    curves, slopes = report["_plot"]()
-    refs = {}
-    if report["K"] == 2:
-        from asymptotics.bayes_optimal import bayes_reference_curve
-        a = curves["eps_g"][0]
-        a = a[a >= 1.0]
-        if a.size:
-            ref = bayes_reference_curve(a)
-            refs["Bayes-optimal (batch)"] = (a, np.array(ref["eps_bayes"]))
-            refs["optimal online"] = (a, np.array(ref["eps_online"]))
-    fig = loglog_with_slope_inset(curves, slopes=slopes, references=refs,
-                                  title=f"K = {report['K']}, {report['schedule']} ({report['model']})",
-                                  inset_ylim=(-1.0, 0.1))
-    fig.savefig(path)
-    import matplotlib.pyplot as plt
-    plt.close(fig)
-
-
-def _format(report: dict) -> str:
-    lines = [f"K = {report['K']}, schedule {report['schedule']}, model {report['model']}, "
-             f"alpha in [{report['alpha_range'][0]:g}, {report['alpha_range'][1]:g}]"]
-    for name in ("eps_g", "loss"):
-        lines.append("")
-        lines.append(f"effective exponents of {name} (secant over the window; local slope at its centre)")
-        lines.append(f"{'alpha_lo':>10} {'alpha_hi':>10} {'secant':>12} {'local':>12} {'error':>9}")
-        for r in report["table"][name]:
-            lines.append(f"{r['alpha_lo']:10.3g} {r['alpha_hi']:10.3g} {r['secant_exponent']:+12.6f} "
-                         f"{r['local_slope']:+12.6f} {r['local_slope_error']:9.1e}")
-    lines.append("")
-    lo, hi = report["fit_range"]
-    pw = ", ".join(f"{p:.4g}" for p in report["correction_powers"])
-    lines.append(f"extrapolated from local slopes on [{lo:.3g}, {hi:.3g}] with corrections alpha^-p, p in {{{pw}}}:")
-    for name in ("eps_g", "loss"):
-        flag = "" if report[f"{name}_asymptotic"] else "  (NOT asymptotic within 1e-4)"
-        lines.append(f"  {name + '_exponent':>15} = {report[f'{name}_exponent']:+.6f} "
-                     f"+- {report[f'{name}_exponent_error']:.1e}{flag}")
-    if "predicted" in report:
-        lines.append(f"  derived (reduced flow): eps_g {report['predicted']['eps_g_exponent']:+.6f}, "
-                     f"loss {report['predicted']['loss_exponent']:+.6f}")
-    if report["K"] == 2:
-        lines.append("  Bayes-optimal reference (K = 2): eps_g ~ alpha^-1 (see asymptotics.bayes_optimal)")
-    if report.get("plot"):
-        lines.append(f"plot written to {report['plot']}")
-    return "\n".join(lines)
+DEFAULT_PLOT = "output/exponents/exponents.png"
 
 
 def register(subparsers) -> None:
@@ -203,20 +25,25 @@ def register(subparsers) -> None:
     p = subparsers.add_parser(
         "exponents", help="effective-exponent table and extrapolated exponents of eps_g and L",
         description="Local slopes d ln y/d ln alpha of eps_g and L from dense output, a table of "
-                    "effective exponents per window, and the exponents extrapolated to alpha -> infinity.")
-    p.add_argument("--K", type=int, default=3, help="number of classes (>= 2), default 3")
-    p.add_argument("--eta", type=float, default=1.0, help="learning rate (initial rate of a schedule), default 1")
+                    "effective exponents per window, and the exponents extrapolated to alpha -> infinity. "
+                    "alpha-max is at most 1e12 for the exact closure and 1e30 for the reduced flow.")
+    p.add_argument("--K", type=int_in_range(2, 20), default=3, help="number of classes, 2..20, default 3")
+    p.add_argument("--eta", type=positive_float, default=1.0,
+                   help="learning rate; with --schedule, the schedule's starting rate unless the schedule "
+                        "sets eta0/eta itself (default 1)")
     p.add_argument("--schedule", default=None,
                    help="schedule, e.g. power:beta=0.5[,eta0=1,alpha0=1], constant:eta=1, "
                         "step:gamma=0.5,every=10, cosine:alpha_max=100")
     p.add_argument("--model", choices=("closure", "reduced"), default="closure",
                    help="exact closure (default) or boundary-layer reduced flow")
-    p.add_argument("--alpha-max", type=float, default=1e8, help="largest alpha, default 1e8")
-    p.add_argument("--alpha-min", type=float, default=1.0, help="start of the table, default 1")
-    p.add_argument("--fit-from", type=float, default=None, help="start of the extrapolation range")
+    p.add_argument("--alpha-max", type=positive_float, default=1e8, help="largest alpha, default 1e8")
+    p.add_argument("--alpha-min", type=positive_float, default=1.0, help="start of the table, default 1")
+    p.add_argument("--fit-from", type=positive_float, default=None,
+                   help="start of the extrapolation range (between alpha-min and alpha-max/1.2)")
     p.add_argument("--per", choices=("decade", "half-decade"), default="decade", help="window width")
-    p.add_argument("--rtol", type=float, default=None, help="ODE relative tolerance")
-    p.add_argument("--plot", default="exponents.png", help="PNG path for the plot (default exponents.png)")
+    p.add_argument("--rtol", type=positive_float, default=None, help="ODE relative tolerance, in [1e-14, 1e-3]")
+    p.add_argument("--plot", default=None,
+                   help=f"PNG path for the plot (default {DEFAULT_PLOT}; with --json none unless given)")
     p.add_argument("--no-plot", action="store_true", help="do not write the plot")
     p.add_argument("--json", action="store_true", help="print exactly one JSON object")
     p.set_defaults(handler=run)
@@ -224,31 +51,33 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     """Run the ``exponents`` subcommand; prints the table (or JSON) and returns 0."""
-    check_positive("eta", args.eta)
-    sched = parse_schedule(args.schedule, eta=args.eta) if args.schedule else Constant(args.eta)
+    from asymptotics.analysis.exponent_report import (exponent_figure, exponent_report,
+                                                      format_exponent_report)
+    from asymptotics.cli_support import OutputFiles, check_output_file, figure_png, print_json
+    from asymptotics.dynamics.schedules import Constant, parse_schedule
+    from asymptotics.validation import InvalidInputError
+
     if args.rtol is not None and not 1e-14 <= args.rtol <= 1e-3:
         raise InvalidInputError(f"rtol must lie in [1e-14, 1e-3], got {args.rtol}")
+    plot = None
+    if not args.no_plot and (args.plot is not None or not args.json):
+        plot = check_output_file(args.plot or DEFAULT_PLOT, "--plot")
+    sched = parse_schedule(args.schedule, eta=args.eta) if args.schedule else Constant(args.eta)
     report = exponent_report(args.K, args.eta, schedule=sched, model=args.model,
                              alpha_max=args.alpha_max, alpha_min=args.alpha_min,
                              fit_from=args.fit_from, per=args.per, rtol=args.rtol)
-    if not args.no_plot:
-        _write_plot(report, args.plot)
-        report["plot"] = args.plot
+    files = OutputFiles()
+    if plot is not None:
+        files.add(plot, figure_png(exponent_figure(report)))
+        report["plot"] = str(plot)
     report.pop("_plot")
+    text = None if args.json else format_exponent_report(report)
     if args.json:
-        print(json.dumps(report))
+        from asymptotics.cli_support import strict_jsonable
+        strict_jsonable(report)          # refuse non-finite numbers before writing anything
+    files.commit()
+    if args.json:
+        print_json(report)
     else:
-        print(_format(report))
+        print(text)
     return 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    import argparse
-    parser = argparse.ArgumentParser(prog="asymptotics")
-    register(parser.add_subparsers())
-    ns = parser.parse_args()
-    try:
-        sys.exit(ns.handler(ns))
-    except (InvalidInputError, IntegrationError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        sys.exit(2)

@@ -34,13 +34,16 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 import mpmath
 import sympy as sp
 
 from asymptotics.asymptotic.expansion import coefficient_taylor
+from asymptotics.asymptotic.expansion_domain import check_eta, check_expansion_digits, exact_key
 from asymptotics.asymptotic.reduced_flow import fixed_point_Delta, leading_prefactors
-from asymptotics.validation import InvalidInputError, check_digits, check_num_classes, check_positive
+from asymptotics.validation import (InvalidInputError, check_digits, check_num_classes, check_positive,
+                                    fraction_to_mpf)
 
 __all__ = ["LateTimeSeries", "derive_late_time_series", "late_time_series", "coefficient_taylor"]
 
@@ -287,11 +290,11 @@ def _check_series_order(order):
 
 
 @functools.lru_cache(maxsize=64)
-def _late_time_cached(K, eta_str, order, digits):
+def _late_time_cached(K, eta_key, order, digits):
     n = order
     with mpmath.workdps(digits + 10):
-        eta = mpmath.mpf(eta_str)
-        lead = dict(leading_prefactors(K, eta, digits))
+        eta = fraction_to_mpf(Fraction(eta_key))
+        lead = dict(leading_prefactors(K, eta_key, digits))
         d_star = lead["Delta_star"]
         tay = {}
         for name in _FLOW + _OBS:
@@ -391,12 +394,10 @@ def late_time_series(K: int, eta, order: int = 3, digits: int = 15) -> LateTimeS
     '1.1711'
     """
     K = check_num_classes(K)
-    check_positive("eta", eta)
-    digits = check_digits(digits)
+    eta_q = check_eta(eta, series=True)
+    digits = check_expansion_digits(digits)
     order = _check_series_order(order)
-    with mpmath.workdps(digits + 15):
-        key = mpmath.nstr(mpmath.mpf(eta), digits + 12)
-    lead, s, g, e, x_scale, series = _late_time_cached(K, key, order, digits)
+    lead, s, g, e, x_scale, series = _late_time_cached(K, exact_key(eta_q), order, digits)
     result = LateTimeSeries(K=K, eta=eta, order=order, digits=digits, leading=lead, slaving=s,
                             drift_on_manifold=g, e=e, x_scale=x_scale, series=series)
     result.coefficients = _alpha_coefficients(result)

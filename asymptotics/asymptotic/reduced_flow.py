@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import math
+from fractions import Fraction
 
 import mpmath
 import numpy as np
@@ -27,7 +28,9 @@ from scipy.optimize import brentq
 
 from asymptotics.asymptotic.expansion import expansion_sympy
 from asymptotics.asymptotic.gap_density import top_gap_density_at_zero
-from asymptotics.validation import InvalidInputError, check_digits, check_num_classes, check_positive
+from asymptotics.asymptotic.expansion_domain import check_eta, check_expansion_digits, exact_key
+from asymptotics.validation import (InvalidInputError, check_digits, check_num_classes, check_positive,
+                                    fraction_to_mpf)
 
 __all__ = [
     "noise_function",
@@ -77,20 +80,25 @@ def _noise_derivative_mp(Delta):
 
 
 @functools.lru_cache(maxsize=512)
-def _fixed_point_cached(eta_str: str, digits: int):
-    # Newton iteration on Delta - eta B(Delta), started from the float64 root
-    d = fixed_point_Delta_float(float(eta_str))
-    if digits <= 12:
-        return mpmath.mpf(d)          # float64 root: ~1e-14 relative
+def _fixed_point_cached(eta_key: str, digits: int):
+    # Newton iteration on Delta - eta B(Delta), started from the float64 root; eta_key is the exact
+    # rational "p/q".  Iterate until the step is below 10^-(digits+8) relative: the convergence is
+    # quadratic, but the float64 start is only ~1e-14 accurate (less for large eta), so at least two
+    # steps are always taken
+    eta_q = Fraction(eta_key)
+    d = fixed_point_Delta_float(float(eta_q))
     with mpmath.workdps(digits + 15):
-        eta = mpmath.mpf(eta_str)
+        eta = fraction_to_mpf(eta_q)
         d = mpmath.mpf(d)
         tol = mpmath.mpf(10) ** (-(digits + 8))
-        for _ in range(1 if digits <= 15 else 20):     # one step from 1e-14 gives ~1e-28
+        for _ in range(40):
             step = (d - eta * _noise_function_mp(d)) / (1 - eta * _noise_derivative_mp(d))
             d -= step
-            if abs(step) < tol * d:
+            # quadratic convergence: the error after this step is ~ (step/d)^2 relative
+            if abs(step) < tol * d or (step / d) ** 2 < tol * mpmath.mpf("1e-3"):
                 break
+        else:
+            raise ArithmeticError(f"Newton iteration for Delta* did not converge (eta = {eta_key})")
         return d
 
 
@@ -152,14 +160,19 @@ def fixed_point_Delta_float(eta) -> float:
 def fixed_point_Delta(eta, digits: int = 15) -> mpmath.mpf:
     """Root ``Delta*`` of ``Delta = eta B(Delta)``, correct to ``digits`` significant digits.
 
+    ``eta`` may be a decimal string or a fraction and is used exactly (``"0.1"`` is one tenth);
+    domain :data:`~asymptotics.asymptotic.expansion_domain.ETA_MIN` ``<= eta <=``
+    :data:`~asymptotics.asymptotic.expansion_domain.ETA_MAX`, ``digits <=``
+    :data:`~asymptotics.asymptotic.expansion_domain.DIGITS_MAX`.
+
     >>> mpmath.nstr(fixed_point_Delta(1), 15)
     '0.252918096760311'
+    >>> mpmath.nstr(fixed_point_Delta("0.1", 30), 12)      # eta = 1/10 exactly
+    '0.0198074847905'
     """
-    check_positive("eta", eta)
-    digits = check_digits(digits)
-    with mpmath.workdps(digits + 15):
-        key = mpmath.nstr(mpmath.mpf(eta), digits + 12)
-    return _fixed_point_cached(key, digits)
+    eta_q = check_eta(eta)
+    digits = check_expansion_digits(digits)
+    return _fixed_point_cached(exact_key(eta_q), digits)
 
 
 def leading_prefactors(K: int, eta, digits: int = 15) -> dict:
@@ -174,12 +187,12 @@ def leading_prefactors(K: int, eta, digits: int = 15) -> dict:
     ['1.06401', '0.225676', '0.754748']
     """
     K = check_num_classes(K)
-    check_positive("eta", eta)
-    digits = check_digits(digits)
+    eta_q = check_eta(eta)
+    digits = check_expansion_digits(digits)
     with mpmath.workdps(digits + 10):
-        eta_mp = mpmath.mpf(eta) if not isinstance(eta, str) else mpmath.mpf(eta)
+        eta_mp = fraction_to_mpf(eta_q)
         rho0 = top_gap_density_at_zero(K, digits + 10)
-        d_star = fixed_point_Delta(eta, digits if digits <= 15 else digits + 5)
+        d_star = _fixed_point_cached(exact_key(eta_q), digits + 5)
         a_star = mpmath.pi**2 / 12 + d_star / 2
         c_d = mpmath.cbrt(3 * eta_mp * rho0 * a_star / (K - 1))
         return {

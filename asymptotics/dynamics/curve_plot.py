@@ -13,6 +13,18 @@ def plot_learning_curves(curves: dict, path, *, title: str = "", errorbars: dict
     ``errorbars`` optionally maps a label to ``{name: standard_error_array}`` for simulation data, which is
     drawn as points with error bars; other curves are drawn as lines (theory).
     """
+    import matplotlib.pyplot as plt
+
+    fig = learning_curve_figure(curves, title=title, errorbars=errorbars)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+    return path
+
+
+def learning_curve_figure(curves: dict, *, title: str = "", errorbars: dict | None = None):
+    """The figure of :func:`plot_learning_curves`, returned instead of saved."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -41,8 +53,5 @@ def plot_learning_curves(curves: dict, path, *, title: str = "", errorbars: dict
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=130)
-    plt.close(fig)
-    return path
+    fig.set_dpi(130)
+    return fig

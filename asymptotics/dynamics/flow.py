@@ -43,6 +43,7 @@ import numpy as np
 from scipy.integrate import solve_ivp
 
 from asymptotics.numeric.closure import closure_moments
+from asymptotics.numeric.domain import check_in_domain
 from asymptotics.validation import (
     IntegrationError,
     InvalidInputError,
@@ -207,21 +208,34 @@ def integrate_closure(K: int, eta, alphas, *, D0: float = 0.0, Delta0: float = 0
     counter = {"n": 0}
     bar = _Progress(progress, tau_end, tau_start)
 
+    if method in ("auto", "binary", "quadrature"):
+        # the initial state must lie in the validated domain of the moments (checked before any work)
+        check_in_domain(K, D0, Delta0, None)
+
     def moments(D: float, Delta: float):
-        return closure_moments(K, D, Delta, method=method)
+        try:
+            return closure_moments(K, D, Delta, method=method)
+        except InvalidInputError as exc:
+            raise IntegrationError(f"the flow left the domain of the closure moments at D = {D:.6g}, "
+                                   f"Delta = {Delta:.6g}: {exc}") from None
 
     def rhs(tau, state):
         D, Delta = float(state[0]), float(state[1])
         alpha = math.expm1(tau)
         if not (math.isfinite(D) and math.isfinite(Delta)):
             raise IntegrationError(f"state became non-finite at alpha = {alpha:.6g}: D = {D}, Delta = {Delta}")
+        if not (math.isfinite(alpha)):
+            raise IntegrationError(f"time overflow at ln(1 + alpha) = {tau:.6g}")
         if D < 0 or Delta < 0:
             # Both stay positive for the exact flow; a negative value is a solver overshoot.
             D, Delta = max(D, 0.0), max(Delta, 0.0)
         counter["n"] += 1
         bar.update(tau)
         e = rate(alpha)
-        m = moments(D, Delta)
+        try:
+            m = moments(D, Delta)
+        except IntegrationError as exc:
+            raise IntegrationError(f"at alpha = {alpha:.6g}: {exc}") from None
         scale = (1.0 + alpha) * e / (K - 1)
         dD = scale * float(m.drift)
         dDelta = scale * (-2.0 * Delta * float(m.restoring) + e * float(m.noise))

@@ -293,6 +293,8 @@ def parse_schedule(spec: str, eta: float | None = None) -> Schedule:
         if not sep or key not in keys:
             raise InvalidInputError(
                 f"bad schedule parameter {item!r} for {kind!r} (allowed: {', '.join(keys)})")
+        if keys[key] in kwargs:
+            raise InvalidInputError(f"schedule parameter {key!r} is given twice in {spec!r}")
         try:
             kwargs[keys[key]] = float(check_finite(key, float(value)))
         except ValueError:

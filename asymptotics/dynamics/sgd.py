@@ -341,6 +341,59 @@ def _block_size(seeds: int, N: int, block_size) -> int:
     return int(max(4, min(32, math.isqrt((1 << 18) // N), (4 << 20) // (seeds * N))))
 
 
+#: largest number of SGD steps of one run (alpha_max * N); keeps step counts exact in float64 and
+#: the run within days on one core
+MAX_STEPS = 10**11
+#: largest number of replicates of one call
+MAX_SEEDS = 100_000
+
+
+def estimate_memory(K: int, N: int, seeds: int, block_size: int, extra: int = 0) -> int:
+    """Bytes of the simulator's arrays (weights, teacher, frames, two input blocks, Gram block).
+
+    >>> estimate_memory(3, 1000, 8, 32) < 20 * 2**20
+    True
+    """
+    per_seed = N * (K + extra) + 3 * K * N + 2 * block_size * N + block_size * block_size + 4 * block_size * K
+    return 8 * seeds * per_seed + 8 * 2 * K * 4000 * 2
+
+
+def available_memory() -> int:
+    """Bytes of memory available to a new allocation (``MemAvailable``; physical memory otherwise)."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return 1 << 40
+
+
+def check_resources(K: int, N: int, seeds: int, steps_total: int, block_size: int, extra: int = 0) -> None:
+    """Refuse, before any work, a run that exceeds :data:`MAX_STEPS`, :data:`MAX_SEEDS` or memory.
+
+    >>> check_resources(3, 10**9, 8, 10, 4)   # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    asymptotics.validation.InvalidInputError: this run needs about 1192.1 GiB of memory (K = 3, N = 1000000000, 8 seeds); ...
+    """
+    if seeds > MAX_SEEDS:
+        raise InvalidInputError(f"seeds must be <= {MAX_SEEDS}, got {seeds} (split the run)")
+    if steps_total > MAX_STEPS:
+        raise InvalidInputError(f"the run needs {steps_total:.3g} SGD steps (alpha_max * N); at most "
+                                f"{MAX_STEPS:.0e}")
+    need = estimate_memory(K, N, seeds, block_size, extra)
+    have = available_memory()
+    if need > 0.8 * have:
+        raise InvalidInputError(
+            f"this run needs about {need / 2**30:.1f} GiB of memory (K = {K}, N = {N}, {seeds} seeds); "
+            f"{have / 2**30:.1f} GiB are available: use fewer seeds or a smaller N")
+
+
 # ----------------------------------------------------------------------------------------------------
 # the simulator
 
@@ -388,9 +441,18 @@ def simulate_sgd(K: int, eta, *, N: int = 1000, seeds: int = 8, seed: int = 0, a
     if N < K + extra:
         raise InvalidInputError(f"N must be >= {K + extra} for K = {K}"
                                 + (" with Delta0 > 0" if extra else "") + f", got {N}")
+    if alpha_max is not None:
+        check_positive("alpha_max", alpha_max)
+        if float(alpha_max) * N > MAX_STEPS:
+            raise InvalidInputError(f"alpha_max * N = {float(alpha_max) * N:.3g} steps; at most {MAX_STEPS:.0e}")
+    if alphas is not None:
+        grid = np.asarray(alphas, dtype=float).ravel() if np.ndim(alphas) else np.array([float(alphas)])
+        if grid.size and np.all(np.isfinite(grid)) and float(np.max(grid)) * N > MAX_STEPS:
+            raise InvalidInputError(f"max(alpha) * N = {float(np.max(grid)) * N:.3g} steps; at most {MAX_STEPS:.0e}")
     steps = measurement_steps(N, alphas=alphas, alpha_max=alpha_max, alpha_min=alpha_min,
                               points_per_decade=points_per_decade)
     T = _block_size(seeds, N, block_size)
+    check_resources(K, N, seeds, int(steps[-1]), T, extra)
     if workers is None:
         workers = min(2, os.cpu_count() or 1)
     workers = _check_int("workers", workers, 0)

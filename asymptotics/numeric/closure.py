@@ -13,10 +13,14 @@ Methods (``method=``):
 * ``"montecarlo"``, ``"qmc"``: any K, with standard errors; ``samples`` and ``seed``.
 
 Accuracy (float64, measured, see benchmarks/results/closure.json): K = 2 ~4e-16 (~0.5 ms),
-K = 3 ~1e-12 (gap quadrature, 2-25 ms), K >= 4 ~4e-13 (Laplace route, 0.1-0.2 s); relative,
-for 0 <= D <= 1e4 (tested to 1e5), 0 <= Delta <= 5 (tested to 50).  Arbitrary precision:
-K = 2 ~1-4 s at 30-50 digits, K = 3 ~7 s at 20 digits (python-flint), any D.  ``rtol`` makes the call fail (IntegrationError) if the
-error estimate of any moment exceeds ``rtol`` relative.
+K = 3 ~1e-12 (gap quadrature, 2-25 ms), K >= 4 ~5e-12 (Laplace route, 0.1-0.2 s); relative.
+Arbitrary precision: K = 2 ~1-4 s at 30-50 digits, K = 3 ~7 s at 20 digits (python-flint).
+Each route answers only inside its validated box of ``(D, Delta)`` (the table of
+:mod:`asymptotics.numeric.domain`; e.g. float64 K = 3: ``D <= 1e6``, ``Delta <= 1e3``) and raises
+``InvalidInputError`` outside it; below the scale ``sqrt(D^2 + Delta) = 1e-14`` the exact
+small-scale limit is used.  ``D`` and ``Delta`` may be given as decimal strings or fractions
+(kept exact for ``digits=``).  ``rtol`` makes the call fail (IntegrationError) if the error
+estimate of any moment exceeds ``rtol`` relative.
 
 >>> m = closure_moments(3, 10.0, 0.25)
 >>> m.method, round(m.eps_g, 10)
@@ -26,13 +30,19 @@ error estimate of any moment exceeds ``rtol`` relative.
 from __future__ import annotations
 
 
+import dataclasses
+
+import mpmath
+
 from asymptotics.numeric import closure_binary as _binary
 from asymptotics.numeric import closure_laplace_mp as _laplace_mp
 from asymptotics.numeric import closure_montecarlo as _mc
 from asymptotics.numeric import closure_quadrature as _quad
+from asymptotics.numeric.domain import check_in_domain, small_scale_threshold
 from asymptotics.numeric.moments import MOMENT_NAMES, ClosureMoments
 from asymptotics.validation import (IntegrationError, InvalidInputError, check_digits,
-                                    check_nonnegative, check_num_classes)
+                                    check_nonnegative, check_num_classes, exact_real,
+                                    fraction_to_mpf)
 
 METHODS = ("auto", "binary", "quadrature", "mpmath", "montecarlo", "qmc")
 
@@ -53,8 +63,8 @@ def closure_moments(K: int, D, Delta, *, method: str = "auto", digits: int | Non
     asymptotics.validation.InvalidInputError: D must be >= 0, got -1.0
     """
     K = check_num_classes(K)
-    check_nonnegative("D", D)
-    check_nonnegative("Delta", Delta)
+    D_exact = exact_real("D", D, nonnegative=True)
+    Delta_exact = exact_real("Delta", Delta, nonnegative=True)
     if method not in METHODS:
         raise InvalidInputError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
     if digits is not None:
@@ -75,6 +85,25 @@ def closure_moments(K: int, D, Delta, *, method: str = "auto", digits: int | Non
         digits = 30
     if method == "auto":
         method = "binary" if K == 2 else "quadrature"
+    if method in ("montecarlo", "qmc"):
+        D, Delta = float(D_exact), float(Delta_exact)
+    else:
+        if method == "binary" and K != 2:
+            raise InvalidInputError(f"method 'binary' needs K = 2, got K = {K}")
+        if method == "quadrature" and K == 2:
+            raise InvalidInputError("method 'quadrature' needs K >= 3; use 'binary' for K = 2")
+        check_in_domain(K, float(D_exact), float(Delta_exact), digits)
+        if digits is None:
+            D, Delta = float(D_exact), float(Delta_exact)
+        else:
+            with mpmath.workdps(digits + 20):
+                D, Delta = fraction_to_mpf(D_exact), fraction_to_mpf(Delta_exact)
+        scale_sq = D_exact * D_exact + Delta_exact
+        if 0 < scale_sq < small_scale_threshold(digits) ** 2:
+            result = _small_scale_limit(K, D_exact, Delta_exact, method, digits)
+            if rtol is not None:
+                _check_rtol(result, float(rtol))
+            return result
 
     if method == "binary" or (method == "mpmath" and K == 2):
         if K != 2:
@@ -97,9 +126,54 @@ def closure_moments(K: int, D, Delta, *, method: str = "auto", digits: int | Non
     else:
         result = _mc.qmc_moments(K, D, Delta, samples=2**16 if samples is None else samples,
                                  seed=seed)
+    if digits is not None and method not in ("montecarlo", "qmc"):
+        _check_digits_reached(result, digits)
     if rtol is not None:
         _check_rtol(result, float(rtol))
     return result
+
+
+def _check_digits_reached(result: ClosureMoments, digits: int) -> None:
+    """The contract of ``digits=N``: every error estimate below ``10^-N`` relative, or raise."""
+    bound = mpmath.mpf(10) ** (-digits)
+    for name in MOMENT_NAMES:
+        value = abs(getattr(result, name))
+        err = abs(result.errors.get(name, 0))
+        if err > bound * value and not (value == 0 and err == 0):
+            raise IntegrationError(
+                f"{result.method}: {name} at K={result.K}, D={mpmath.nstr(result.D, 6)}, "
+                f"Delta={mpmath.nstr(result.Delta, 6)} reached only ~{mpmath.nstr(err / max(value, bound), 2)} "
+                f"relative accuracy, not the requested {digits} digits")
+
+
+def _small_scale_limit(K: int, D_exact, Delta_exact, method: str, digits) -> ClosureMoments:
+    """Moments at scale ``r = sqrt(D^2 + Delta)`` below the small-scale threshold.
+
+    ``eps_g`` is exact (scale-invariant: evaluated at ``(D/r, Delta/r^2)``); the other four are
+    their values at ``z = 0`` with an error ``<= r`` (see :mod:`asymptotics.numeric.domain`).
+    """
+    from asymptotics.numeric.closure_quadrature import uniform_closure
+
+    r2 = D_exact * D_exact + Delta_exact
+    with mpmath.workdps(40 if digits is None else digits + 20):
+        r = mpmath.sqrt(fraction_to_mpf(r2))
+        unit_D = fraction_to_mpf(D_exact) / r
+        unit_Delta = fraction_to_mpf(Delta_exact) / fraction_to_mpf(r2)
+    if digits is None:
+        unit_D, unit_Delta = float(unit_D), float(unit_Delta)
+    unit = closure_moments(K, unit_D, unit_Delta, method=method, digits=digits)
+    zero = uniform_closure(K, digits)
+    bound = 4 * (float(r) + float(r2))
+    errors = {name: zero.errors[name] + bound for name in MOMENT_NAMES}
+    errors["eps_g"] = unit.errors["eps_g"]
+    if D_exact == 0:             # z = sqrt(Delta) xi: every class wins with probability 1/K
+        unit = dataclasses.replace(unit, eps_g=zero.eps_g)
+        errors["eps_g"] = zero.errors["eps_g"]
+    D_out = float(D_exact) if digits is None else unit_D * r
+    Delta_out = float(Delta_exact) if digits is None else unit_Delta * r * r
+    return ClosureMoments(K, D_out, Delta_out, zero.drift, zero.restoring, zero.noise, unit.eps_g,
+                          zero.loss, errors=errors, method=f"{unit.method}+small-scale-limit",
+                          digits=unit.digits)
 
 
 def _check_rtol(result: ClosureMoments, rtol: float) -> None:

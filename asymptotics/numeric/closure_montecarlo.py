@@ -53,17 +53,21 @@ def sample_moments(y: np.ndarray, xi: np.ndarray, D: float, Delta: float) -> np.
     c = np.argmax(y, axis=1)
     rows = np.arange(n)
     zc = z[rows, c]
-    e = np.exp(z - zc[:, None])            # e_c = 1; others may overflow only for absurd Delta
+    # weights relative to the largest logit: u = e^{z_c - z_max}, e_j = e^{z_j - z_max} (all <= 1)
+    shift = np.maximum(z.max(axis=1) - zc, 0.0)
+    with np.errstate(under="ignore"):
+        e = np.exp(z - zc[:, None] - shift[:, None])
+        u = np.exp(-shift)
     e[rows, c] = 0.0
     E = e.sum(axis=1)
-    Zp = 1.0 + E
+    Zp = u + E                              # softmax denominator, times e^{-(z_max - z_c)}
     pj = e / Zp[:, None]
     g = y[rows, c][:, None] - y
     drift = np.sum(pj * g, axis=1)
-    restoring = (E + np.sum(e * (Zp[:, None] - e), axis=1)) / Zp**2
+    restoring = (E * u + np.sum(e * (Zp[:, None] - e), axis=1)) / Zp**2
     noise = (E / Zp) ** 2 + np.sum(pj**2, axis=1)
     eps_g = (np.argmax(z, axis=1) != c).astype(float)
-    loss = np.log1p(E)
+    loss = shift + np.log1p(np.expm1(-shift) + E)      # -log p_c = log(Zp / u)
     return np.vstack([drift, restoring, noise, eps_g, loss])
 
 

@@ -92,12 +92,14 @@ def _teacher_weights_k3(d1, d2, D, Delta):
         return pos, pos * d1 / D, pos * d2 / D
     mu = D / sig2
     s = math.sqrt(2 * Delta / sig2)
-    a1 = mu * d1 / s
-    a2 = mu * d2 / s
+    # |a| beyond 60 is saturated in float64 (Phi = 0 or 1, phi = 0); clipping keeps a^2 finite at
+    # tiny angles sqrt(Delta)/D, while the truncated means use mu d_j itself
+    a1 = np.clip(mu * d1 / s, -60.0, 60.0)
+    a2 = np.clip(mu * d2 / s, -60.0, 60.0)
     P = bvn_cdf_half(a1, a2)
     f1 = _normal_pdf(a1) * special.ndtr((2 * a2 - a1) / _SQRT3)
     f2 = _normal_pdf(a2) * special.ndtr((2 * a1 - a2) / _SQRT3)
-    return P, s * (a1 * P + f1 + 0.5 * f2), s * (a2 * P + f2 + 0.5 * f1)
+    return P, mu * d1 * P + s * (f1 + 0.5 * f2), mu * d2 * P + s * (f2 + 0.5 * f1)
 
 
 def _quadrant_sum(r1, w1, r2, w2, D, Delta):

@@ -17,31 +17,34 @@ True
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import json
 import math
 
-import numpy as np
-
+from asymptotics.cli_support import float_in_range, int_in_range, positive_float
 from asymptotics.validation import InvalidInputError, check_num_classes, check_positive
 
 __all__ = ["register", "run", "beta_for_entropy", "plateau_slope"]
 
+DEFAULT_PLOT = "output/peaked/peaked.png"
+
 
 def register(subparsers):
     """Add the ``peaked`` subcommand to an argparse ``subparsers`` object."""
-    p = subparsers.add_parser("peaked", help="one-third time scaling of a softmax head learning a "
-                                             "peaked (low-entropy) teacher")
-    p.add_argument("--n", type=int, required=True, help="number of classes (vocabulary size)")
+    p = subparsers.add_parser(
+        "peaked", help="one-third time scaling of a softmax head learning a peaked (low-entropy) teacher",
+        description="Peaked-distribution mechanism: statistical-mechanics constants c0, c2, c3 of <ln Z>, "
+                    "the regimes of the aligned gradient flow, its exact loss curve and the local slope "
+                    "d ln L/d ln tau at the plateau (-1/3).  n <= 100000, beta* <= 1e7.")
+    p.add_argument("--n", type=int_in_range(2, 100_000), required=True,
+                   help="number of classes (vocabulary size), 2..100000")
     g = p.add_mutually_exclusive_group(required=True)
-    g.add_argument("--beta-star", type=float, help="teacher inverse temperature")
-    g.add_argument("--entropy", type=float, help="target mean teacher entropy H (nats); finds beta*")
-    p.add_argument("--tau-max", type=float, default=None, help="end of the integration (default: "
-                   "until beta is within 1e-6 of beta*, at most 1e15)")
-    p.add_argument("--digits", type=int, default=15, help="digits of the printed constants")
-    p.add_argument("--plot", default="output/peaked/peaked.png",
-                   help="output file of the plot (default output/peaked/peaked.png; '' for none)")
+    g.add_argument("--beta-star", type=float_in_range(1e-6, 1e7), help="teacher inverse temperature, <= 1e7")
+    g.add_argument("--entropy", type=positive_float, help="target mean teacher entropy H (nats); finds beta*")
+    p.add_argument("--tau-max", type=float_in_range(1e-6, 1e15), default=None,
+                   help="end of the integration (default: until beta is within 1e-6 of beta*, at most 1e15)")
+    p.add_argument("--digits", type=int_in_range(5, 50), default=15, help="digits of the printed constants, 5..50")
+    p.add_argument("--plot", default=None,
+                   help=f"output file of the plot (default {DEFAULT_PLOT}; '' for none; with --json none "
+                        "unless given)")
     p.add_argument("--json", action="store_true", help="print one JSON object and nothing else")
     p.set_defaults(handler=run)
     return p
@@ -70,17 +73,30 @@ def beta_for_entropy(n: int, H: float) -> float:
     return math.exp(brentq(f, lo, hi, xtol=1e-14, rtol=1e-14))
 
 
+def _finite_curve_points(curve, every: int = 4) -> dict:
+    """Every ``every``-th point of the curve where all four values are finite (the slope is undefined
+    where the loss has reached 0 at saturation)."""
+    import numpy as np
+    keep = np.isfinite(curve.tau) & np.isfinite(curve.beta) & np.isfinite(curve.loss) & np.isfinite(curve.slope)
+    idx = np.flatnonzero(keep)[::every]
+    return {"tau": curve.tau[idx].tolist(), "beta": curve.beta[idx].tolist(),
+            "loss": curve.loss[idx].tolist(), "slope": curve.slope[idx].tolist()}
+
+
 def plateau_slope(curve) -> tuple:
     """Local slope at the plateau of the intermediate regime: the stationary point (local maximum)
     of ``d ln L/d ln tau`` between the early dip and saturation.  Returns ``(slope, tau, beta)``;
     falls back to the slope at beta = sqrt(beta*) when there is no stationary point.
 
+    >>> import numpy as np
     >>> from types import SimpleNamespace
     >>> c = SimpleNamespace(slope=np.array([-0.1, -0.5, -0.34, -0.33, -0.35, -1.0]),
     ...                     tau=np.arange(6.0), beta=np.arange(1.0, 7.0), beta_star=10.0)
     >>> plateau_slope(c)
     (-0.33, 3.0, 4.0)
     """
+    import numpy as np
+
     s = curve.slope
     ok = np.isfinite(s)
     best, seen_dip = None, False
@@ -101,6 +117,7 @@ def run(args) -> int:
     """Run the subcommand; prints text (or one JSON object with ``--json``) and returns 0."""
     import mpmath
 
+    from asymptotics.cli_support import OutputFiles, check_output_file, figure_png, print_json
     from asymptotics.peaked.dynamics import integrate_aligned_flow
     from asymptotics.peaked.expansion import coefficients, regimes
 
@@ -108,6 +125,8 @@ def run(args) -> int:
     digits = int(args.digits)
     if digits < 5 or digits > 50:
         raise InvalidInputError(f"digits must be between 5 and 50, got {digits}")
+    plot = args.plot if args.plot is not None else ("" if args.json else DEFAULT_PLOT)
+    plot = check_output_file(plot, "--plot") if plot else None
     beta_star = beta_for_entropy(n, args.entropy) if args.entropy is not None \
         else float(check_positive("beta-star", args.beta_star))
     if beta_star > 1e7:
@@ -119,23 +138,24 @@ def run(args) -> int:
     slope, t_pl, b_pl = plateau_slope(curve)
     pref = float(co["prefactor"])
     pred = pref * curve.tau ** (-1.0 / 3.0)
+    files = OutputFiles()
     plot_path = ""
-    if args.plot:
-        import matplotlib
-        matplotlib.use("Agg")
+    if plot is not None:
         import matplotlib.pyplot as plt
         fig, (a1, a2) = plt.subplots(2, 1, figsize=(6, 6), sharex=True)
         a1.loglog(curve.tau, curve.loss, label="exact aligned flow")
         a1.loglog(curve.tau, pred, "--", label=r"$c_2^{2/3}((n-1)/3\tau)^{1/3}$")
-        a1.set_ylabel("L"); a1.legend(fontsize=8)
+        a1.set_ylabel("L")
+        a1.legend(fontsize=8)
         a1.set_title(f"n={n}, beta*={beta_star:.6g}")
-        a2.semilogx(curve.tau, curve.slope); a2.axhline(-1 / 3, ls=":", c="k")
-        a2.set_ylim(-1.5, 0.05); a2.set_xlabel(r"$\tau$"); a2.set_ylabel(r"d ln L/d ln $\tau$")
+        a2.semilogx(curve.tau, curve.slope)
+        a2.axhline(-1 / 3, ls=":", c="k")
+        a2.set_ylim(-1.5, 0.05)
+        a2.set_xlabel(r"$\tau$")
+        a2.set_ylabel(r"d ln L/d ln $\tau$")
         fig.tight_layout()
-        Path(args.plot).parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(args.plot)
-        plt.close(fig)
-        plot_path = args.plot
+        files.add(plot, figure_png(fig))
+        plot_path = str(plot)
     nstr = lambda x: mpmath.nstr(x, digits)
     if args.json:
         out = {"n": n, "beta_star": beta_star, "c0": float(co["c0"]), "c2": float(co["c2"]),
@@ -144,11 +164,12 @@ def run(args) -> int:
                "high_temperature": bool(reg["high_temperature"]),
                "intermediate_beta": list(reg["intermediate"]) if reg["has_intermediate"] else None,
                "c0_str": nstr(co["c0"]), "c2_str": nstr(co["c2"]), "c3_str": nstr(co["c3"]),
-               "curve": {"tau": curve.tau[::4].tolist(), "beta": curve.beta[::4].tolist(),
-                         "loss": curve.loss[::4].tolist(), "slope": curve.slope[::4].tolist()},
+               "curve": _finite_curve_points(curve, every=4),
                "plot": plot_path or None}
-        print(json.dumps(out))
+        files.commit()
+        print_json(out)
         return 0
+    files.commit()
     print(f"peaked-distribution mechanism: n = {n}, beta* = {beta_star:.10g}"
           + (f"  (mean teacher entropy {args.entropy})" if args.entropy is not None else ""))
     print("expansion  <ln Z> = beta c0 + c2/beta + c3/beta^2 + O(beta^-3)")

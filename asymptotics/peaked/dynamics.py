@@ -153,12 +153,19 @@ def integrate_aligned_flow(n: int, beta_star: float, tau_max: float, *, tau_min:
     tau0 = tau_min * 1e-3
     beta0 = pref * (V0 - Vs) * tau0
 
+    log_beta_star = math.log(beta_star)
+
     def rhs(x, y):
-        tau, beta = math.exp(x), math.exp(y[0])
-        return [tau * pref * (float(tab.V(min(beta, beta_star))) - Vs) / beta]
+        # safe on any trial state the stepper proposes: beyond beta* the flow is at rest
+        # (V(beta*) - V(beta*) = 0), so ln beta is clipped to ln beta* before exponentiating
+        lb = float(y[0])
+        if not math.isfinite(lb) or lb >= log_beta_star:
+            return [0.0]
+        tau, beta = math.exp(min(x, 700.0)), math.exp(lb)
+        return [tau * pref * (float(tab.V(beta)) - Vs) / beta]
 
     def near_saturation(x, y):
-        return (beta_star - math.exp(y[0])) / beta_star - 1e-6
+        return (beta_star - math.exp(min(float(y[0]), log_beta_star))) / beta_star - 1e-6
     near_saturation.terminal = True
 
     sol = solve_ivp(rhs, (math.log(tau0), math.log(tau_max)), [math.log(beta0)], method="DOP853",

@@ -10,9 +10,11 @@ Examples::
 
 from __future__ import annotations
 
-import json
-
+from asymptotics.cli_support import int_in_range
 from asymptotics.validation import InvalidInputError
+
+#: largest explicit K of ``latex`` (the symbolic closure of explicit K grows like K^2 terms)
+LATEX_K_MAX = 100
 
 __all__ = ["register", "run_reproduce", "run_latex"]
 
@@ -30,7 +32,10 @@ def register(subparsers) -> None:
     """
     p = subparsers.add_parser(
         "reproduce", help="run derivations, integrations, SGD and expansions; write figures, "
-                          "results.json and the LaTeX report")
+                          "results.json and the LaTeX report",
+        description="Run every derivation, exact integration, SGD simulation and expansion of the toolkit "
+                    "and write the figures, results.json and a LaTeX report (compiled to PDF when "
+                    "pdflatex is available) into one folder.")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--quick", dest="mode", action="store_const", const="quick",
                       help="short ranges and 20 digits (< 5 minutes on 2 cores)")
@@ -41,23 +46,28 @@ def register(subparsers) -> None:
     p.add_argument("--json", action="store_true", help="print the results summary as one JSON object")
     p.set_defaults(handler=run_reproduce, mode="default")
 
-    q = subparsers.add_parser("latex", help="print the LaTeX of one key equation of the theory")
+    q = subparsers.add_parser("latex", help="print the LaTeX of one key equation of the theory",
+                              description="Print the LaTeX of one key equation, derived by the toolkit "
+                                          "(see --list for the names).")
     q.add_argument("name", nargs="?", help="equation name (see --list)")
     q.add_argument("--list", action="store_true", help="list the equation names")
-    q.add_argument("--K", type=int, default=None,
-                   help="number of classes (default: general K for the closure, 3 for the reduced flow)")
+    q.add_argument("--K", type=int_in_range(2, LATEX_K_MAX), default=None,
+                   help=f"number of classes, 2..{LATEX_K_MAX} (default: general K for the closure, 3 for the "
+                        "reduced flow)")
     q.set_defaults(handler=run_latex)
 
 
 def run_reproduce(args) -> int:
     """Handler of ``asymptotics reproduce``: prints where the artefacts are (or one JSON object)."""
+    from asymptotics.cli_support import check_output_dir, print_json
     from asymptotics.report.reproduce import reproduce
 
-    results = reproduce(args.out, mode=args.mode, progress=args.progress)
+    check_output_dir(args.out)
+    results = reproduce(args.out, mode=args.mode, progress=args.progress and not args.json)
     if args.json:
-        print(json.dumps({"out_dir": results["out_dir"], "mode": results["mode"],
+        print_json({"out_dir": results["out_dir"], "mode": results["mode"],
                           "steps": results["steps"], "files": results["files"],
-                          "pdflatex": results["pdflatex"], "timings": results["timings"]}))
+                          "pdflatex": results["pdflatex"], "timings": results["timings"]})
         return 0
     print(f"mode {results['mode']}: wrote {len(results['files'])} files to {results['out_dir']}")
     for name, status in results["steps"].items():

@@ -295,7 +295,7 @@ def step_check(ctx) -> dict:
 
 def step_exponents(ctx) -> dict:
     """Effective exponents per decade and extrapolated exponents (known correction powers k/3)."""
-    from asymptotics.analysis.cli import model_correction_powers
+    from asymptotics.analysis.exponent_report import model_correction_powers
     from asymptotics.analysis.extrapolation import extrapolate_exponent
     from asymptotics.analysis.slopes import effective_exponents, local_slope
 

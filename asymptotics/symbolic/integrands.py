@@ -18,7 +18,10 @@ gap ``d_1`` is the binary margin ``s = sqrt2 D h + sqrt(2 Delta) zeta`` of the s
 
 The numeric callables are generated from these expressions with :func:`sympy.lambdify` (with
 common-subexpression elimination); no numeric formula is written twice.  All constants are exact
-integers, so the mpmath callables lose no precision.
+integers, so the mpmath callables lose no precision.  The float64 callables are generated from the
+*homogenised* forms (:func:`homogenised`): with ``m = max(0, max_j -d_j)``, ``u = e^{-m}`` and
+``e_j = e^{-d_j - m}`` every exponential lies in ``(0, 1]``, so they are finite for every finite
+``d`` (no overflow at ``d_j < -709``).
 
 >>> from asymptotics.symbolic.integrands import moment_integrands
 >>> sorted(moment_integrands(2))
@@ -111,6 +114,82 @@ def direct_integrands(K: int) -> dict:
     }
 
 
+def homogenised(K: int, exprs):
+    """Rewrite gap-coordinate expressions in overflow-free variables (for float64 code).
+
+    Symbols: ``m`` (the shift ``max(0, max_j -d_j)``), ``u = e^{-m}``, ``um1 = e^{-m} - 1`` and
+    ``e_j = e^{-d_j - m}``, so that ``e^{-d_j} = e_j/u``.  A rational function of the ``e^{-d_j}``
+    that is homogeneous of degree 0 in ``(1, e^{-d_1}, ...)`` becomes a rational function of
+    ``(u, e_j)``; ``log1p(X)`` with ``u X`` free of ``u`` becomes ``m + log1p(um1 + u X)``.  Returns
+    ``(symbols, expressions)`` or raises ``ValueError`` if an expression has another form.
+
+    >>> syms, (r,) = homogenised(2, [moment_integrands(2)["restoring"]])
+    >>> syms
+    (m, u, um1, e_1)
+    >>> r                      # positive coefficients only: no cancellation in float64
+    2*e_1*u/(e_1**2 + 2*e_1*u + u**2)
+    """
+    d, g = gap_symbols(K)
+    m, u, um1 = sp.symbols("m u um1", positive=True)
+    e = tuple(sp.Symbol(f"e_{j}", positive=True) for j in range(1, K))
+    lam = sp.Symbol("lambda_", positive=True)
+    to_e = {sp.exp(-dj): ej / u for dj, ej in zip(d, e)}
+
+    def rational(expr):
+        out = sp.cancel(sp.together(expr.subs(to_e)))
+        scaled = out.subs({u: lam * u, **{ej: lam * ej for ej in e}}, simultaneous=True)
+        if sp.simplify(scaled - out) != 0 or any(dj in out.free_symbols for dj in d):
+            raise ValueError(f"not homogeneous of degree 0 in the softmax weights: {expr}")
+        num, den = sp.fraction(out)
+        gens = (u,) + e
+        if any(c.is_Number and c < 0 for part in (num, den) for c in sp.Poly(part, *gens).coeffs()):
+            raise ValueError(f"homogenised form has negative coefficients (cancellation): {expr}")
+        return out
+
+    result = []
+    for expr in exprs:
+        expr = sp.sympify(expr)
+        if expr.is_Number:
+            result.append(expr)
+            continue
+        if isinstance(expr, log1p):
+            inner = sp.cancel(u * sp.together(expr.args[0].subs(to_e)))
+            if u in inner.free_symbols or any(dj in inner.free_symbols for dj in d):
+                raise ValueError(f"log1p argument has an unsupported form: {expr}")
+            result.append(m + log1p(um1 + inner))
+            continue
+        if isinstance(expr, sp.Piecewise):
+            result.append(expr)          # indicator of the gaps: evaluated on d directly
+            continue
+        result.append(rational(expr))
+    return (m, u, um1) + e, result
+
+
+def _homogenised_numpy(K: int, exprs):
+    """float64 callable ``f(d_1..d_{K-1}, *extra)`` of ``exprs`` through :func:`homogenised`.
+
+    Piecewise entries (the error indicator) stay functions of ``d``; the others use ``(m, u, um1,
+    e_j)``.  Extra positional arguments (the teacher gaps) are passed through unchanged.
+    """
+    import numpy as np
+
+    d, g = gap_symbols(K)
+    syms, hexprs = homogenised(K, exprs)
+    f = sp.lambdify(syms + d + g, hexprs, modules="numpy", cse=True)
+
+    def evaluate(*args):
+        args = np.broadcast_arrays(*[np.asarray(a, dtype=float) for a in args])
+        dd = args[:K - 1]
+        m = np.maximum(0.0, np.max([-x for x in dd], axis=0))
+        with np.errstate(under="ignore"):
+            ee = [np.exp(-x - m) for x in dd]
+            u = np.exp(-m)
+        um1 = np.expm1(-m)
+        rest = list(args[K - 1:]) + [np.zeros_like(m)] * (2 * (K - 1) - len(args))
+        return f(m, u, um1, *ee, *dd, *rest[:K - 1])
+    return evaluate
+
+
 def _modules(backend: str):
     """lambdify namespaces; ``"flint"`` maps the functions onto python-flint ``arb`` methods."""
     if backend != "flint":
@@ -124,8 +203,8 @@ def compiled_integrands(K: int, backend: str = "numpy"):
     """Compile the five integrands into one callable ``f(d_1..d_{K-1}, g_1..g_{K-1})``.
 
     Returns a tuple in the order of :data:`MOMENT_NAMES`.  ``backend="numpy"`` accepts float64
-    arrays (broadcasting; accurate to a few ulp of each term, ``|d_j| < ~700`` to avoid
-    overflow); ``backend="mpmath"`` accepts mpf scalars and is exact to the working precision;
+    arrays (broadcasting; accurate to a few ulp of each term, finite for every finite ``d``: the
+    homogenised forms of :func:`homogenised`); ``backend="mpmath"`` accepts mpf scalars and is exact to the working precision;
     ``backend="flint"`` accepts python-flint ``arb`` balls (optional dependency, ~5x faster).
 
     >>> import mpmath
@@ -140,15 +219,16 @@ def compiled_integrands(K: int, backend: str = "numpy"):
         raise InvalidInputError(f"backend must be one of {BACKENDS}, got {backend!r}")
     d, g = gap_symbols(K)
     exprs = [moment_integrands(K)[n] for n in MOMENT_NAMES]
-    f = sp.lambdify(d + g, exprs, modules=_modules(backend), cse=True)
     if backend == "numpy":
         import numpy as np
+        f = _homogenised_numpy(K, exprs)
 
         def numpy_integrands(*args, _f=f):
             args = np.broadcast_arrays(*[np.asarray(a, dtype=float) for a in args])
             return tuple(np.broadcast_to(np.asarray(v, dtype=float), args[0].shape)
                          for v in _f(*args))
         return numpy_integrands
+    f = sp.lambdify(d + g, exprs, modules=_modules(backend), cse=True)
     return lambda *args, _f=f: tuple(_f(*args))
 
 
@@ -197,11 +277,11 @@ def compiled_gap_split(K: int, backend: str = "numpy"):
         if name != "drift" and any(c != 0 for c in split[name][1]):
             raise InvalidInputError(f"integrand {name} depends on the teacher gaps")
     exprs = [split[n][0] for n in MOMENT_NAMES] + list(split["drift"][1])
-    f = sp.lambdify(d, exprs, modules=_modules(backend), cse=True)
     n = len(MOMENT_NAMES)
 
     if backend == "numpy":
         import numpy as np
+        f = _homogenised_numpy(K, exprs)
 
         def numpy_split(*args, _f=f):
             args = np.broadcast_arrays(*[np.asarray(a, dtype=float) for a in args])
@@ -210,6 +290,7 @@ def compiled_gap_split(K: int, backend: str = "numpy"):
             vals = [np.broadcast_to(np.asarray(v, dtype=float), shape) for v in vals]
             return tuple(vals[:n]), tuple(vals[n:])
         return numpy_split
+    f = sp.lambdify(d, exprs, modules=_modules(backend), cse=True)
 
     def mpmath_split(*args, _f=f):
         vals = _f(*args)

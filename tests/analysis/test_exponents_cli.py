@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from asymptotics.analysis import cli
+from asymptotics.analysis import exponent_report as er
 from asymptotics.analysis.slopes import local_slope
 from asymptotics.dynamics.schedules import PowerLaw
 from asymptotics.validation import InvalidInputError
@@ -41,27 +42,28 @@ def test_text_output_and_bad_input(capsys):
     with pytest.raises(InvalidInputError, match="unknown schedule kind"):
         bad = parse(["exponents", "--schedule", "linear:eta=1", "--no-plot"])
         bad.handler(bad)
+    with pytest.raises(SystemExit):                       # rejected by the argument parser
+        parse(["exponents", "--K", "1", "--no-plot", "--model", "reduced"])
     with pytest.raises(InvalidInputError, match="K must be"):
-        bad = parse(["exponents", "--K", "1", "--no-plot", "--model", "reduced"])
-        bad.handler(bad)
+        er.exponent_report(1, 1.0, model="reduced", alpha_max=1e6)
 
 
 def test_fixed_eta_K2_closure_exponents_are_minus_one_third():
-    r = cli.exponent_report(2, 1.0, alpha_max=1e8)
+    r = er.exponent_report(2, 1.0, alpha_max=1e8)
     assert abs(r["eps_g_exponent"] + 1 / 3) < 1e-4
     assert abs(r["loss_exponent"] + 1 / 3) < 1e-4
     assert r["eps_g_exponent_error"] < 1e-4 and r["eps_g_asymptotic"]
 
 
 def test_fixed_eta_K3_closure_exponents_are_minus_one_third():
-    r = cli.exponent_report(3, 1.0, alpha_max=1e8)
+    r = er.exponent_report(3, 1.0, alpha_max=1e8)
     assert abs(r["eps_g_exponent"] + 1 / 3) < 1e-4
     assert abs(r["loss_exponent"] + 1 / 3) < 1e-4
 
 
 def test_K3_approach_is_slow_as_quoted_in_the_spec():
     # local slope ~ -0.53 near alpha = 5 and ~ -0.36 near alpha = 300 (short fits overestimate 1/3)
-    obs = cli.exact_closure_observables(3, 1.0, 1e3, rtol=1e-8)
+    obs = er.exact_closure_observables(3, 1.0, 1e3, rtol=1e-8)
     s5, _ = local_slope(obs.eps_g, 5.0)
     s300, _ = local_slope(obs.eps_g, 300.0)
     assert s5 == pytest.approx(-0.53, abs=0.01)
@@ -73,7 +75,7 @@ def test_schedules_exact_closure_K2(beta):
     # beta = 0.75: the leading corrections decay only as alpha^(-1/6), so alpha = 1e8 pins the eps_g
     # exponent to ~6e-3; the exact closure is integrated to 1e10 there (cheap: LSODA, K = 2).
     alpha_max = 1e8 if beta < 0.7 else 1e10
-    r = cli.exponent_report(2, 1.0, schedule=PowerLaw(1.0, beta, 1.0), alpha_max=alpha_max)
+    r = er.exponent_report(2, 1.0, schedule=PowerLaw(1.0, beta, 1.0), alpha_max=alpha_max)
     d_eps = abs(r["eps_g_exponent"] + (2 + beta) / 6)
     d_loss = abs(r["loss_exponent"] + (1 - beta) / 3)
     # the reported error estimates are honest
@@ -87,7 +89,7 @@ def test_sgd_with_schedule_agrees_with_closure():
     sched = PowerLaw(1.0, 0.5, 1.0)
     alphas = [1.0, 3.0, 6.0]
     sim = simulate_sgd(2, sched, N=1000, seeds=6, seed=3, alphas=alphas, n_test=4000)
-    obs = cli.exact_closure_observables(2, sched, 6.0, rtol=1e-9)
+    obs = er.exact_closure_observables(2, sched, 6.0, rtol=1e-9)
     for i, a in enumerate(sim.alpha):
         D, Delta = obs.state(a)
         # finite-N (N = 1000) corrections are O(1/sqrt(N)) ~ 3%; plus 4 standard errors

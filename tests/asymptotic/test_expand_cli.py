@@ -58,7 +58,12 @@ def test_corrections_carry_the_digits(capsys):
 
 
 def test_bad_input_is_an_input_error(capsys):
-    with pytest.raises(InvalidInputError, match="order"):
+    with pytest.raises(SystemExit):                   # rejected by the argument parser
         _run(["expand", "--K", "5", "--order", "6"], capsys)
-    with pytest.raises(InvalidInputError):
+    with pytest.raises(SystemExit):
         _run(["expand", "--K", "2", "--eta", "-1"], capsys)
+    from asymptotics.asymptotic.expansion_report import expansion_report
+    with pytest.raises(InvalidInputError, match="order"):
+        expansion_report(5, 1, order=6)
+    with pytest.raises(InvalidInputError, match="eta"):
+        expansion_report(2, "-1")

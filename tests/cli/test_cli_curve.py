@@ -43,12 +43,12 @@ def test_table_and_files(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("args, fragment", [
-    (["curve", "--K", "1"], "K must be"),
-    (["curve", "--eta", "0"], "eta must be > 0"),
-    (["curve", "--alpha-max", "0"], "alpha-max must be > 0"),
-    (["curve", "--alpha-max", "-5"], "alpha-max must be > 0"),
-    (["curve", "--Delta0", "-1", "--alpha", "1"], "Delta0 must be >= 0"),
-    (["curve", "--eta", "nan"], "eta must be a finite"),
+    (["curve", "--K", "1"], "--K: must be an integer in [2, 1000]"),
+    (["curve", "--eta", "0"], "--eta: must lie in"),
+    (["curve", "--alpha-max", "0"], "--alpha-max: must lie in"),
+    (["curve", "--alpha-max", "-5"], "--alpha-max: must lie in"),
+    (["curve", "--Delta0", "-1", "--alpha", "1"], "--Delta0: must be >= 0"),
+    (["curve", "--eta", "nan"], "--eta: must be a finite number"),
     (["curve", "--alpha", "1,x"], "--alpha expects"),
 ])
 def test_bad_input_gives_one_line_error(args, fragment):

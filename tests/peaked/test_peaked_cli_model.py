@@ -49,7 +49,7 @@ def test_text_output_and_bad_input(capsys):
     assert code == 0 and "c2 = (pi^2/12) rho_n(0)" in out.out and "regimes" in out.out
     with pytest.raises(InvalidInputError):
         beta_for_entropy(8, 5.0)        # above ln 8
-    with pytest.raises(InvalidInputError):
+    with pytest.raises(SystemExit):                   # rejected by the argument parser
         _run(["peaked", "--n", "1", "--beta-star", "5"], capsys)
 
 
