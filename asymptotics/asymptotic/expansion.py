@@ -23,7 +23,7 @@ one-dimensional integrals for every ``m``).  An ``m``-class junction first enter
 * Every ``K``: ``c^restoring_1 = 0`` and ``c^restoring_{j+2} = -c^drift_j``, from the exact identity
   ``drift + D restoring = rho_K(0)`` (:mod:`asymptotics.symbolic.identities`, Stein's lemma).
 
-Every ingredient is computed to ``digits`` digits (float64 for ``digits <= 15``, ~1e-13 absolute).
+Every ingredient is computed to ``digits`` digits (``digits=None``: float64, ~1e-13 absolute).
 """
 
 from __future__ import annotations
@@ -86,8 +86,10 @@ def junction_terms(K: int, j: int):
     return out
 
 
-def coefficient_taylor(K: int, name: str, j: int, k: int, Delta, digits: int = 15):
+def coefficient_taylor(K: int, name: str, j: int, k: int, Delta, digits: int | None = None):
     """``(1/k!) d^k c^name_j / dDelta^k`` at ``Delta``, to ``digits`` digits (``k = 0``: the coefficient).
+
+    ``digits=None`` (default): the float64 junction moments, ~1e-13 absolute.
 
     Delta-derivatives are exact (heat equation in every Gaussian convolution, Leibniz rule).
 
@@ -98,20 +100,20 @@ def coefficient_taylor(K: int, name: str, j: int, k: int, Delta, digits: int = 1
     _check_name(name)
     j, k = _check_order(j), _check_order(k)
     check_positive("Delta", Delta)
-    digits = check_digits(digits)
-    inner = digits if digits <= 15 else digits + 5
-    with mpmath.workdps(digits + 5):
-        value = labelled_gap_density_derivative(K, j, digits + 5) / mpmath.factorial(j) \
+    inner = None if digits is None else check_digits(digits) + 5
+    work = 15 if digits is None else digits
+    with mpmath.workdps(work + 5):
+        value = labelled_gap_density_derivative(K, j, work + 5) / mpmath.factorial(j) \
             * junction_moment(name, (j,), Delta, inner, derivative=k)
         for m, a, mult in junction_terms(K, j):
-            weight = math.comb(K - 1, m) * mult * gap_joint_derivative(K, a, digits + 5)
+            weight = math.comb(K - 1, m) * mult * gap_joint_derivative(K, a, work + 5)
             for ai in a:
                 weight /= mpmath.factorial(ai)
             value += weight * junction_moment(name, a, Delta, inner, derivative=k)
         return value / mpmath.factorial(k)
 
 
-def expansion_coefficient(K: int, name: str, j: int, Delta, digits: int = 15):
+def expansion_coefficient(K: int, name: str, j: int, Delta, digits: int | None = None):
     """``c^name_j(Delta)``: coefficient of ``D^{-(j + p)}`` in the 1/D expansion of ``E[name]`` (``digits`` digits).
 
     >>> round(float(expansion_coefficient(2, "eps_g", 0, 0.25)), 13)    # rho_2(0) sqrt(Delta/pi)
@@ -120,7 +122,7 @@ def expansion_coefficient(K: int, name: str, j: int, Delta, digits: int = 15):
     return coefficient_taylor(K, name, j, 0, Delta, digits)
 
 
-def expansion_coefficients(K: int, Delta, order: int, digits: int = 15) -> dict:
+def expansion_coefficients(K: int, Delta, order: int, digits: int | None = None) -> dict:
     """All coefficients ``{name: [c_0, ..., c_order]}`` at ``Delta`` (see :func:`expansion_coefficient`).
 
     >>> c = expansion_coefficients(2, 0.25, 1)
@@ -133,7 +135,7 @@ def expansion_coefficients(K: int, Delta, order: int, digits: int = 15) -> dict:
             for name in QUANTITIES}
 
 
-def expanded_moments(K: int, D, Delta, order: int, digits: int = 15, coefficients: dict | None = None) -> dict:
+def expanded_moments(K: int, D, Delta, order: int, digits: int | None = None, coefficients: dict | None = None) -> dict:
     """Truncated expansion ``sum_{j<=order} c_j D^{-(j+p)}`` of every closure expectation.
 
     >>> m = expanded_moments(2, 100.0, 0.25, 0)
@@ -143,7 +145,7 @@ def expanded_moments(K: int, D, Delta, order: int, digits: int = 15, coefficient
     check_positive("D", D)
     coeffs = coefficients or expansion_coefficients(K, Delta, order, digits)
     out = {}
-    with mpmath.workdps(digits + 5):
+    with mpmath.workdps((15 if digits is None else digits) + 5):
         D = mpmath.mpf(D)
         for name in QUANTITIES:
             p = LEADING_POWER[name]

@@ -2,8 +2,8 @@
 
 Every number carries the requested ``--digits``: the leading constants (rho0, Delta*, A*, C_D, C_eps,
 C_L) and the correction coefficients (1/D expansion at Delta*, slaving, late-time corrections), for every K
-(junction integrals of all sizes are computed at that precision).  With the default 15 digits the
-corrections are float64 (~1e-13 absolute); the JSON says so in ``corrections_accuracy``.
+(junction integrals of all sizes are computed at that precision, in ball arithmetic); the JSON says
+so in ``corrections_accuracy``.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ def expansion_report(K: int, eta, order: int = 3, digits: int = 15) -> dict:
         raise InvalidInputError(f"order must be <= {MAX_SERIES_ORDER} for the late-time series, got {order}")
     lead = leading_prefactors(K, eta, digits)
     lt = late_time_series(K, eta, order, digits)
-    cdig = 13 if digits <= 15 else digits
+    cdig = digits
     coeffs = expansion_coefficients(K, lead["Delta_star"], order, digits)
     return {
         "K": K, "eta": float(eta_q), "eta_exact": exact_key(eta_q), "order": order, "digits": digits,
@@ -57,7 +57,7 @@ def expansion_report(K: int, eta, order: int = 3, digits: int = 15) -> dict:
         "C_D": _s(lead["C_D"], digits),
         "C_eps": _s(lead["C_eps"], digits),
         "C_L": _s(lead["C_L"], digits),
-        "corrections_accuracy": "~1e-13 absolute (float64)" if digits <= 15 else f"{digits} digits",
+        "corrections_accuracy": f"{digits} digits",
         "expansion_at_Delta_star": {name: [_s(c, cdig) for c in coeffs[name]] for name in coeffs},
         "expansion_leading_power": dict(LEADING_POWER),
         "slaving": [_s(x, cdig) for x in lt.slaving],

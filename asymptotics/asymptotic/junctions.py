@@ -41,7 +41,7 @@ trapezoidal rule on one uniform grid converges geometrically; on a shared grid t
 functions are discrete correlations (numpy for float64; otherwise python-flint ball arithmetic at
 ``digits + guard`` digits, with the correlations done exactly on fixed-point integers (``fmpz_poly``) and
 their rounding added to the ball radii).  The step ``h`` and the truncation points are chosen from the
-requested ``digits``.  Accuracy: float64 ~1e-13 absolute; ``digits > 15`` to the requested digits (checked at
+requested ``digits``.  Accuracy: ``digits=None`` float64 ~1e-13 absolute; ``digits=N`` to N digits (checked at
 15/30/50 digits, against the m = 1 binary moments, the m = 2 tensor quadrature and the closed-form m = 2
 error integral in the tests).
 """
@@ -232,7 +232,7 @@ class _Workspace:
 
     def __init__(self, Delta, digits: int):
         self.digits = digits
-        self.float_mode = digits <= 15
+        self.float_mode = digits == 0              # 0: the float64 path (digits=None)
         target = _FLOAT_DIGITS if self.float_mode else digits
         L = (target + _GUARD) * math.log(10)
         Df = float(Delta)
@@ -346,7 +346,7 @@ class _Workspace:
 
 @functools.lru_cache(maxsize=64)
 def _workspace(Delta_key: str, digits: int) -> _Workspace:
-    if digits <= 15:
+    if digits == 0:
         return _Workspace(float(Delta_key), digits)
     with mpmath.workdps(digits + _ARB_GUARD):
         return _Workspace(mpmath.mpf(Delta_key), digits)
@@ -396,11 +396,11 @@ def _moment_cached(name: str, alpha: tuple, Delta_key: str, digits: int, derivat
     return ws.integrate(_terms(ws, name, alpha, derivative))
 
 
-def junction_moment(name: str, alpha, Delta, digits: int = 15, derivative: int = 0) -> mpmath.mpf:
+def junction_moment(name: str, alpha, Delta, digits: int | None = None, derivative: int = 0) -> mpmath.mpf:
     """``d^k/dDelta^k J_alpha[name](Delta)`` for ``m = len(alpha)`` nearly tied competitors (``k = derivative``).
 
     ``m = 1`` is the binary layer moment, ``m = 2`` the three-class junction, ``m = 3`` the four-class one,
-    and so on.  ``digits <= 15``: float64 (~1e-13 absolute); otherwise correct to ``digits`` digits
+    and so on.  ``digits=None`` (default): float64 (~1e-13 absolute); ``digits=N``: correct to N digits
     (python-flint ball arithmetic, precision loss is detected and raises).
 
     >>> round(float(junction_moment("eps_g", (0,), 0.25)), 12)          # sqrt(Delta/pi)
@@ -423,9 +423,11 @@ def junction_moment(name: str, alpha, Delta, digits: int = 15, derivative: int =
     if isinstance(derivative, bool) or not isinstance(derivative, int) or derivative < 0:
         raise InvalidInputError(f"derivative must be an integer >= 0, got {derivative!r}")
     check_positive("Delta", Delta)
+    if digits is None:
+        return _moment_cached(name, tuple(sorted(alpha)), repr(float(Delta)), 0, derivative)
     digits = check_digits(digits)
     with mpmath.workdps(digits + 10):
-        key = mpmath.nstr(mpmath.mpf(Delta), digits + 8) if digits > 15 else repr(float(Delta))
+        key = mpmath.nstr(mpmath.mpf(Delta), digits + 8)
     return _moment_cached(name, tuple(sorted(alpha)), key, digits, derivative)
 
 

@@ -387,7 +387,7 @@ def _late_time_cached(K, eta_key, order, digits):
 def late_time_series(K: int, eta, order: int = 3, digits: int = 15) -> LateTimeSeries:
     """Numeric late-time series of D, Delta, eps_g, L at fixed ``eta`` up to relative ``order`` (<= 5).
 
-    Every coefficient to ``digits`` digits (float64 for ``digits <= 15``), for every ``K``.
+    Every coefficient to ``digits`` digits (arbitrary-precision junction moments), for every ``K``.
 
     >>> lt = late_time_series(2, 1.0, order=0)
     >>> mpmath.nstr(lt.leading["C_D"], 6)

@@ -178,20 +178,22 @@ def _moment_cached(name: str, n: int, k: int, Delta_str: str, digits: int):
         return mpmath.quad(lambda v: f(v) * _partial_moment_vderiv(power, 2 * k, v, var), points)
 
 
-def _moment(name: str, n: int, k: int, Delta, digits: int) -> mpmath.mpf:
-    """``d^k/dDelta^k I_n[f_name](Delta)`` for checked arguments (float64 below 16 digits if ``Delta > 0``)."""
-    if digits <= 15 and float(Delta) > 0:
-        return mpmath.mpf(_moment_float(name, n + LOCAL_FUNCTIONS[name][1], k, float(Delta)))
+def _moment(name: str, n: int, k: int, Delta, digits) -> mpmath.mpf:
+    """``d^k/dDelta^k I_n[f_name](Delta)`` for checked arguments (float64 for ``digits=None`` if ``Delta > 0``)."""
+    if digits is None:
+        if float(Delta) > 0:
+            return mpmath.mpf(_moment_float(name, n + LOCAL_FUNCTIONS[name][1], k, float(Delta)))
+        digits = 15           # Delta = 0: the quadrature at 15 digits (the float rule needs a scale)
     with mpmath.workdps(digits + 15):
         key = mpmath.nstr(mpmath.mpf(Delta), digits + 12)
     return _moment_cached(name, n, k, key, digits)
 
 
-def binary_layer_moment(name: str, n: int, Delta, digits: int = 15) -> mpmath.mpf:
+def binary_layer_moment(name: str, n: int, Delta, digits: int | None = None) -> mpmath.mpf:
     """``I_n[f_name](Delta) = int_0^inf u^(n+e) E f(u + sqrt(2 Delta) zeta) du`` (``e = 1`` for drift).
 
-    One-dimensional quadrature of ``f(v) W_n(v)``: for ``digits > 15`` mpmath tanh-sinh with relative
-    accuracy ``10^-digits``; for ``digits <= 15`` float64 panelled Gauss-Legendre (~1e-14 relative).
+    One-dimensional quadrature of ``f(v) W_n(v)``: for ``digits=N`` mpmath tanh-sinh with relative
+    accuracy ``10^-N``; for ``digits=None`` (default) float64 panelled Gauss-Legendre (~1e-14 relative).
 
     >>> round(float(binary_layer_moment("restoring", 0, 0.3)), 13)   # 2 J = 1
     1.0
@@ -203,10 +205,10 @@ def binary_layer_moment(name: str, n: int, Delta, digits: int = 15) -> mpmath.mp
     if isinstance(n, bool) or not isinstance(n, int) or n < 0:
         raise InvalidInputError(f"moment order must be an integer >= 0, got {n!r}")
     check_nonnegative("Delta", Delta)
-    return _moment(name, n, 0, Delta, check_digits(digits))
+    return _moment(name, n, 0, Delta, None if digits is None else check_digits(digits))
 
 
-def restoring_integral(Delta, digits: int = 15) -> mpmath.mpf:
+def restoring_integral(Delta, digits: int | None = None) -> mpmath.mpf:
     """``J = int_0^inf du E sigma(s) sigma(-s)`` (exactly 1/2), by quadrature to ``digits`` digits.
 
     >>> round(float(restoring_integral(0.7)), 13)
@@ -215,7 +217,7 @@ def restoring_integral(Delta, digits: int = 15) -> mpmath.mpf:
     return binary_layer_moment("restoring", 0, Delta, digits) / 2
 
 
-def drift_integral(Delta, digits: int = 15) -> mpmath.mpf:
+def drift_integral(Delta, digits: int | None = None) -> mpmath.mpf:
     """``A(Delta) = int_0^inf du u E sigma(-s) = pi^2/12 + Delta/2``, by quadrature to ``digits`` digits.
 
     >>> round(float(drift_integral(0.5)), 12) == round(math.pi**2/12 + 0.25, 12)
@@ -224,7 +226,7 @@ def drift_integral(Delta, digits: int = 15) -> mpmath.mpf:
     return binary_layer_moment("drift", 0, Delta, digits)
 
 
-def noise_integral(Delta, digits: int = 15) -> mpmath.mpf:
+def noise_integral(Delta, digits: int | None = None) -> mpmath.mpf:
     """``B(Delta) = int_0^inf du E sigma(-s)^2 = E log(1 + e^{sqrt(2 Delta) zeta}) - 1/2`` (``digits`` digits).
 
     >>> round(float(noise_integral(0)), 12) == round(math.log(2) - 0.5, 12)
@@ -233,7 +235,7 @@ def noise_integral(Delta, digits: int = 15) -> mpmath.mpf:
     return binary_layer_moment("noise", 0, Delta, digits) / 2
 
 
-def error_integral(Delta, digits: int = 15) -> mpmath.mpf:
+def error_integral(Delta, digits: int | None = None) -> mpmath.mpf:
     """``int_0^inf du P(u + sqrt(2 Delta) zeta < 0) = sqrt(Delta/pi)`` (``digits`` digits).
 
     >>> round(float(error_integral(1/math.pi)), 13)   # 1/pi
@@ -322,7 +324,7 @@ def polylog_moment_closed_form(n: int) -> sp.Expr:
     return sp.expand(sp.simplify(sp.factorial(n) * val))
 
 
-def binary_layer_moment_derivative(name: str, n: int, k: int, Delta, digits: int = 15) -> mpmath.mpf:
+def binary_layer_moment_derivative(name: str, n: int, k: int, Delta, digits: int | None = None) -> mpmath.mpf:
     """``d^k/dDelta^k I_n[f_name](Delta)`` by the heat equation ``d_Delta W = d_v^2 W`` (``digits`` digits).
 
     ``W_n(v) = E[(v-a)_+^n]`` with ``Var a = 2 Delta`` solves ``d_Delta W = d_v^2 W``, so the k-th Delta
@@ -337,7 +339,7 @@ def binary_layer_moment_derivative(name: str, n: int, k: int, Delta, digits: int
         if isinstance(val, bool) or not isinstance(val, int) or val < 0:
             raise InvalidInputError(f"{label} must be an integer >= 0, got {val!r}")
     check_nonnegative("Delta", Delta)
-    digits = check_digits(digits)
+    digits = None if digits is None else check_digits(digits)
     if k > 0 and float(Delta) <= 0:
         raise InvalidInputError(f"Delta must be > 0 for derivatives, got {Delta!r}")
     return _moment(name, n, k, Delta, digits)
