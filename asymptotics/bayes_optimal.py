@@ -41,6 +41,7 @@ classes already gives ``kappa_B/alpha``), not a computed curve.
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 from functools import lru_cache
 
 import mpmath
@@ -48,7 +49,8 @@ import numpy as np
 from scipy.integrate import quad, solve_ivp
 from scipy.special import log_ndtr
 
-from asymptotics.validation import IntegrationError, InvalidInputError, check_digits, check_num_classes, check_positive
+from asymptotics.validation import (IntegrationError, InvalidInputError, check_digits, check_num_classes,
+                                    check_positive, exact_real, fraction_to_mpf)
 
 __all__ = ["overlap_kernel", "bayes_overlap", "bayes_error", "gibbs_error", "online_optimal_error",
            "large_alpha_constants", "bayes_reference_curve"]
@@ -100,13 +102,14 @@ def _bayes_overlap_cached(alpha: float, digits):
             V, q = 1.0 / (1.0 + math.exp(-t)), 1.0 / (1.0 + math.exp(t))
             return -t - math.log(_qhat(q, V, alpha, None))
         return brentq(g, -150.0, 30.0, xtol=1e-14, rtol=1e-15)
+    exact = Fraction(alpha)                  # alpha is the exact rational "p/q"
     with mpmath.workdps(digits + 10):
-        a = mpmath.mpf(alpha)
+        a = fraction_to_mpf(exact)
 
         def g(t):
             q, V = 1 / (1 + mpmath.exp(t)), 1 / (1 + mpmath.exp(-t))
             return -t - mpmath.log(_qhat(q, V, a, digits))
-        t0 = mpmath.mpf(_bayes_overlap_cached(alpha, None))
+        t0 = mpmath.mpf(_bayes_overlap_cached(float(exact), None))
         return mpmath.findroot(g, t0, tol=mpmath.mpf(10) ** (-digits - 4))
 
 
@@ -126,8 +129,10 @@ def bayes_overlap(alpha, digits: int | None = None):
 
 
 def _bayes_t(alpha, digits):
-    alpha = float(check_positive("alpha", alpha))
-    return _bayes_overlap_cached(alpha, None if digits is None else check_digits(digits))
+    q = exact_real("alpha", alpha, positive=True)
+    if digits is None:
+        return _bayes_overlap_cached(float(q), None)
+    return _bayes_overlap_cached(f"{q.numerator}/{q.denominator}", check_digits(digits))
 
 
 def bayes_error(alpha, digits: int | None = None):

@@ -37,7 +37,7 @@ import sympy as sp
 from asymptotics.asymptotic.gap_density import gap_joint_derivative, labelled_gap_density_derivative
 from asymptotics.asymptotic.junctions import junction_moment
 from asymptotics.asymptotic.layer_integrals import QUANTITIES
-from asymptotics.validation import InvalidInputError, check_digits, check_num_classes, check_positive
+from asymptotics.validation import InvalidInputError, check_digits, check_num_classes, check_positive, exact_real
 
 __all__ = [
     "LEADING_POWER",
@@ -99,7 +99,7 @@ def coefficient_taylor(K: int, name: str, j: int, k: int, Delta, digits: int | N
     K = check_num_classes(K)
     _check_name(name)
     j, k = _check_order(j), _check_order(k)
-    check_positive("Delta", Delta)
+    exact_real("Delta", Delta, positive=True)
     inner = None if digits is None else check_digits(digits) + 5
     work = 15 if digits is None else digits
     with mpmath.workdps(work + 5):

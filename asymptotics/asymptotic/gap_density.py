@@ -114,6 +114,8 @@ def _joint_derivative_cached(K: int, orders: tuple, digits: int):
     poly = [1]
     for n in orders:
         poly = _poly_mul(poly, _hermite_coeffs(n))
+    if K - 1 - m == 0 and sum(orders) % 2 == 1:
+        return mpmath.mpf(0)            # odd polynomial against the even phi^(m+1): exactly zero
     with mpmath.workdps(digits + _guard(K) + 2 * sum(orders)):
         value = K * _gauss_power_integral(poly, m + 1, K - 1 - m)
     return value

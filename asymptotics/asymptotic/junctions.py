@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import functools
 import math
+from fractions import Fraction
 from itertools import combinations
 from itertools import product as _iproduct
 
@@ -59,7 +60,7 @@ import sympy as sp
 from scipy.special import ndtr
 
 from asymptotics.asymptotic.layer_integrals import QUANTITIES
-from asymptotics.validation import InvalidInputError, check_digits, check_positive
+from asymptotics.validation import InvalidInputError, check_digits, exact_real, fraction_to_mpf
 
 __all__ = ["junction_moment", "derive_laplace_reduction", "TERMS"]
 
@@ -71,6 +72,10 @@ TERMS = {
     "noise": [(-2, 1, None), (1, 2, None), (1, 0, (2, 0))],
     "drift": [(1, 0, (1, 1))],
 }
+
+#: validated range of Delta (the c-grid step shrinks like sqrt(Delta); checked at both ends to 15 and
+#: 30 digits in tests/test_precision_contract.py)
+DELTA_RANGE = ("1e-4", "100")
 
 _FLOAT_DIGITS = 16   # target of the float64 path
 _GUARD = 6           # extra digits of the truncation/step choice
@@ -230,17 +235,23 @@ def _step(L: float, Delta: float) -> float:
 class _Workspace:
     """Kernels ``K_p^(k)`` and factors ``G^(k)`` on the c-grid for one ``(Delta, digits)``."""
 
-    def __init__(self, Delta, digits: int):
+    def __init__(self, Delta, digits: int, gaussians: int = 1):
         self.digits = digits
         self.float_mode = digits == 0              # 0: the float64 path (digits=None)
         target = _FLOAT_DIGITS if self.float_mode else digits
         L = (target + _GUARD) * math.log(10)
         Df = float(Delta)
-        self.h_float = _step(L + 8, Df)
+        # the integrand is a product of ``gaussians`` Gaussian-smoothed factors (the kernel and one per
+        # competitor), each growing like exp(Im^2/(2 Delta)) off the real axis: the step is chosen
+        # for Delta / gaussians
+        self.h_float = _step(L + 8, Df / gaussians)
         reach = math.sqrt(Df) * math.sqrt(2 * (L + 8)) + 2
         n_reach = int(math.ceil(reach / self.h_float))
         c_hi = L + 12 + 3 * math.log(L)
-        self.c_range = (-n_reach - int(2 / self.h_float), int(math.ceil(c_hi / self.h_float)))
+        # below c = -reach - ln(L + 8) - 1 the kernels exp(-e^{-y}) are below e^{-L-8} even after the
+        # Gaussian smoothing (a fixed margin of 2 limited small-Delta moments to ~e^{-60} ~ 1e-26)
+        c_lo = reach + math.log(L + 8) + 1
+        self.c_range = (-int(math.ceil(c_lo / self.h_float)), int(math.ceil(c_hi / self.h_float)))
         z_hi = c_hi + reach + 4
         self.z_range = (-n_reach, int(math.ceil(z_hi / self.h_float)))
         self.w_range = (-n_reach, n_reach)
@@ -345,11 +356,11 @@ class _Workspace:
 
 
 @functools.lru_cache(maxsize=64)
-def _workspace(Delta_key: str, digits: int) -> _Workspace:
+def _workspace(Delta_key: str, digits: int, gaussians: int = 1) -> _Workspace:
     if digits == 0:
-        return _Workspace(float(Delta_key), digits)
+        return _Workspace(float(Delta_key), digits, gaussians)
     with mpmath.workdps(digits + _ARB_GUARD):
-        return _Workspace(mpmath.mpf(Delta_key), digits)
+        return _Workspace(mpmath.mpf(Delta_key), digits, gaussians)
 
 
 def _compositions(k: int, parts: int):
@@ -392,7 +403,7 @@ def _terms(ws: _Workspace, name: str, alpha: tuple, k: int):
 
 @functools.lru_cache(maxsize=8192)
 def _moment_cached(name: str, alpha: tuple, Delta_key: str, digits: int, derivative: int):
-    ws = _workspace(Delta_key, digits)
+    ws = _workspace(Delta_key, digits, len(alpha) + 1)
     return ws.integrate(_terms(ws, name, alpha, derivative))
 
 
@@ -401,7 +412,7 @@ def junction_moment(name: str, alpha, Delta, digits: int | None = None, derivati
 
     ``m = 1`` is the binary layer moment, ``m = 2`` the three-class junction, ``m = 3`` the four-class one,
     and so on.  ``digits=None`` (default): float64 (~1e-13 absolute); ``digits=N``: correct to N digits
-    (python-flint ball arithmetic, precision loss is detected and raises).
+    (python-flint ball arithmetic, precision loss is detected and raises).  ``1e-4 <= Delta <= 100``.
 
     >>> round(float(junction_moment("eps_g", (0,), 0.25)), 12)          # sqrt(Delta/pi)
     0.282094791774
@@ -422,12 +433,15 @@ def junction_moment(name: str, alpha, Delta, digits: int | None = None, derivati
         raise InvalidInputError(f"alpha must be a non-empty sequence of integers >= 0, got {alpha!r}")
     if isinstance(derivative, bool) or not isinstance(derivative, int) or derivative < 0:
         raise InvalidInputError(f"derivative must be an integer >= 0, got {derivative!r}")
-    check_positive("Delta", Delta)
+    q = exact_real("Delta", Delta, positive=True)
+    if not Fraction(DELTA_RANGE[0]) <= q <= Fraction(DELTA_RANGE[1]):
+        raise InvalidInputError(f"Delta must lie in [{DELTA_RANGE[0]}, {DELTA_RANGE[1]}] for junction moments "
+                                f"(the grid grows like 1/sqrt(Delta) below), got {Delta!r}")
     if digits is None:
-        return _moment_cached(name, tuple(sorted(alpha)), repr(float(Delta)), 0, derivative)
+        return _moment_cached(name, tuple(sorted(alpha)), repr(float(q)), 0, derivative)
     digits = check_digits(digits)
     with mpmath.workdps(digits + 10):
-        key = mpmath.nstr(mpmath.mpf(Delta), digits + 8)
+        key = mpmath.nstr(fraction_to_mpf(q), digits + 8)
     return _moment_cached(name, tuple(sorted(alpha)), key, digits, derivative)
 
 

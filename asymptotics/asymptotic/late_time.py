@@ -40,7 +40,7 @@ import mpmath
 import sympy as sp
 
 from asymptotics.asymptotic.expansion import coefficient_taylor
-from asymptotics.asymptotic.expansion_domain import check_eta, check_expansion_digits, exact_key
+from asymptotics.asymptotic.expansion_domain import K_MAX, check_eta, check_expansion_digits, exact_key
 from asymptotics.asymptotic.reduced_flow import fixed_point_Delta, leading_prefactors
 from asymptotics.validation import (InvalidInputError, check_digits, check_num_classes, check_positive,
                                     fraction_to_mpf)
@@ -393,7 +393,7 @@ def late_time_series(K: int, eta, order: int = 3, digits: int = 15) -> LateTimeS
     >>> mpmath.nstr(lt.leading["C_D"], 6)
     '1.1711'
     """
-    K = check_num_classes(K)
+    K = check_num_classes(K, maximum=K_MAX)
     eta_q = check_eta(eta, series=True)
     digits = check_expansion_digits(digits)
     order = _check_series_order(order)

@@ -35,6 +35,7 @@ inversion formula makes ``E[-Li_{n+1}(-e^{a})]`` a polynomial in Delta (Bernoull
 from __future__ import annotations
 
 import functools
+from fractions import Fraction
 import math
 
 import mpmath
@@ -42,7 +43,7 @@ import numpy as np
 import sympy as sp
 from scipy.special import expit, ndtr
 
-from asymptotics.validation import InvalidInputError, check_digits, check_nonnegative
+from asymptotics.validation import InvalidInputError, check_digits, exact_real, fraction_to_mpf
 
 __all__ = [
     "LOCAL_FUNCTIONS",
@@ -178,14 +179,23 @@ def _moment_cached(name: str, n: int, k: int, Delta_str: str, digits: int):
         return mpmath.quad(lambda v: f(v) * _partial_moment_vderiv(power, 2 * k, v, var), points)
 
 
+#: validated range of Delta > 0 (Delta = 0 is allowed too): tests/test_precision_contract.py checks
+#: both ends at 15 and 30 digits; below, the Gaussian scale sqrt(2 Delta) is not resolved
+DELTA_RANGE = ("1e-8", "100")
+
+
 def _moment(name: str, n: int, k: int, Delta, digits) -> mpmath.mpf:
     """``d^k/dDelta^k I_n[f_name](Delta)`` for checked arguments (float64 for ``digits=None`` if ``Delta > 0``)."""
+    q = exact_real("Delta", Delta, nonnegative=True)
+    if q != 0 and not Fraction(DELTA_RANGE[0]) <= q <= Fraction(DELTA_RANGE[1]):
+        raise InvalidInputError(f"Delta must be 0 or lie in [{DELTA_RANGE[0]}, {DELTA_RANGE[1]}] for the layer "
+                                f"moments, got {Delta!r}")
     if digits is None:
-        if float(Delta) > 0:
-            return mpmath.mpf(_moment_float(name, n + LOCAL_FUNCTIONS[name][1], k, float(Delta)))
+        if q > 0:
+            return mpmath.mpf(_moment_float(name, n + LOCAL_FUNCTIONS[name][1], k, float(q)))
         digits = 15           # Delta = 0: the quadrature at 15 digits (the float rule needs a scale)
     with mpmath.workdps(digits + 15):
-        key = mpmath.nstr(mpmath.mpf(Delta), digits + 12)
+        key = mpmath.nstr(fraction_to_mpf(q), digits + 12)
     return _moment_cached(name, n, k, key, digits)
 
 
@@ -204,7 +214,7 @@ def binary_layer_moment(name: str, n: int, Delta, digits: int | None = None) -> 
         raise InvalidInputError(f"unknown quantity {name!r}; expected one of {', '.join(QUANTITIES)}")
     if isinstance(n, bool) or not isinstance(n, int) or n < 0:
         raise InvalidInputError(f"moment order must be an integer >= 0, got {n!r}")
-    check_nonnegative("Delta", Delta)
+    exact_real("Delta", Delta, nonnegative=True)
     return _moment(name, n, 0, Delta, None if digits is None else check_digits(digits))
 
 
@@ -338,8 +348,8 @@ def binary_layer_moment_derivative(name: str, n: int, k: int, Delta, digits: int
     for label, val in (("moment order", n), ("derivative order", k)):
         if isinstance(val, bool) or not isinstance(val, int) or val < 0:
             raise InvalidInputError(f"{label} must be an integer >= 0, got {val!r}")
-    check_nonnegative("Delta", Delta)
+    exact_real("Delta", Delta, nonnegative=True)
     digits = None if digits is None else check_digits(digits)
-    if k > 0 and float(Delta) <= 0:
+    if k > 0 and not exact_real("Delta", Delta) > 0:
         raise InvalidInputError(f"Delta must be > 0 for derivatives, got {Delta!r}")
     return _moment(name, n, k, Delta, digits)

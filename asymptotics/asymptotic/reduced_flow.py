@@ -28,9 +28,9 @@ from scipy.optimize import brentq
 
 from asymptotics.asymptotic.expansion import expansion_sympy
 from asymptotics.asymptotic.gap_density import top_gap_density_at_zero
-from asymptotics.asymptotic.expansion_domain import check_eta, check_expansion_digits, exact_key
+from asymptotics.asymptotic.expansion_domain import K_MAX, check_eta, check_expansion_digits, exact_key
 from asymptotics.validation import (InvalidInputError, check_digits, check_num_classes, check_positive,
-                                    fraction_to_mpf)
+                                    exact_real, fraction_to_mpf)
 
 __all__ = [
     "noise_function",
@@ -62,10 +62,10 @@ def noise_function(Delta, digits: int = 15) -> mpmath.mpf:
     >>> mpmath.nstr(noise_function(0), 15)   # ln 2 - 1/2
     '0.193147180559945'
     """
-    check_positive("Delta", Delta) if Delta != 0 else None
+    q = exact_real("Delta", Delta, nonnegative=True)
     digits = check_digits(digits)
     with mpmath.workdps(digits + 10):
-        return _noise_function_mp(mpmath.mpf(Delta))
+        return _noise_function_mp(fraction_to_mpf(q))
 
 
 def _noise_derivative_mp(Delta):
@@ -186,7 +186,7 @@ def leading_prefactors(K: int, eta, digits: int = 15) -> dict:
     >>> [mpmath.nstr(c[k], 6) for k in ("C_D", "C_eps", "C_L")]
     ['1.06401', '0.225676', '0.754748']
     """
-    K = check_num_classes(K)
+    K = check_num_classes(K, maximum=K_MAX)
     eta_q = check_eta(eta)
     digits = check_expansion_digits(digits)
     with mpmath.workdps(digits + 10):

@@ -173,6 +173,24 @@ class _Progress:
             self.bar.close()
 
 
+def _check_fixed_point_in_domain(K: int, eta: float) -> None:
+    """Refuse a constant eta whose fixed point Delta* = eta B(Delta*) lies outside the moments' box.
+
+    Delta relaxes towards Delta* on the time scale D/eta, so such a flow leaves the validated domain
+    of the closure moments at alpha of order 1 (e.g. K = 3, eta = 100: Delta* = 3084 > 1e3).
+    """
+    from asymptotics.asymptotic.reduced_flow import fixed_point_Delta_float, noise_function_float
+    from asymptotics.numeric.domain import float_domain
+
+    box = float_domain(K)
+    d_star = fixed_point_Delta_float(eta)
+    if d_star > box.Delta_max:
+        eta_max = box.Delta_max / noise_function_float(box.Delta_max)
+        raise InvalidInputError(
+            f"eta = {eta:g}: Delta relaxes to Delta* = {d_star:.4g}, outside the validated domain of the "
+            f"closure moments for K = {K} (Delta <= {box.Delta_max:g}); use eta <= {eta_max:.3g}")
+
+
 def integrate_closure(K: int, eta, alphas, *, D0: float = 0.0, Delta0: float = 0.0, alpha_start: float = 0.0,
                       rtol: float = 1e-10, method: str = "auto", progress: bool = False) -> ClosureCurve:
     """Integrate the exact (D, Delta) closure from alpha = 0 and report observables at ``alphas``.
@@ -211,6 +229,8 @@ def integrate_closure(K: int, eta, alphas, *, D0: float = 0.0, Delta0: float = 0
     if method in ("auto", "binary", "quadrature"):
         # the initial state must lie in the validated domain of the moments (checked before any work)
         check_in_domain(K, D0, Delta0, None)
+        if not callable(eta) and grid[-1] >= 1.0:
+            _check_fixed_point_in_domain(K, float(eta))
 
     def moments(D: float, Delta: float):
         try:

@@ -657,7 +657,7 @@ def laplace_moments_mp(K: int, D, Delta, digits: int = 20) -> ClosureMoments:
         coarse = _laplace_sums_mp(K, Dm, Deltam, coarse_res)
     with mpmath.workdps(prec // 3 + 10):
         cvals = [_to_mpf(x) for x in coarse]
-        floor = mpmath.mpf(2) ** (-int(digits * 3.3219))
+        floor = mpmath.mpf(2) ** (-mpmath.libmp.dps_to_prec(digits))    # the final rounding
         errs = []
         for v, c, r in zip(vals, cvals, rads):
             e = abs(v - c)

@@ -37,7 +37,8 @@ def register(subparsers):
     p.add_argument("--n", type=int_in_range(2, 100_000), required=True,
                    help="number of classes (vocabulary size), 2..100000")
     g = p.add_mutually_exclusive_group(required=True)
-    g.add_argument("--beta-star", type=float_in_range(1e-6, 1e7), help="teacher inverse temperature, <= 1e7")
+    g.add_argument("--beta-star", type=float_in_range(0.01, 1e7),
+                   help="teacher inverse temperature, 0.01 <= beta* <= 1e7")
     g.add_argument("--entropy", type=positive_float, help="target mean teacher entropy H (nats); finds beta*")
     p.add_argument("--tau-max", type=float_in_range(1e-6, 1e15), default=None,
                    help="end of the integration (default: until beta is within 1e-6 of beta*, at most 1e15)")

@@ -138,8 +138,9 @@ def integrate_aligned_flow(n: int, beta_star: float, tau_max: float, *, tau_min:
     check_positive("beta_star", beta_star)
     check_positive("tau_max", tau_max)
     beta_star = float(beta_star)
-    if beta_star > 1e7:
-        raise InvalidInputError(f"beta_star must be <= 1e7, got {beta_star}")
+    if not 10 * _BETA_MIN <= beta_star <= 1e7:
+        raise InvalidInputError(f"beta_star must lie in [{10 * _BETA_MIN:g}, 1e7] (the table of V starts at "
+                                f"beta = {_BETA_MIN:g}), got {beta_star}")
     decades = max(1, int(math.ceil(math.log10(beta_star) + 0.1)))
     tab = gap_table(n, decades, int(table_points_per_decade))
     pref = 1.0 / (n - 1) if prefactor is None else float(check_positive("prefactor", prefactor))
@@ -161,7 +162,7 @@ def integrate_aligned_flow(n: int, beta_star: float, tau_max: float, *, tau_min:
         lb = float(y[0])
         if not math.isfinite(lb) or lb >= log_beta_star:
             return [0.0]
-        tau, beta = math.exp(min(x, 700.0)), math.exp(lb)
+        tau, beta = math.exp(min(x, 700.0)), math.exp(max(lb, -700.0))
         return [tau * pref * (float(tab.V(beta)) - Vs) / beta]
 
     def near_saturation(x, y):

@@ -27,7 +27,7 @@ arithmetic with guard digits) and returns mpmath ``mpf`` values correct to ``dig
 from __future__ import annotations
 
 from asymptotics.peaked.stat_mech_float import gap_thermodynamics
-from asymptotics.validation import check_digits, check_num_classes, check_positive
+from asymptotics.validation import check_digits, check_num_classes, check_positive, exact_real, fraction_to_mpf
 
 __all__ = ["log_partition_mean", "purity_mean", "internal_energy", "free_energy", "mean_entropy",
            "peaked_loss", "thermodynamics"]
@@ -68,10 +68,10 @@ def _thermodynamics_mp(n: int, beta, digits: int) -> dict:
     import mpmath
 
     from asymptotics.peaked.stat_mech_mp import gap_thermodynamics_mp
-    check_positive("beta", float(mpmath.mpf(beta)))
-    g = gap_thermodynamics_mp(n, beta, digits + 5)
+    beta_q = exact_real("beta", beta, positive=True)
+    g = gap_thermodynamics_mp(n, beta_q, digits + 5)
     with mpmath.workdps(digits + 5):
-        out = {"lnZ": g["lnZ"], "F": -g["lnZ"] / mpmath.mpf(beta), "U": g["U"], "purity": g["purity"],
+        out = {"lnZ": g["lnZ"], "F": -g["lnZ"] / fraction_to_mpf(beta_q), "U": g["U"], "purity": g["purity"],
                "entropy": g["entropy"], "a": g["a"], "V": g["V"], "c0": g["c0"]}
     with mpmath.workdps(digits):
         return {k: +v for k, v in out.items()}

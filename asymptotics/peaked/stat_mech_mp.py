@@ -43,7 +43,7 @@ import math
 import mpmath
 from flint import arb, arb_mat, ctx
 
-from asymptotics.validation import check_digits, check_num_classes, check_positive
+from asymptotics.validation import check_digits, check_num_classes, check_positive, exact_real, fraction_to_mpf
 
 __all__ = ["gap_thermodynamics_mp", "MEASURED_TIMES"]
 
@@ -183,8 +183,9 @@ def gap_thermodynamics_mp(n: int, beta, digits: int = 15) -> dict:
     """
     n = check_num_classes(n)
     digits = check_digits(digits)
-    check_positive("beta", beta)
-    beta_mp = mpmath.mpf(beta)
+    beta_q = exact_real("beta", beta, positive=True)
+    with mpmath.workdps(digits + 30):
+        beta_mp = fraction_to_mpf(beta_q)
     bf = float(beta_mp)
     a_est, V_est, c0_est = _estimates(n, bf)
     lnz_est = a_est + bf * c0_est
