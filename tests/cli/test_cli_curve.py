@@ -43,7 +43,7 @@ def test_table_and_files(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("args, fragment", [
-    (["curve", "--K", "1"], "--K: must be an integer in [2, 1000]"),
+    (["curve", "--K", "1"], "--K: must be an integer in [2, 20]"),
     (["curve", "--eta", "0"], "--eta: must lie in"),
     (["curve", "--alpha-max", "0"], "--alpha-max: must lie in"),
     (["curve", "--alpha-max", "-5"], "--alpha-max: must lie in"),

@@ -5,6 +5,7 @@ independent step-by-step implementation and Monte Carlo of the (y, z) representa
 """
 
 import json
+import subprocess
 import math
 import sys
 
@@ -356,9 +357,14 @@ def test_simulate_table_and_bad_input(tmp_path, capsys):
     assert code == 0
     header = [line for line in out.splitlines() if "alpha" in line and "D_se" in line]
     assert header and "eps_g_se" in header[0] and "loss_se" in header[0]
-    for argv, fragment in ((["--K", "1"], "K must be"), (["--N", "1"], "N must be"),
-                           (["--eta", "0"], "eta must be > 0"), (["--seeds", "0"], "seeds must be"),
-                           (["--alpha-max", "-1"], "alpha_max must be > 0")):
-        code, out, err = _cli(["simulate", "--out", str(tmp_path), "--no-closure", "--quiet"] + argv, capsys)
-        assert code == 2 and out == ""
+    for argv, fragment in ((["--K", "1"], "--K: must be"), (["--N", "1"], "--N: must be"),
+                           (["--eta", "0"], "--eta: must lie in"), (["--seeds", "0"], "--seeds: must be"),
+                           (["--alpha-max", "-1"], "--alpha-max: must lie in")):
+        result = subprocess.run([sys.executable, "-m", "asymptotics", "simulate", "--out", str(tmp_path / "x"),
+                                 "--no-closure", "--quiet", *argv], capture_output=True, text=True)
+        assert result.returncode == 2 and result.stdout == ""
+        err = result.stderr
         assert err.startswith("error: ") and fragment in err and err.count("\n") == 1
+        assert not (tmp_path / "x").exists()
+    with pytest.raises(InvalidInputError, match="N must be"):
+        simulate_sgd(3, 1.0, N=1, seeds=2, alphas=[1.0])
