@@ -53,7 +53,8 @@ def _execute_notebook(path: Path, workdir: Path, cache_dir: Path | None):
 
     workdir.mkdir(parents=True, exist_ok=True)
     nb = jupytext.read(path)
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    env = dict(os.environ, PYTHONPATH=path)
     t0 = time.perf_counter()
     NotebookClient(nb, timeout=NOTEBOOK_CELL_TIMEOUT, kernel_name="python3", record_timing=False,
                    resources={"metadata": {"path": str(workdir)}}).execute(env=env)

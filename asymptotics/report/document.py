@@ -229,8 +229,9 @@ BIBLIOGRAPHY = {
                 r"softmax classification. arXiv:2605.22341, 2026.",
     "liu2026": "Y. Liu, Z. Liu, C. Pehlevan and J. Gore. Universal one-third time scaling in learning peaked "
                "distributions. arXiv:2602.03685, 2026.",
-    "opper1991": "M. Opper and D. Haussler. Calculation of the learning curve of Bayes optimal classification "
-                 "algorithm for learning a perceptron with noise. Physical Review Letters 66(20):2677, 1991.",
+    "opper1991": "M. Opper and D. Haussler. Calculation of the learning curve of Bayes optimal "
+                 "classification algorithm for learning a perceptron with noise. Physical Review Letters "
+                 "66(20):2677, 1991.",
     "biehl1994": "M. Biehl and P. Riegler. On-line learning with a student-teacher scenario. Europhysics "
                  "Letters 28(7):525, 1994.",
     "saad1995": "D. Saad and S. A. Solla. Exact solution for on-line learning in multilayer neural networks. "

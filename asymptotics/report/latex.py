@@ -57,8 +57,8 @@ _COMMENT = re.compile(r"(?<!\\)%.*$", re.M)
 _MATH = re.compile(r"\$\$.*?\$\$|(?<!\\)\$.*?(?<!\\)\$|\\\(.*?\\\)|\\\[.*?\\\]"
                    r"|\\begin\{(equation|dmath|align|gather|multline|displaymath|math)(\*?)\}.*?\\end\{\1\2\}",
                    re.S)
-_CODE_AND_KEYS = re.compile(r"\\(?:texttt|label|ref|eqref|cite|bibitem|includegraphics|usepackage|documentclass)"
-                            r"(?:\[[^\]]*\])?\{[^{}]*\}")
+_CODE_AND_KEYS = re.compile(r"\\(?:texttt|label|ref|eqref|cite|bibitem|includegraphics|usepackage"
+                            r"|documentclass)(?:\[[^\]]*\])?\{[^{}]*\}")
 
 
 def plain_text_math(source: str) -> list[str]:
@@ -127,7 +127,8 @@ class LatexDocument:
         lines.append("\\end{longtable}")
         self.parts.append("\n".join(lines))
 
-    def figure(self, path: str, caption: str, *, width: str = "0.9\\textwidth", raw_caption: bool = False) -> None:
+    def figure(self, path: str, caption: str, *, width: str = "0.9\\textwidth",
+               raw_caption: bool = False) -> None:
         caption = caption if raw_caption else escape_text(caption)
         self.parts.append("\\begin{figure}[htbp]\\centering\n"
                           f"\\includegraphics[width={width}]{{{path}}}\n"
@@ -159,7 +160,8 @@ def compile_pdf(tex_path, *, runs: int = 2, timeout: float = 300) -> Path:
     tex_path = Path(tex_path)
     exe = shutil.which("pdflatex")
     if exe is None:
-        raise RuntimeError("pdflatex not found: install TeX (Debian: texlive-latex-extra) to compile the report")
+        raise RuntimeError("pdflatex not found: install TeX (Debian: texlive-latex-extra) to compile the "
+                           "report")
     for _ in range(runs):
         proc = subprocess.run([exe, "-interaction=nonstopmode", "-halt-on-error", tex_path.name],
                               cwd=tex_path.parent, capture_output=True, text=True, timeout=timeout)
