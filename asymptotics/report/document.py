@@ -201,8 +201,9 @@ STEP_PROSE = {
         r"only on the centred logits. With the projector $P = I - \mathbf{1}\mathbf{1}^{\mathsf T}/K$ "
         r"($P^2 = P$, $Pe = e$) the centred order parameters $\check R = PR$ and $\check Q = PQP$ obey "
         r"the flows below."),
-    3: (r"Symmetric sector $\check R = DP$, $\check Q = (D^2 + \Delta)P$",
-        r"In distribution $z = D y + \sqrt{\Delta}\,\xi$ has the centred covariances of the sector, with "
+    3: ("Symmetric sector",
+        r"In the sector $\check R = DP$, $\check Q = (D^2 + \Delta)P$ the logits "
+        r"$z = D y + \sqrt{\Delta}\,\xi$ have, in distribution, the centred covariances, with "
         r"$D = \operatorname{tr}\check R/(K-1)$ and $\Delta = \operatorname{tr}\check Q/(K-1) - D^2$. "
         r"Further $\sum_k e_k y_k = \sum_k e_k (y_k - y_c)$, and Stein's lemma in $\xi$ through the "
         r"softmax gives $\langle p_k \xi_k\rangle = \sqrt{\Delta}\,\langle p_k(1 - p_k)\rangle$."),
@@ -284,7 +285,7 @@ def _section_model(doc, results):
             doc.text(prose, raw=True)
         for line in _equation_lines(st["latex"]):
             doc.equation(line)
-    doc.subsection("The closure for $K = 3$", raw=True)
+    doc.subsection(r"The closure for \texorpdfstring{$K = 3$}{K = 3}", raw=True)
     for line in _equation_lines(cl["flow_latex"]["3"].splitlines()):
         doc.equation(line)
 
@@ -421,7 +422,7 @@ def _section_validation(doc, results):
 
 
 def _section_bayes(doc, results):
-    doc.subsection("Bayes-optimal reference ($K = 2$)", raw=True)
+    doc.subsection(r"Bayes-optimal reference (\texorpdfstring{$K = 2$}{K = 2})", raw=True)
     doc.text(r"For two classes the model is the teacher--student perceptron, whose Bayes-optimal "
              r"error~\cite{opper1991} and optimal online error both decay as $\alpha^{-1}$, faster than "
              r"online SGD on the softmax.", raw=True)
