@@ -6,7 +6,7 @@ Two sources of a curve are supported:
   interpolant, a closed form).  :func:`local_slope` differentiates ``ln y`` in ``x = ln alpha`` with
   a 4th-order central difference at steps ``h`` and ``h/2`` and Richardson-combines them (6th order);
   the error estimate is the difference between the two.  For smooth curves with float64 values the
-  slope is accurate to ~1e-10 (dominated by rounding, ~1e-16 |ln y| / h); for an ODE interpolant with
+  slope is accurate to ~1e-10 (dominated by rounding, ~1e-16 ``|ln y|`` / h); for an ODE interpolant with
   relative error r it is limited to ~r/h.
 * **samples** -- arrays ``(alpha, y)``.  :func:`local_slope_from_samples` differentiates a quintic
   interpolating spline of ``ln y`` in ``ln alpha`` and estimates the error from a cubic spline on the

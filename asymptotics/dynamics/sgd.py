@@ -407,18 +407,26 @@ def simulate_sgd(K: int, eta, *, N: int = 1000, seeds: int = 8, seed: int = 0, a
     Parameters
     ----------
     K : number of classes (>= 2).
+
     eta : learning rate > 0, or a schedule ``alpha -> eta`` (any callable; evaluated at the time
         ``alpha = n/N`` of step n, vectorised where the callable allows it).
+
     N : input dimension (>= 2, and >= K, or >= 2K for a random start with Delta0 > 0).
+
     seeds, seed : number of replicates and the integer seed of the whole batch.
+
     alphas : times at which to record (rounded to whole steps), or a log grid given by ``alpha_max``
         (and ``alpha_min``, ``points_per_decade``).
+
     n_test : fresh test inputs per seed and recorded time for eps_g and loss.
+
     D0, Delta0 : initial state ``W(0) = D0 B + sqrt(Delta0) G`` with ``G`` random rows orthogonal to
         the teacher and to each other, ``G_k . G_l = N delta_kl``; it has exactly the centered order
         parameters (D0, Delta0).  The default is ``W(0) = 0``.
+
     block_size, workers : steps per BLAS block and input-generation threads (results do not depend
         on either beyond float64 rounding; ``workers = 0`` generates inputs in the calling thread).
+
     progress : progress bar on stderr.
 
     Accuracy: the dynamics are simulated exactly (float64); D and Delta are exact for each run, eps_g

@@ -2,7 +2,7 @@
 
 Condition on the largest logit ``M = y`` (density ``n phi(y) Phi(y)^(n-1)``); the other n-1 logits are
 then i.i.d. below y, with gaps ``g_j = y - h_j > 0``.  With ``S = sum_j exp(-beta g_j)`` and the
-Laplace representations ``ln(1+S) = int (e^-t - e^-t(1+S)) dt/t``, ``1/(1+S) = int e^-t(1+S) dt``:
+Laplace representations ``ln(1+S) = int (e^-t - e^-t(1+S)) dt/t``, ``1/(1+S) = int e^-t(1+S) dt``::
 
     a(beta) = <ln Z> - beta c0 = E ln(1 + S)
             = int dr e^-t n int dy phi(y) [Phi(y)^(n-1) - K0(y,t)^(n-1)]           (t = e^r)

@@ -1,6 +1,10 @@
-r"""The LaTeX report of a reproduce run, generated from the symbolic results and the results dict.
+r"""The LaTeX report of a reproduce run, typeset like a paper, from the symbolic results and the results dict.
 
-Equations come from the deriving modules (:mod:`asymptotics.symbolic.closure` step by step,
+The report has an abstract, one numbered section per mechanism (boundary layers, peaked
+distributions), booktabs tables, figures whose captions say what is theory and what is simulation,
+and a bibliography of the papers it reproduces.  All mathematics in the prose is in math mode; names
+of results (``eps_g``, ``C_D``, ``eps_g_a3_log``, ...) are typeset by :func:`math_name`.  Equations
+come from the deriving modules (:mod:`asymptotics.symbolic.closure` step by step,
 :mod:`asymptotics.report.equations` for the boundary layer, reduced flow, late-time series, schedules
 and the peaked mechanism); long ones are set in ``dmath`` (breqn), which breaks lines.  Every number
 is printed by :func:`format_number` from the same results dict that is written to ``results.json``, so
@@ -20,7 +24,7 @@ import re
 
 from asymptotics.report.latex import LatexDocument, escape_text
 
-__all__ = ["format_number", "build_report", "ascii_text"]
+__all__ = ["format_number", "build_report", "ascii_text", "math_name", "BIBLIOGRAPHY"]
 
 _EXP = re.compile(r"^([-+]?[0-9.]+)[eE]([-+]?)0*([0-9]+)$")
 
@@ -73,10 +77,61 @@ def ascii_text(text: str) -> str:
     return escape_text(text)
 
 
+def _tt(text) -> str:
+    """Code-like text (step names, status messages) in typewriter type."""
+    return r"\texttt{" + escape_text(text) + "}"
+
+
+#: LaTeX of the observables and constants named in results.json
+_OBSERVABLES = {"D": "D", "Delta": r"\Delta", "eps_g": r"\varepsilon_g", "loss": "L"}
+_NAMES = {
+    "rho0": r"\rho_K(0)", "Delta_star": r"\Delta^*", "A_star": r"A(\Delta^*)", "C_D": "C_D",
+    "C_eps": r"C_\varepsilon", "C_L": "C_L", "c0": "c_0", "c2": "c_2", "c3": "c_3",
+    "prefactor": r"c_2^{2/3}\bigl((n-1)/3\bigr)^{1/3}",
+    "plateau_slope": r"\text{plateau of } d\ln L/d\ln\tau",
+    "kappa_bayes": r"\kappa_{\mathrm{Bayes}}", "kappa_online": r"\kappa_{\mathrm{online}}",
+    "eps_bayes_at_max": r"\varepsilon_g^{\mathrm{Bayes}}(\alpha_{\max})",
+    "eps_online_at_max": r"\varepsilon_g^{\mathrm{online}}(\alpha_{\max})",
+    "eps_closure_at_max": r"\varepsilon_g^{\mathrm{SGD}}(\alpha_{\max})",
+    **_OBSERVABLES,
+}
+_CORRECTION = re.compile(r"^(D|Delta|eps_g|loss)_a(\d+)(_log|_C)?$")
+_TRUNCATED = re.compile(r"^(eps_g|loss)_terms(\d+)_alpha(.+)$")
+
+
+def math_name(name: str) -> str:
+    """A result name of ``results.json`` as inline LaTeX math (``$...$``).
+
+    >>> math_name("C_eps")
+    '$C_\\\\varepsilon$'
+    >>> math_name("eps_g_a3_log")
+    '$a_{3}^{\\\\ln}[\\\\varepsilon_g]$'
+    >>> math_name("loss_terms2_alpha1e+05")
+    '$L$, $2$ terms, $\\\\alpha = 1\\\\times 10^{5}$'
+    >>> math_name("e4")
+    '$e_{4}$'
+    """
+    if name in _NAMES:
+        return f"${_NAMES[name]}$"
+    m = _CORRECTION.match(name)
+    if m:
+        obs, i, kind = m.groups()
+        sup = {"_log": r"^{\ln}", "_C": "^{C}"}.get(kind, "")
+        return f"$a_{{{i}}}{sup}[{_OBSERVABLES[obs]}]$"
+    m = _TRUNCATED.match(name)
+    if m:
+        obs, terms, alpha = m.groups()
+        return f"${_OBSERVABLES[obs]}$, ${terms}$ terms, $\\alpha = {format_number(alpha)}$"
+    m = re.match(r"^e(\d+)$", name)
+    if m:
+        return f"$e_{{{m.group(1)}}}$"
+    return _tt(name)
+
+
 def _unavailable(doc: LatexDocument, results: dict, step: str) -> bool:
     status = results.get("steps", {}).get(step, "not run")
     if status != "ok" or results.get(step) is None:
-        doc.text(f"This part is unavailable in this run ({step}: {status}).")
+        doc.text(f"This part is unavailable in this run ({_tt(step)}: {_tt(status)}).", raw=True)
         return True
     return False
 
@@ -111,99 +166,209 @@ def _key(doc: LatexDocument, name: str, K=None) -> None:
     try:
         doc.equation(key_equation_latex(name, K))
     except Exception as exc:  # a deriving module missing: say so instead of failing
-        doc.text(f"(equation {name} unavailable: {type(exc).__name__}: {exc})".splitlines()[0])
+        message = f"{type(exc).__name__}: {exc}".splitlines()[0]
+        doc.text(f"(Equation {_tt(name)} unavailable: {_tt(message)}.)", raw=True)
+
+
+def _figure(doc: LatexDocument, results: dict, name: str) -> None:
+    from asymptotics.report.figures import FIGURES
+
+    status = (results.get("figures") or {}).get(name, "not produced")
+    if status == "ok":
+        doc.figure(f"{name}.pdf", FIGURES[name], width="0.85\\textwidth", raw_caption=True)
+    else:
+        doc.text(f"Figure {_tt(name)}: {_tt(status)}.", raw=True)
+
+
+#: figures placed in each section (every figure of ``FIGURES`` appears once)
+SECTION_FIGURES = {
+    "late_time": ("learning_curves", "order_parameters", "k_dependence"),
+    "schedules": ("schedules",),
+    "validation": ("sgd_vs_closure", "exponent_table"),
+    "bayes": ("bayes",),
+    "peaked": ("peaked",),
+}
+
+#: prose of the derivation steps of :func:`asymptotics.symbolic.closure.derive_closure`, by step number
+STEP_PROSE = {
+    1: ("Order-parameter flow of online SGD",
+        r"With the error signal $e_k = -\partial(-\log p_c)/\partial z_k = \delta_{kc} - p_k$, one step is "
+        r"$W_k \leftarrow W_k + (\eta/\sqrt N)\, e_k x$ and advances the time by $d\alpha = 1/N$. The "
+        r"overlaps $R_{kl} = W_k\cdot B_l/N$ and $Q_{kl} = W_k\cdot W_l/N$ move by a drift proportional "
+        r"to $\eta$ and by a noise term proportional to $\eta^2$, which comes from $|x|^2/N \to 1$."),
+    2: ("Mean-logit invariance and centred variables",
+        r"Since $\sum_k e_k = 1 - \sum_k p_k = 0$, the mean student vector never moves and $p$ depends "
+        r"only on the centred logits. With the projector $P = I - \mathbf{1}\mathbf{1}^{\mathsf T}/K$ "
+        r"($P^2 = P$, $Pe = e$) the centred order parameters $\check R = PR$ and $\check Q = PQP$ obey "
+        r"the flows below."),
+    3: ("Symmetric sector",
+        r"In the sector $\check R = DP$, $\check Q = (D^2 + \Delta)P$ the logits "
+        r"$z = D y + \sqrt{\Delta}\,\xi$ have, in distribution, the centred covariances, with "
+        r"$D = \operatorname{tr}\check R/(K-1)$ and $\Delta = \operatorname{tr}\check Q/(K-1) - D^2$. "
+        r"Further $\sum_k e_k y_k = \sum_k e_k (y_k - y_c)$, and Stein's lemma in $\xi$ through the "
+        r"softmax gives $\langle p_k \xi_k\rangle = \sqrt{\Delta}\,\langle p_k(1 - p_k)\rangle$."),
+    4: ("Observables",
+        r"$\varepsilon_g = P[\arg\max_k z_k \ne c] = 1 - \langle \prod_k \theta(z_c - z_k)\rangle$ "
+        r"(with $\theta(0) = 1$) and $L = \langle -\log p_c\rangle$, with $z = D y + \sqrt{\Delta}\,\xi$."),
+    5: ("Two classes: binary logistic regression",
+        r"For $K = 2$, with $h = (y_1 - y_2)/\sqrt2$ and $\zeta = (\xi_1 - \xi_2)/\sqrt2$, the margin is "
+        r"$s = z_1 - z_2 = \sqrt2\, D h + \sqrt{2\Delta}\,\zeta$ and $p_1 = \sigma(s)$; conditioned on "
+        r"$c = 1$ ($h > 0$) the error is the probability of the wedge $\{h > 0,\ s < 0\}$."),
+}
+
+
+def _step_heading(number: int, title: str) -> tuple[str, str]:
+    """LaTeX title and prose of derivation step ``number`` (equations only if the step is unknown)."""
+    if number in STEP_PROSE and str(title).startswith(f"Step {number}:"):
+        return STEP_PROSE[number]
+    return f"Step {number}", ""
+
+
+#: the papers the report reproduces and the classical results it compares with
+BIBLIOGRAPHY = {
+    "kuhn2026": r"K\"uhn, Thelge and Rosenow. A boundary-layer mechanism for one-third scaling in online "
+                r"softmax classification. arXiv:2605.22341, 2026.",
+    "liu2026": "Y. Liu, Z. Liu, C. Pehlevan and J. Gore. Universal one-third time scaling in learning peaked "
+               "distributions. arXiv:2602.03685, 2026.",
+    "opper1991": "M. Opper and D. Haussler. Calculation of the learning curve of Bayes optimal "
+                 "classification algorithm for learning a perceptron with noise. Physical Review Letters "
+                 "66(20):2677, 1991.",
+    "biehl1994": "M. Biehl and P. Riegler. On-line learning with a student-teacher scenario. Europhysics "
+                 "Letters 28(7):525, 1994.",
+    "saad1995": "D. Saad and S. A. Solla. Exact solution for on-line learning in multilayer neural networks. "
+                "Physical Review Letters 74(21):4337, 1995.",
+}
+
+ABSTRACT = (
+    r"Softmax cross-entropy training on hard or peaked targets produces learning curves that decay as "
+    r"a power of time with exponent $1/3$. We reproduce two mechanisms for this law with a "
+    r"symbolic-numeric toolkit: the boundary-layer mechanism of online softmax teacher--student "
+    r"classification~\cite{kuhn2026}, in which at late times only examples within $O(1/D)$ of a teacher "
+    r"decision boundary still contribute, so that $\varepsilon_g, L \propto \alpha^{-1/3}$; and the "
+    r"near-tie mechanism of a softmax head learning a peaked distribution~\cite{liu2026}, "
+    r"$L \propto \tau^{-1/3}$. Every equation is printed from the symbolic derivation, and every number "
+    r"is computed by the toolkit and stated with its error, as recorded in \texttt{results.json}.")
+
+
+def _section_introduction(doc, results):
+    doc.section("Introduction")
+    doc.text(
+        r"This report is generated by \texttt{asymptotics reproduce} (mode "
+        + _tt(results.get("mode", "?")) + r"). Section~\ref{sec:boundary} derives the exact centered "
+        r"closure of online softmax classification, its boundary-layer reduction, the late-time series "
+        r"with its corrections and the exponents under learning-rate schedules, and validates them "
+        r"against integration and simulation; Section~\ref{sec:peaked} treats the peaked-distribution "
+        r"mechanism. Tables report theory and simulation with their errors; in the figures, lines are "
+        r"theory and markers with error bars are simulation.", raw=True)
 
 
 def _section_model(doc, results):
-    doc.section("Model and centered closure")
+    doc.section("The boundary-layer mechanism", label="sec:boundary")
+    doc.subsection("Model")
     doc.text(
-        "Online softmax teacher-student classification with K classes: inputs x ~ N(0, I_N), teacher "
-        "fields y_k = B_k.x/sqrt(N) with B_k.B_l = N delta_kl, label c = argmax_k y_k, student logits "
-        "z_k = W_k.x/sqrt(N), p = softmax(z), loss -log p_c, online SGD with step eta/sqrt(N), "
-        "alpha = steps/N. The centered order parameters are the alignment D and the residual variance "
-        "Delta, with z_k = D y_k + sqrt(Delta) xi_k in distribution. The derivation below is produced by "
-        "asymptotics.symbolic.closure, step by step (general K).")
+        r"Online softmax teacher--student classification with $K$ classes: inputs "
+        r"$x \sim \mathcal{N}(0, I_N)$, teacher fields $y_k = B_k\cdot x/\sqrt{N}$ with "
+        r"$B_k\cdot B_l = N\delta_{kl}$, label $c = \arg\max_k y_k$, student logits "
+        r"$z_k = W_k\cdot x/\sqrt{N}$, $p = \operatorname{softmax}(z)$, loss $-\log p_c$, online SGD with "
+        r"step $\eta/\sqrt{N}$ and time $\alpha = (\text{steps})/N$~\cite{kuhn2026}. As in the classical "
+        r"analyses of online learning~\cite{biehl1994,saad1995}, the dynamics close in order parameters: "
+        r"here the centered alignment $D$ and the residual variance $\Delta$, with "
+        r"$z_k = D y_k + \sqrt{\Delta}\,\xi_k$ in distribution. The derivation below is carried out by "
+        r"\texttt{asymptotics.symbolic.closure}, step by step, for a general $K$.", raw=True)
     if _unavailable(doc, results, "closure"):
         return
     cl = results["closure"]
-    for st in cl["steps"] + cl.get("binary_steps", []):
-        doc.parts.append(f"\\subsection{{{ascii_text(st['title'])}}}")
-        doc.text(ascii_text(st["text"]), raw=True)
+    for number, st in enumerate(cl["steps"] + cl.get("binary_steps", []), start=1):
+        title, prose = _step_heading(number, st["title"])
+        doc.subsection(title, raw=True)
+        if prose:
+            doc.text(prose, raw=True)
         for line in _equation_lines(st["latex"]):
             doc.equation(line)
-    doc.subsection("The closure for K = 3")
+    doc.subsection(r"The closure for \texorpdfstring{$K = 3$}{K = 3}", raw=True)
     for line in _equation_lines(cl["flow_latex"]["3"].splitlines()):
         doc.equation(line)
 
 
 def _section_layer(doc, results):
-    doc.section("Boundary layers")
-    doc.text("At late times D >> 1 only examples whose teacher top gap is O(1/D) contribute. The local "
-             "binary integrals and the gap density have closed forms (SymPy, asymptotics.asymptotic):")
+    doc.subsection("Boundary layers")
+    doc.text(
+        r"At late times $D \gg 1$ and only examples whose teacher top gap $g = y_{(1)} - y_{(2)}$ is "
+        r"$O(1/D)$ contribute. In this layer the two leading classes have the local margin "
+        r"$s = u + \sqrt{2\Delta}\,\zeta$ with $u = Dg$, and a layer average is "
+        r"$\langle f\rangle \simeq (\rho_K(0)/D)\int_0^\infty du\; \mathbb{E}_\zeta f(u)$. The gap density "
+        r"at zero and the layer integrals have closed forms, derived by SymPy "
+        r"(\texttt{asymptotics.asymptotic}):", raw=True)
     for name in ("gap_density_K3", "layer_J", "layer_A", "layer_B", "layer_error"):
         _key(doc, name)
-    doc.subsection("Reduced flow (K = 3)")
+    doc.text(r"Inserted into the closure they give the reduced flow ($K = 3$) and its fixed point "
+             r"$\Delta^*$:", raw=True)
     for name in ("reduced_flow_D", "reduced_flow_Delta", "fixed_point_Delta"):
         _key(doc, name)
     if _unavailable(doc, results, "constants"):
         return
     c = results["constants"]
     rows = []
-    labels = {"rho0": r"$\rho_K(0)$", "Delta_star": r"$\Delta^*$", "A_star": r"$A(\Delta^*)$",
-              "C_D": r"$C_D$", "C_eps": r"$C_\varepsilon$", "C_L": r"$C_L$"}
     for K, entry in _per_K(c):
         for name, q in entry.get("leading", {}).items():
-            rows.append([str(K), labels.get(name, escape_text(name)), _num(q), _err(q)])
-    doc.table(["K", "constant", f"value ({c['digits']} digits)", "error"], rows,
-              caption="Leading late-time constants at eta = 1 (D ~ C_D alpha^(1/3), eps_g ~ C_eps "
-                      "alpha^(-1/3), L ~ C_L alpha^(-1/3)).")
+            rows.append([f"${K}$", math_name(name), _num(q), _err(q)])
+    doc.table(["$K$", "constant", f"value (${c['digits']}$ digits)", "error"], rows,
+              caption=r"Leading late-time constants (theory) at $\eta = 1$: $D \simeq C_D\,\alpha^{1/3}$, "
+                      r"$\varepsilon_g \simeq C_\varepsilon\,\alpha^{-1/3}$, $L \simeq C_L\,\alpha^{-1/3}$.",
+              raw_caption=True)
 
 
 def _section_late_time(doc, results):
-    doc.section("Late-time series")
-    doc.text("The reduced flow at higher order in 1/D is solved by slaving Delta to the invariant manifold, "
-             "integrating the drift (free constant C) and inverting; with t = 1/x, "
-             "x = (3 kappa g_0 alpha)^(1/3):")
+    doc.subsection("Late-time series")
+    doc.text(
+        r"The reduced flow at higher order in $1/D$ is solved by slaving $\Delta$ to its invariant "
+        r"manifold, integrating the drift (with the free constant $C$) and inverting; with "
+        r"$\kappa = \eta/(K-1)$, $x = (3\kappa g_0\alpha)^{1/3}$ and $t = 1/x$:", raw=True)
     for name in ("late_time_alpha", "late_time_D", "late_time_eps_g", "late_time_loss"):
         _key(doc, name)
-    if _unavailable(doc, results, "constants"):
-        return
-    c = results["constants"]
-    for K, entry in _per_K(c):
-        rows = [[escape_text(name), _num(q), _err(q)] for name, q in entry["corrections"].items()]
-        doc.table(["coefficient", f"value", "error"], rows,
-                  caption=f"K = {K}: relative corrections y/y_leading = 1 + a1 alpha^(-1/3) + "
-                          f"a2 alpha^(-2/3) + (a3 + a3_log ln alpha + a3_C C) alpha^(-1) "
-                          f"(order {entry['series_order']}, {entry['series_digits']} digits); "
-                          f"e_i: quadrature coefficients.")
+    if not _unavailable(doc, results, "constants"):
+        c = results["constants"]
+        for K, entry in _per_K(c):
+            rows = [[math_name(name), _num(q), _err(q)] for name, q in entry["corrections"].items()]
+            doc.table(["coefficient", "value", "error"], rows,
+                      caption=f"$K = {K}$ (theory): relative corrections $y/y_{{\\mathrm{{lead}}}} = 1 + "
+                              r"a_1\alpha^{-1/3} + a_2\alpha^{-2/3} + (a_3 + a_3^{\ln}\ln\alpha + a_3^{C} C)"
+                              r"\,\alpha^{-1} + \dots$ of $y = D, \Delta, \varepsilon_g, L$ "
+                              f"(order ${entry['series_order']}$, ${entry['series_digits']}$ digits); "
+                              r"$e_i$: coefficients of the quadrature $\alpha(D)$.",
+                      raw_caption=True)
+    for name in SECTION_FIGURES["late_time"]:
+        _figure(doc, results, name)
 
 
 def _section_schedules(doc, results):
-    doc.section("Learning-rate schedules")
-    doc.text("With eta = (1 + alpha)^(-beta), Delta follows Delta*(eta) adiabatically for beta < 1 and the "
-             "derived exponents are:")
+    doc.subsection("Learning-rate schedules")
+    doc.text(r"With $\eta = (1 + \alpha)^{-\beta}$, $\Delta$ follows $\Delta^*(\eta)$ adiabatically for "
+             r"$\beta < 1$, and the derived exponents are:", raw=True)
     _key(doc, "schedule_eps_g_exponent")
     _key(doc, "schedule_loss_exponent")
-    if _unavailable(doc, results, "schedules"):
-        return
-    s = results["schedules"]
-    rows = []
-    for b in s["betas"].values():
-        rows.append([_num(b["beta"]), _num(b["eps_g_exponent"]), _err(b["eps_g_exponent"]),
-                     _num(b["eps_g_predicted"]), _num(b["loss_exponent"]), _err(b["loss_exponent"]),
-                     _num(b["loss_predicted"])])
-    doc.table([r"$\beta$", r"$\varepsilon_g$ exp.", "error", "derived", "$L$ exp.", "error", "derived"],
-              rows, caption=f"Measured (reduced flow, K = {s['K']}, alpha to {s['alpha_max']:.0e}) "
-                            "versus derived exponents.")
+    if not _unavailable(doc, results, "schedules"):
+        s = results["schedules"]
+        rows = []
+        for b in s["betas"].values():
+            rows.append([_num(b["beta"]), _num(b["eps_g_exponent"]), _err(b["eps_g_exponent"]),
+                         _num(b["eps_g_predicted"]), _num(b["loss_exponent"]), _err(b["loss_exponent"]),
+                         _num(b["loss_predicted"])])
+        doc.table([r"$\beta$", r"$\varepsilon_g$ exponent", "error", "derived", "$L$ exponent", "error",
+                   "derived"], rows,
+                  caption=f"Exponents measured on the reduced flow (theory; $K = {s['K']}$, $\\alpha$ up to "
+                          f"${format_number(s['alpha_max'])}$) versus the derived "
+                          r"$-(2+\beta)/6$ and $-(1-\beta)/3$.", raw_caption=True)
+    for name in SECTION_FIGURES["schedules"]:
+        _figure(doc, results, name)
 
 
 def _section_validation(doc, results):
-    doc.section("Validation")
-    doc.subsection("SGD versus closure")
+    doc.subsection("Validation")
+    doc.subsubsection("SGD versus the closure")
     if not _unavailable(doc, results, "sgd"):
         s = results["sgd"]
-        for names, heads in ((("D", "Delta"), ("$D$", r"$\Delta$")),
-                             (("eps_g", "loss"), (r"$\varepsilon_g$", "$L$"))):
+        for names in (("D", "Delta"), ("eps_g", "loss")):
             rows = []
             for r in s["rows"]:
                 row = [_num(r["alpha"])]
@@ -211,87 +376,117 @@ def _section_validation(doc, results):
                     row += [f"{_num(r[n]['sgd'])} $\\pm$ {_num(r[n]['se'])}", _num(r[n]["closure"])]
                 rows.append(row)
             header = [r"$\alpha$"]
-            for h in heads:
-                header += [f"{h} SGD", f"{h} closure"]
+            for n in names:
+                header += [f"{math_name(n)} SGD", f"{math_name(n)} closure"]
             doc.table(header, rows,
-                      caption=f"K = {s['K']}, N = {s['N']}, {s['seeds']} seeds: SGD mean +- standard error "
-                              f"and the exact closure. Largest relative deviation "
-                              f"{s['max_relative_deviation']}, largest deviation "
-                              f"{s['max_deviation_in_se']} standard errors (all four observables).")
-    doc.subsection("Exact integration and the expansion")
+                      caption=f"$K = {s['K']}$, $N = {s['N']}$, ${s['seeds']}$ seeds: online SGD "
+                              r"(simulation, mean $\pm$ standard error) and the exact closure (theory). "
+                              f"Largest relative deviation ${format_number(s['max_relative_deviation'])}$, "
+                              f"largest deviation ${format_number(s['max_deviation_in_se'])}$ standard "
+                              "errors (all four observables).", raw_caption=True)
+    doc.subsubsection("Exact integration and the expansion")
     if not _unavailable(doc, results, "integration"):
-        rows = [[str(K), _num(e["alpha_max"]), escape_text(n), _num(q), _err(q)]
+        rows = [[f"${K}$", _num(e["alpha_max"]), math_name(n), _num(q), _err(q)]
                 for K, e in _per_K(results["integration"]) for n, q in e["final"].items()]
-        doc.table(["K", r"$\alpha$", "observable", "exact closure", "error"], rows,
-                  caption="Exact closure at the largest alpha (error: change under a 100x looser tolerance).")
+        doc.table(["$K$", r"$\alpha$", "observable", "exact closure", "error"], rows,
+                  caption=r"Exact closure (theory) at the largest $\alpha$; error: the change under a "
+                          r"$100\times$ looser tolerance.", raw_caption=True)
     if not _unavailable(doc, results, "check"):
         rows = []
         for K, e in _per_K(results["check"]):
             for n, q in e["prefactor_ratio"].items():
-                rows.append([str(K), escape_text(f"{n} ratio to leading"), _num(q)])
-            rows.append([str(K), "fitted C", _num(e["C"])])
+                rows.append([f"${K}$", f"{math_name(n)}: ratio to the leading law", _num(q)])
+            rows.append([f"${K}$", "fitted constant $C$", _num(e["C"])])
             for n, v in e["series_relative_error"].items():
-                rows.append([str(K), escape_text(n), _num(v)])
-        doc.table(["K", "check", "value"], rows,
-                  caption="Late-time series versus the exact closure: leading-prefactor ratios at the "
-                          "largest alpha and relative errors of the truncated series.")
-    doc.subsection("Exponents")
+                rows.append([f"${K}$", math_name(n), _num(v)])
+        doc.table(["$K$", "check", "value"], rows,
+                  caption=r"Late-time series (theory) versus the exact closure (theory, integrated): "
+                          r"ratios to the leading laws at the largest $\alpha$ and relative errors of the "
+                          r"series truncated after the given number of terms, with $C$ fitted on $D$ at the "
+                          r"largest $\alpha$.", raw_caption=True)
+    doc.subsubsection("Exponents")
     if not _unavailable(doc, results, "exponents"):
         rows = []
         for K, e in _per_K(results["exponents"]):
             for n in ("eps_g", "loss"):
                 q = e[n]["exponent"]
-                rows.append([str(K), escape_text(n), _num(q), _err(q), _num(e[n]["last_local_slope"]),
-                             f"[{format_number(e['fit_range'][0])}, {format_number(e['fit_range'][1])}]"])
-        doc.table(["K", "observable", "extrapolated exponent", "error", "last local slope",
+                lo, hi = (format_number(x) for x in e["fit_range"])
+                rows.append([f"${K}$", math_name(n), _num(q), _err(q), _num(e[n]["last_local_slope"]),
+                             f"$[{lo}, {hi}]$"])
+        doc.table(["$K$", "observable", "extrapolated exponent", "error", "last local slope",
                    r"fit range of $\alpha$"], rows,
-                  caption="Local slopes of the exact closure extrapolated with correction powers k/3.")
+                  caption=r"Local slopes $d\ln y/d\ln\alpha$ of the exact closure (theory) extrapolated "
+                          r"with the correction powers $k/3$.", raw_caption=True)
+    for name in SECTION_FIGURES["validation"]:
+        _figure(doc, results, name)
 
 
-def _section_references(doc, results):
-    doc.section("Bayes-optimal reference (K = 2)")
+def _section_bayes(doc, results):
+    doc.subsection(r"Bayes-optimal reference (\texorpdfstring{$K = 2$}{K = 2})", raw=True)
+    doc.text(r"For two classes the model is the teacher--student perceptron, whose Bayes-optimal "
+             r"error~\cite{opper1991} and optimal online error both decay as $\alpha^{-1}$, faster than "
+             r"online SGD on the softmax.", raw=True)
     if not _unavailable(doc, results, "bayes"):
         b = results["bayes"]
-        rows = [[escape_text(k), _num(b[k]), _err(b[k])]
+        rows = [[math_name(k), _num(b[k]), _err(b[k])]
                 for k in ("kappa_bayes", "kappa_online", "eps_bayes_at_max", "eps_online_at_max",
                           "eps_closure_at_max")]
-        rows.append(["closure / Bayes at the largest alpha", _num(b["ratio_closure_to_bayes_at_max"]), "--"])
+        rows.append([r"$\varepsilon_g^{\mathrm{SGD}}/\varepsilon_g^{\mathrm{Bayes}}$ at $\alpha_{\max}$",
+                     _num(b["ratio_closure_to_bayes_at_max"]), "--"])
         doc.table(["quantity", "value", "error"], rows,
-                  caption="Bayes-optimal eps_g ~ kappa_bayes/alpha and optimal online ~ kappa_online/alpha "
-                          "versus online SGD (alpha^(-1/3)).")
-    doc.section("Peaked distributions")
+                  caption=r"Bayes-optimal $\varepsilon_g \simeq \kappa_{\mathrm{Bayes}}/\alpha$ and optimal "
+                          r"online $\varepsilon_g \simeq \kappa_{\mathrm{online}}/\alpha$ (theory) versus "
+                          r"online SGD at $\eta = 1$ (exact closure, theory, $\alpha^{-1/3}$).",
+                  raw_caption=True)
+    for name in SECTION_FIGURES["bayes"]:
+        _figure(doc, results, name)
+
+
+def _section_peaked(doc, results):
+    doc.section("Peaked distributions", label="sec:peaked")
+    doc.text(
+        r"A softmax head with vocabulary $n$ learns the peaked target $\operatorname{softmax}(\beta^* h)$, "
+        r"$h = \hat W x/\sqrt{m}$, by gradient flow in the dynamic time $\tau$~\cite{liu2026}. The student "
+        r"stays aligned, $W(\tau) = \beta(\tau)\,P\hat W/\sqrt{m}$, with "
+        r"$d\beta/d\tau = -(n-1)^{-1}\,dL/d\beta$, and the problem becomes the statistical mechanics of "
+        r"$n$ Gaussian logits at inverse temperature $\beta$: "
+        r"$L(\beta) = U(\beta^*)(\beta - \beta^*) + \beta^* F(\beta^*) - \beta F(\beta)$. Near-ties of the "
+        r"two largest logits give $c_2 = (\pi^2/12)\,\rho_n(0)$, the low-temperature loss and, in the "
+        r"intermediate regime $c_0 \lesssim \beta \ll \beta^*$, the one-third law:", raw=True)
     _key(doc, "peaked_loss")
     _key(doc, "peaked_loss_intermediate")
     if not _unavailable(doc, results, "peaked"):
         p = results["peaked"]
-        rows = [[escape_text(k), _num(p[k]), _err(p[k])] for k in ("c0", "c2", "c3", "prefactor",
-                                                                    "plateau_slope")]
-        rows.append(["L tau^(1/3) at the plateau", _num(p["L_tau_third_at_plateau"]), "--"])
+        rows = [[math_name(k), _num(p[k]), _err(p[k])] for k in ("c0", "c2", "c3", "prefactor",
+                                                                  "plateau_slope")]
+        rows.append([r"$L\,\tau^{1/3}$ at the plateau", _num(p["L_tau_third_at_plateau"]), "--"])
         doc.table(["quantity", "value", "error"], rows,
-                  caption=f"n = {p['n']}, beta* = {p['beta_star']:g}: low-temperature coefficients and the "
-                          "plateau of the local slope of L(tau).")
+                  caption=f"$n = {p['n']}$, $\\beta^* = {format_number(p['beta_star'])}$: low-temperature "
+                          r"coefficients (theory) and the plateau of the local slope of $L(\tau)$ along "
+                          r"the aligned gradient flow (theory).", raw_caption=True)
+    for name in SECTION_FIGURES["peaked"]:
+        _figure(doc, results, name)
 
 
-def _section_figures(doc, results):
+def _remaining_figures(doc, results):
     from asymptotics.report.figures import FIGURES
 
-    doc.section("Figures")
-    status = results.get("figures") or {}
-    for name, caption in FIGURES.items():
-        if status.get(name) == "ok":
-            doc.parts.append("\\begin{figure}[htbp]\\centering\n"
-                             f"\\includegraphics[width=0.85\\textwidth]{{{name}.pdf}}\n"
-                             f"\\caption{{{caption}}}\n\\end{{figure}}")
-        else:
-            doc.text(f"Figure {name}: {status.get(name, 'not produced')}.")
-    doc.parts.append("\\clearpage")
+    placed = {name for names in SECTION_FIGURES.values() for name in names}
+    rest = [name for name in FIGURES if name not in placed]
+    if rest:
+        doc.section("Further figures")
+        for name in rest:
+            _figure(doc, results, name)
 
 
 def _section_run(doc, results):
+    doc.parts.append("\\clearpage\n\\appendix")
     doc.section("This run")
-    rows = [[escape_text(name), escape_text(status), _num(results["timings"].get(name))]
+    rows = [[_tt(name), _tt(status), _num(results["timings"].get(name))]
             for name, status in results.get("steps", {}).items()]
-    doc.table(["step", "status", "seconds"], rows, caption=f"Mode {results['mode']}.")
+    doc.table(["step", "status", "seconds"], rows,
+              caption=f"Steps of this run (mode {_tt(results.get('mode', '?'))}) and their wall-clock times.",
+              raw_caption=True)
 
 
 def build_report(results: dict, *, equations: bool = True) -> LatexDocument:
@@ -302,19 +497,22 @@ def build_report(results: dict, *, equations: bool = True) -> LatexDocument:
 
     >>> doc = build_report({"mode": "demo", "steps": {"closure": "unavailable: no sympy"}, "timings": {}},
     ...                    equations=False)
-    >>> "unavailable in this run (closure: unavailable: no sympy)" in doc.source()
+    >>> r"unavailable in this run (\\texttt{closure}: \\texttt{unavailable: no sympy})" in doc.source()
     True
     """
-    doc = LatexDocument("Learning-curve asymptotics of online softmax classification: reproduced results")
+    doc = LatexDocument("One-third scaling laws of softmax learning: boundary layers and peaked "
+                        "distributions, reproduced")
     doc.include_equations = equations
-    doc.text(f"Generated by asymptotics reproduce (mode {results.get('mode', '?')}); every number below is "
-             "the value written to results.json.")
+    doc.abstract = ABSTRACT
+    _section_introduction(doc, results)
     _section_model(doc, results)
     _section_layer(doc, results)
     _section_late_time(doc, results)
     _section_schedules(doc, results)
     _section_validation(doc, results)
-    _section_references(doc, results)
-    _section_figures(doc, results)
+    _section_bayes(doc, results)
+    _section_peaked(doc, results)
+    _remaining_figures(doc, results)
+    doc.bibliography(BIBLIOGRAPHY)
     _section_run(doc, results)
     return doc

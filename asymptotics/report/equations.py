@@ -72,8 +72,8 @@ def _closure_latex(name: str, K) -> str:
     sym, alpha, pre, inner = _closure(name, K)
     body = latex(inner)
     if isinstance(inner, sp.Add):
-        body = r"\left\{%s\right\}" % body
-    return "%s = %s %s" % (latex(sp.Derivative(sym, alpha)), latex(pre), body)
+        body = r"\left\{" + body + r"\right\}"
+    return f"{latex(sp.Derivative(sym, alpha))} = {latex(pre)} {body}"
 
 
 def _D_Delta():
@@ -158,7 +158,7 @@ def key_equation_latex(name: str, K: int | None = None) -> str:
     if name.startswith("closure_"):
         return _closure_latex(name, K)
     eq = key_equation(name, K)
-    return "%s = %s" % (_latex(eq.lhs), _latex(eq.rhs))
+    return f"{_latex(eq.lhs)} = {_latex(eq.rhs)}"
 
 
 #: LaTeX of the symbols whose SymPy names are not valid LaTeX
@@ -175,7 +175,8 @@ _SYMBOL_LATEX = {
     "I_err": r"\int_0^\infty du\, P(s < 0)",
     "dD/dalpha": r"\frac{dD}{d\alpha}",
     "dDelta/dalpha": r"\frac{d\Delta}{d\alpha}",
-    "E[log(1+exp(sqrt(2*Delta)*zeta))]": r"\left\langle \log\left(1 + e^{\sqrt{2 \Delta} \zeta}\right) \right\rangle",
+    "E[log(1+exp(sqrt(2*Delta)*zeta))]":
+        r"\left\langle \log\left(1 + e^{\sqrt{2 \Delta} \zeta}\right) \right\rangle",
 }
 
 

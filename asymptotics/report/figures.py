@@ -47,7 +47,8 @@ FIGURES = {
     "exponent_table": r"Effective exponents of the exact closure (theory) per decade of $\alpha$: "
                       r"secant exponents and local slopes at the window centres.",
     "peaked": r"Peaked distributions, $n = 128$: loss $L(\tau)$ of the aligned gradient flow (theory) "
-              r"with the intermediate regime (shaded) and the asymptote $c\,\tau^{-1/3}$; inset: local slope.",
+              r"with the intermediate regime (shaded) and the asymptote $c\,\tau^{-1/3}$; "
+              r"inset: local slope.",
     "bayes": r"$K = 2$: online SGD closure $\varepsilon_g$ (theory, $\alpha^{-1/3}$) versus the "
              r"Bayes-optimal and optimal-online references ($\alpha^{-1}$).",
 }
@@ -79,11 +80,15 @@ def save(fig, out_dir, name: str) -> list[str]:
 
 
 def fig_learning_curves(curves: dict, prefactors: dict, slopes: dict):
-    """``curves[K] = {alpha, eps_g, loss}``, ``prefactors[K] = (C_eps, C_L)``, ``slopes[K] = (alpha, {eps_g, loss})``.
+    """Learning curves with their asymptotes and local slopes.
+
+    ``curves[K] = {alpha, eps_g, loss}``, ``prefactors[K] = (C_eps, C_L)``,
+    ``slopes[K] = (alpha, {eps_g, loss})``.
 
     >>> a = np.logspace(-1, 3, 9)
     >>> c = {3: {"alpha": a, "eps_g": 0.2 * (1 + a) ** (-1 / 3), "loss": 0.7 * (1 + a) ** (-1 / 3)}}
-    >>> fig = fig_learning_curves(c, {3: (0.2, 0.7)}, {3: (a, {"eps_g": -a / (3 + 3 * a), "loss": -a / (3 + 3 * a)})})
+    >>> slope = -a / (3 + 3 * a)
+    >>> fig = fig_learning_curves(c, {3: (0.2, 0.7)}, {3: (a, {"eps_g": slope, "loss": slope})})
     >>> len(fig.axes[0].lines) > 4
     True
     """
@@ -247,8 +252,10 @@ def fig_peaked(curve, regimes: dict, prefactor: float, plateau: tuple):
 
     >>> from types import SimpleNamespace
     >>> t = np.logspace(0, 6, 13)
-    >>> c = SimpleNamespace(n=8, beta_star=1e3, tau=t, loss=t ** (-1 / 3), beta=t ** (1 / 3), slope=-1 / 3 + 0 * t)
-    >>> type(fig_peaked(c, {"intermediate": (5.0, 50.0), "c0": 1.4, "saturation": 333.0}, 1.0, (-0.33, 1e3))).__name__
+    >>> c = SimpleNamespace(n=8, beta_star=1e3, tau=t, loss=t ** (-1 / 3), beta=t ** (1 / 3),
+    ...                     slope=-1 / 3 + 0 * t)
+    >>> regimes = {"intermediate": (5.0, 50.0), "c0": 1.4, "saturation": 333.0}
+    >>> type(fig_peaked(c, regimes, 1.0, (-0.33, 1e3))).__name__
     'Figure'
     """
     _style()
@@ -328,7 +335,8 @@ def _builders(ctx) -> dict:
     def order():
         const = res["constants"]
         c_d = {K: float(const[f"K{K}"]["leading"]["C_D"]["value"]) for K in ctx["closure"]}
-        return fig_order_parameters(closure_curves(), float(const["K3"]["leading"]["Delta_star"]["value"]), c_d)
+        delta_star = float(const["K3"]["leading"]["Delta_star"]["value"])
+        return fig_order_parameters(closure_curves(), delta_star, c_d)
 
     def sgd():
         run = ctx["sgd"]["run"]

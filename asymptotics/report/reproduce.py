@@ -202,7 +202,7 @@ def step_sgd(ctx) -> dict:
 
 
 def step_constants(ctx) -> dict:
-    """Leading constants to ``digits`` digits and the late-time series (relative corrections in alpha^(-1/3))."""
+    """Leading constants to ``digits`` digits and the late-time series (corrections in alpha^(-1/3))."""
     import mpmath
 
     from asymptotics.asymptotic.gap_density import top_gap_density_closed_form
@@ -314,7 +314,8 @@ def step_exponents(ctx) -> dict:
             ex = extrapolate_exponent(grid, s, e, powers=powers, tol=1e-4)
             entry[name] = {
                 "exponent": quantity(ex.value, ex.error,
-                                     f"extrapolate_exponent of local slopes on [{grid[0]:.3g}, {grid[-1]:.3g}]"
+                                     "extrapolate_exponent of local slopes on "
+                                     f"[{grid[0]:.3g}, {grid[-1]:.3g}]"
                                      f" with {ex.n_terms} correction powers"),
                 "asymptotic": ex.asymptotic,
                 "last_local_slope": rounded(s[-1], 8),
@@ -487,7 +488,7 @@ def _one_line(exc: BaseException) -> str:
 
 
 def reproduce(out_dir, *, mode: str = "quick", progress: bool = True) -> dict:
-    """Run every step in ``mode`` and write figures, ``results.json``, ``report.tex``/``report.pdf`` to ``out_dir``.
+    """Run every step in ``mode``; write figures, ``results.json`` and ``report.tex``/``.pdf`` to ``out_dir``.
 
     Returns the results dict (the content of ``results.json``).  Accuracy of every number is stated
     next to it (``error``); the quick mode runs in about 1-2 minutes on 2 cores.

@@ -85,14 +85,19 @@ class IndexedGaussian(GaussianMeasure):
     Parameters
     ----------
     bases : IndexedBase vectors (e.g. ``y``, ``xi``).
+
     dim : number of components (int or integer symbol).
+
     covariances : list of ``(a, b, expr)`` with ``expr`` a function of two index symbols given as
         a ``sympy.Lambda((i, j), ...)``: ``Cov(a_i, b_j)``. Pairs not listed are uncorrelated;
         ``(b, a)`` is inferred from ``(a, b)``.
+
     label : optional ``(c, y)``: the label ``c = argmax_k y_k`` (a random class index);
         ``conditioned=v`` means the integrand has ``c`` replaced by ``v`` and the expectation is
         conditional on ``argmax_k y_k = v``.
+
     logits : optional ``(z, Lambda(k, rep))``: logits ``z_k = rep`` in terms of the bases.
+
     markers : extra symbols / IndexedBases that are random (e.g. the error signal ``e``).
 
     >>> y, xi = IndexedBase('y'), IndexedBase('xi'); i, j = sympy.symbols('i j', integer=True)

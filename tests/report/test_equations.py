@@ -9,8 +9,12 @@ import pytest
 import sympy as sp
 
 from asymptotics.report.cli import register
-from asymptotics.report.equations import (EQUATION_DESCRIPTIONS, key_equation, key_equation_latex,
-                                          key_equation_names)
+from asymptotics.report.equations import (
+    EQUATION_DESCRIPTIONS,
+    key_equation,
+    key_equation_latex,
+    key_equation_names,
+)
 from asymptotics.validation import InvalidInputError
 
 EXPECTED = {

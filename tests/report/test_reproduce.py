@@ -7,6 +7,7 @@ K = 2 Bayes-optimal and optimal-online errors) and the derived exponents -1/3, -
 """
 
 import json
+import re
 import shutil
 import time
 
@@ -16,6 +17,7 @@ import pytest
 from asymptotics.report.document import format_number
 from asymptotics.report.equations import key_equation_latex
 from asymptotics.report.figures import FIGURES
+from asymptotics.report.latex import plain_text_math
 from asymptotics.report.reproduce import STEPS, reproduce
 
 
@@ -77,7 +79,7 @@ def _quantities(obj, path=""):
 
 
 def test_report_numbers_equal_results_json(quick):
-    """Every reported quantity (value and error) appears in report.tex exactly as formatted from results.json."""
+    """Every reported quantity (value and error) appears in report.tex as formatted from results.json."""
     tex = quick["tex"]
     qs = list(_quantities({k: quick["json"][k] for k in ("constants", "integration", "check", "exponents",
                                                           "schedules", "bayes", "peaked")}))
@@ -153,8 +155,9 @@ def test_exponents_are_one_third(quick):
 @pytest.mark.parametrize("beta", ["0.25", "0.5", "0.75"])
 def test_schedule_exponents_match_derivation(quick, beta):
     b = quick["json"]["schedules"]["betas"][beta]
-    assert abs(b["eps_g_exponent"]["value"] + (2 + float(beta)) / 6) < max(3 * b["eps_g_exponent"]["error"], 1e-4)
-    assert abs(b["loss_exponent"]["value"] + (1 - float(beta)) / 3) < max(3 * b["loss_exponent"]["error"], 1e-4)
+    eps, loss = b["eps_g_exponent"], b["loss_exponent"]
+    assert abs(eps["value"] + (2 + float(beta)) / 6) < max(3 * eps["error"], 1e-4)
+    assert abs(loss["value"] + (1 - float(beta)) / 3) < max(3 * loss["error"], 1e-4)
 
 
 def test_sgd_agrees_with_closure(quick):
@@ -174,9 +177,24 @@ def test_bayes_constants_match_published(quick):
 def test_peaked_mechanism(quick):
     p = quick["json"]["peaked"]
     mpmath.mp.dps = 25
-    rho = 128 * 127 * mpmath.quad(lambda y: mpmath.npdf(y) ** 2 * mpmath.ncdf(y) ** 126, [-mpmath.inf, 0, 3, mpmath.inf])
+    rho = 128 * 127 * mpmath.quad(lambda y: mpmath.npdf(y) ** 2 * mpmath.ncdf(y) ** 126,
+                                  [-mpmath.inf, 0, 3, mpmath.inf])
     assert abs(mpmath.mpf(p["c2"]["value"]) - mpmath.pi ** 2 / 12 * rho) < mpmath.mpf(10) ** -19   # 20 digits
     assert abs(p["plateau_slope"]["value"] + 1 / 3) < 0.02      # spec: toy model 0.337 +- 0.002
+
+
+def test_report_has_no_plain_text_math(quick):
+    """All mathematics of the generated report (prose, tables, captions) is in math mode."""
+    assert plain_text_math(quick["tex"]) == []
+
+
+def test_report_is_typeset_like_a_paper(quick):
+    tex = quick["tex"]
+    assert r"\begin{abstract}" in tex and r"\begin{thebibliography}" in tex
+    assert tex.count(r"\toprule") >= 8 and tex.count(r"\bottomrule") == tex.count(r"\toprule")
+    captions = re.findall(r"\\begin\{figure\}.*?\\caption\{(.*?)\}\n\\end\{figure\}", tex, re.S)
+    assert len(captions) == len(FIGURES)
+    assert all("theory" in c or "simulation" in c for c in captions), captions
 
 
 def test_report_pdf(quick):
@@ -204,8 +222,9 @@ def test_broken_step_is_reported_not_raised(tmp_path, monkeypatch):
     on_disk = json.loads((tmp_path / "results.json").read_text())
     assert on_disk["steps"]["sgd"].startswith("unavailable: ImportError")
     tex = (tmp_path / "report.tex").read_text()
-    assert "unavailable in this run (sgd: unavailable: ImportError: module asymptotics.fake is missing)" in tex
-    assert "(integration: not run)" in tex
+    assert (r"unavailable in this run (\texttt{sgd}: \texttt{unavailable: ImportError: module "
+            r"asymptotics.fake is missing})") in tex
+    assert r"(\texttt{integration}: \texttt{not run})" in tex
 
 
 def test_progress_lines_on_stderr(tmp_path, monkeypatch, capsys):
