@@ -200,6 +200,18 @@ def _simulate_summary(result, out: Path) -> dict:
     return {"summary": str(path)}
 
 
+def _command_line(args) -> list[str]:
+    """The effective command (every option, defaults included), for the provenance record."""
+    words = ["asymptotics", "sweep", args.sweep_command]
+    for name, value in sorted(vars(args).items()):
+        if name in ("handler", "sweep_command", "command") or value is None or value is False:
+            continue
+        words.append(f"--{name.replace('_', '-')}")
+        if value is not True:
+            words.append(str(value))
+    return words
+
+
 def _run(args, function: str, points: list, precision: dict, out: Path, cache: Path, summarise=None) -> int:
     from asymptotics.sweep.runner import run_sweep
     from asymptotics.sweep.table import provenance, table_rows, write_json_atomic, write_table
@@ -209,8 +221,7 @@ def _run(args, function: str, points: list, precision: dict, out: Path, cache: P
                        retries=args.retries)
     paths = write_table(result.table(), out)
     extra = summarise(result, out) if summarise is not None else {}
-    prov = provenance(result, command=["asymptotics"] + sys.argv[1:] if sys.argv else None,
-                      extra={"cache": str(cache), "out": str(out)})
+    prov = provenance(result, command=_command_line(args), extra={"cache": str(cache), "out": str(out)})
     paths["provenance"] = str(write_json_atomic(out / "provenance.json", prov))
     summary = {"points": result.points, "done": result.done, "failed": result.failed,
                "cached": result.cached, "computed": result.computed, "table": paths["csv"],

@@ -169,6 +169,18 @@ def _check_scheduler_address(address: str) -> str:
     return address
 
 
+def _probe(address: str, timeout: float) -> None:
+    """Fail at once (InvalidInputError) if nothing listens at a tcp:// address."""
+    scheme, _, rest = address.partition("://")
+    if scheme != "tcp":
+        return
+    host, _, port = rest.rpartition(":")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+    except OSError as exc:
+        raise InvalidInputError(f"cannot connect to the Dask scheduler at {address}: {exc}") from None
+
+
 @contextmanager
 def open_client(*, client=None, scheduler: str | None = None, workers: int | None = None,
                 connect_timeout: float = 10.0):
@@ -191,6 +203,7 @@ def open_client(*, client=None, scheduler: str | None = None, workers: int | Non
     from distributed import Client, LocalCluster
     _quiet_dask()
     if scheduler is not None:
+        _probe(scheduler, connect_timeout)
         try:
             c = Client(scheduler, timeout=connect_timeout)
         except (OSError, TimeoutError) as exc:
@@ -335,8 +348,8 @@ def run_sweep(function, points, *, precision: dict | None = None, cache=None, fo
             records[i] = _record(i, p, key, entry, cached=True, attempts=0)
         else:
             todo.append(i)
-    bar = _Progress(progress, len(points), len(points) - len(todo))
     state = {"computed": 0, "resubmitted": 0}
+    bar = None
 
     def finish(i: int, outcome: dict, attempts: int) -> None:
         rec = _record(i, points[i], keys[i], outcome, cached=False, attempts=attempts)
@@ -352,13 +365,15 @@ def run_sweep(function, points, *, precision: dict | None = None, cache=None, fo
 
     try:
         with open_client(client=client, scheduler=scheduler, workers=workers) as (c, where):
+            bar = _Progress(progress, len(points), len(points) - len(todo))
             if c is None:
                 for i in todo:
                     finish(i, execute_point(func, points[i], precision), 1)
             elif todo:
                 _run_distributed(c, func, points, precision, todo, keys, finish, retries, state)
     finally:
-        bar.close()
+        if bar is not None:
+            bar.close()
     return SweepResult(function=name, precision=precision, records=records, where=where,
                        elapsed=time.perf_counter() - start, computed=state["computed"],
                        resubmitted=state["resubmitted"])

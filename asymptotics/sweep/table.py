@@ -5,7 +5,7 @@ One row per point -- or, for a point whose result holds curves (equal-length lis
 
     point | parameters ... | results ... | status | error | wall_time | worker | cached | attempts | key
 
-in grid order.  List-valued parameters appear as JSON text.  Failed points have one row with empty
+in grid order; result columns are sorted by name, ``alpha`` first.  List-valued parameters appear as JSON text.  Failed points have one row with empty
 result cells.  :func:`table_rows` gives the same rows as plain dicts with missing cells left out
 (JSON output never holds NaN or null numbers).
 
@@ -42,6 +42,7 @@ def table_rows(records: list) -> list[dict]:
         base.update({k: _param_cell(v) for k, v in rec["params"].items()})
         trailer = {k: rec[k] for k in _TRAILER if rec.get(k) is not None}
         result = rec.get("result") or {}
+        result = {k: result[k] for k in sorted(result, key=lambda k: (k != "alpha", k))}
         lists = {k: v for k, v in result.items() if isinstance(v, list)}
         scalars = {k: v for k, v in result.items() if not isinstance(v, list)}
         n = len(next(iter(lists.values()))) if lists else 1

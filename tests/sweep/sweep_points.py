@@ -30,11 +30,15 @@ def not_finite(x: float) -> dict:
 
 
 def marked(x: int, folder: str, delay: float = 0.2, slow: int = -1, slow_delay: float = 30.0) -> dict:
-    """Write ``start-x-*`` (with the pid), sleep, write ``done-x-*``: counts starts and completions."""
+    """Write ``start-x-*`` (with the pid), sleep, write ``done-x-*``: counts starts and completions.
+
+    Point ``slow`` sleeps ``slow_delay`` on its first start only (time to kill its worker).
+    """
     folder = Path(folder)
     tag = uuid.uuid4().hex
     (folder / f"start-{x}-{tag}").write_text(str(os.getpid()))
-    time.sleep(slow_delay if x == slow else delay)
+    first = count(folder, "start", x) == 1
+    time.sleep(slow_delay if (x == slow and first) else delay)
     (folder / f"done-{x}-{tag}").write_text(str(os.getpid()))
     return {"y": 3 * x + 1}
 
