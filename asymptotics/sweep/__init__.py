@@ -20,7 +20,7 @@ This package imports nothing heavy at import time (the command line must start q
 pandas and numpy are imported by the modules that need them.
 """
 
-__all__ = ["run_sweep", "product_grid", "ResultCache", "cache_key"]
+__all__ = ["ResultCache", "cache_key", "product_grid", "run_sweep"]
 
 
 def __getattr__(name):

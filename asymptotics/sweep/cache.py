@@ -33,7 +33,7 @@ from pathlib import Path
 
 from asymptotics.validation import InvalidInputError
 
-__all__ = ["canonical", "canonical_json", "cache_key", "key_material", "ResultCache"]
+__all__ = ["ResultCache", "cache_key", "canonical", "canonical_json", "key_material"]
 
 #: format of the cache entries (part of every key: a format change invalidates old entries)
 CACHE_FORMAT = 1

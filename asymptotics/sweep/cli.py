@@ -143,7 +143,7 @@ def run_curve(args) -> int:
 
 def run_simulate(args) -> int:
     """``asymptotics sweep simulate``."""
-    from asymptotics.sweep.grid import parse_float_list, parse_int_list, product_grid
+    from asymptotics.sweep.grid import parse_float_list, parse_int_list
 
     Ks = parse_int_list("--K", args.K, minimum=2)
     etas = parse_float_list("--eta", args.eta)

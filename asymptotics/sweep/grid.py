@@ -17,7 +17,7 @@ import math
 
 from asymptotics.validation import InvalidInputError
 
-__all__ = ["product_grid", "explicit_points", "parse_float_list", "parse_int_list"]
+__all__ = ["explicit_points", "parse_float_list", "parse_int_list", "product_grid"]
 
 
 def product_grid(axes: dict, fixed: dict | None = None) -> list[dict]:

@@ -50,8 +50,14 @@ from dataclasses import dataclass, field
 from asymptotics.sweep.cache import ResultCache, cache_key, canonical, key_material
 from asymptotics.validation import InvalidInputError
 
-__all__ = ["run_sweep", "SweepResult", "function_name", "resolve_function", "open_client",
-           "execute_point"]
+__all__ = [
+    "SweepResult",
+    "execute_point",
+    "function_name",
+    "open_client",
+    "resolve_function",
+    "run_sweep",
+]
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -139,7 +145,7 @@ def execute_point(function, params: dict, precision: dict | None = None) -> dict
         if not isinstance(value, dict):
             value = {"value": value}
         result, status, error = _check_result(value), "ok", None
-    except Exception as exc:                                   # the point failed: record why
+    except Exception as exc:  # noqa: BLE001 -- any error of the point is recorded, not raised
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         result, status, error = None, "failed", f"{type(exc).__name__}: {message}".rstrip(": ")
     return {"status": status, "result": result, "error": error,
@@ -335,7 +341,7 @@ def run_sweep(function, points, *, precision: dict | None = None, cache=None, fo
     keys = [cache_key(name, p, precision) for p in points]
     if len(set(keys)) != len(keys):
         raise InvalidInputError("the sweep contains the same point twice")
-    func = function if isinstance(function, str) else function
+    func = function
     if isinstance(function, str):
         resolve_function(function)                       # fail early if it cannot be imported here
 
@@ -413,7 +419,7 @@ def _run_distributed(c, func, points, precision, todo, keys, finish, retries, st
         else:
             try:
                 problem = fut.exception() if status == "error" else f"task {status}"
-            except Exception as exc:                       # cancelled futures raise here
+            except Exception as exc:  # noqa: BLE001 -- cancelled futures raise here
                 problem = exc
         fut.release()
         if outcome is not None:

@@ -25,7 +25,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-__all__ = ["table_rows", "records_to_frame", "write_table", "provenance", "write_json_atomic"]
+__all__ = ["provenance", "records_to_frame", "table_rows", "write_json_atomic", "write_table"]
 
 _TRAILER = ("status", "error", "wall_time", "worker", "cached", "attempts", "key")
 
@@ -104,11 +104,11 @@ def _git_commit() -> dict:
     here = Path(__file__).resolve().parent
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True,
-                                timeout=5)
+                                timeout=5, check=False)
         if commit.returncode != 0:
             return {}
         dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here,
-                               capture_output=True, text=True, timeout=5)
+                               capture_output=True, text=True, timeout=5, check=False)
         return {"git_commit": commit.stdout.strip(), "git_dirty": bool(dirty.stdout.strip())}
     except (OSError, subprocess.SubprocessError):
         return {}
@@ -118,7 +118,7 @@ def _version(module: str):
     try:
         from importlib.metadata import version
         return version(module)
-    except Exception:
+    except Exception:  # noqa: BLE001 -- a missing or odd package has no version
         return None
 
 
@@ -133,7 +133,7 @@ def provenance(result, *, command=None, extra: dict | None = None) -> dict:
     versions = {"asymptotics": __version__, "python": platform.python_version()}
     for module in ("numpy", "scipy", "mpmath", "dask", "distributed", "pandas", "pyarrow"):
         versions[module] = _version(module)
-    info = {"created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    info = {"created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
             "command": " ".join(command if command is not None else sys.argv),
             "versions": versions, "platform": platform.platform(), "host": platform.node(),
             **_git_commit()}

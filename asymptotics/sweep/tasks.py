@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["closure_curve", "sgd_block", "combine_blocks", "noop", "busy", "OBSERVABLES"]
+__all__ = ["OBSERVABLES", "busy", "closure_curve", "combine_blocks", "noop", "sgd_block"]
 
 #: observables of both point functions, in this order
 OBSERVABLES = ("D", "Delta", "eps_g", "loss")

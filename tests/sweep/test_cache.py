@@ -10,8 +10,8 @@ from asymptotics import __version__
 from asymptotics.sweep.cache import ResultCache, cache_key, canonical_json
 from asymptotics.validation import InvalidInputError
 
-BASE = dict(function="asymptotics.sweep.tasks:closure_curve",
-            params={"K": 3, "eta": 1.0, "alphas": [1.0, 10.0]}, precision={"rtol": 1e-10})
+BASE = {"function": "asymptotics.sweep.tasks:closure_curve",
+        "params": {"K": 3, "eta": 1.0, "alphas": [1.0, 10.0]}, "precision": {"rtol": 1e-10}}
 
 
 def key(**change):

@@ -7,13 +7,12 @@ import threading
 import time
 
 import pytest
+import sweep_points
 
 from asymptotics.sweep.cache import ResultCache
 from asymptotics.sweep.grid import product_grid
 from asymptotics.sweep.runner import run_sweep
 from asymptotics.validation import InvalidInputError
-
-import sweep_points
 
 HERE = "sweep_points"
 
@@ -116,7 +115,7 @@ def _run_in_thread(**kwargs):
     def target():
         try:
             box["result"] = run_sweep(**kwargs)
-        except BaseException as exc:        # surfaced by the test below
+        except BaseException as exc:  # noqa: BLE001 -- surfaced by the test below
             box["error"] = exc
 
     thread = threading.Thread(target=target, daemon=True)
