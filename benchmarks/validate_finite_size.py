@@ -27,8 +27,14 @@ import os
 import time
 from pathlib import Path
 
-from asymptotics.analysis.finite_size import (StudyConfig, analyse, plan_seeds, plot_finite_size,
-                                              pooled_from_cache, run_study)
+from asymptotics.analysis.finite_size import (
+    StudyConfig,
+    analyse,
+    plan_seeds,
+    plot_finite_size,
+    pooled_from_cache,
+    run_study,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"

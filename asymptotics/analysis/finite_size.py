@@ -35,8 +35,18 @@ import numpy as np
 
 from asymptotics.validation import InvalidInputError
 
-__all__ = ["StudyConfig", "plan_seeds", "study_points", "run_study", "analyse", "fit_power",
-           "secant_exponents", "k2_error_and_loss", "plot_finite_size", "OBSERVABLES"]
+__all__ = [
+    "OBSERVABLES",
+    "StudyConfig",
+    "analyse",
+    "fit_power",
+    "k2_error_and_loss",
+    "plan_seeds",
+    "plot_finite_size",
+    "run_study",
+    "secant_exponents",
+    "study_points",
+]
 
 OBSERVABLES = ("D", "Delta", "eps_g", "loss")
 
@@ -286,6 +296,8 @@ def analyse(pooled: dict, config: StudyConfig, *, theory: bool = True) -> dict:
                     if K == 2 and eta in k2:
                         th = k2[eta]
                         row["theory_coefficient"] = float(th.c1[name][j])
+                        row["theory_coefficient_parts"] = {part: float(v[j])
+                                                           for part, v in th.c1_parts[name].items()}
                         row["theory_sqrtN_spread"] = float(math.sqrt(max(th.var1[name][j], 0.0)))
                     rows.append(row)
                 model["observables"][name] = rows

@@ -58,9 +58,11 @@ from scipy.integrate import solve_ivp
 
 from asymptotics.validation import InvalidInputError, check_positive
 
-__all__ = ["FiniteSizeK2", "k2_finite_size", "k2_drift", "k2_noise_covariance"]
+__all__ = ["C1_PARTS", "FiniteSizeK2", "k2_drift", "k2_finite_size", "k2_noise_covariance"]
 
 SQRT2 = math.sqrt(2.0)
+#: the four sources of the 1/N coefficient of an observable's mean
+C1_PARTS = ("input_norm", "drift_curvature", "time_step", "observable_curvature")
 
 
 @lru_cache(maxsize=1)
@@ -176,7 +178,9 @@ class FiniteSizeK2:
 
     For each observable X in (D, Delta, eps_g, loss): ``X`` (N -> infinity), ``X_c1`` with
     ``E[X_N] = X + X_c1/N + O(N^-2)``, and ``X_var1`` with ``Var[X_N] = X_var1/N + O(N^-2)``.
-    ``state``, ``m1`` and ``Sigma`` hold the expansion of (r_u, r_v, q).
+    ``state``, ``m1`` and ``Sigma`` hold the expansion of (r_u, r_v, q).  ``c1_parts[X]`` splits ``X_c1``
+    into its four sources (:data:`C1_PARTS`): the ``|x|^2/N`` fluctuation of the step, the drift's
+    curvature acting on the fluctuations, the Euler time step 1/N, and the observable's own curvature.
     """
 
     eta: float
@@ -187,9 +191,11 @@ class FiniteSizeK2:
     values: dict
     c1: dict
     var1: dict
+    c1_parts: dict | None = None
+
 
     def __getattr__(self, name):
-        if name.startswith("__") or name in ("values", "c1", "var1"):
+        if name.startswith("__") or name in ("values", "c1", "var1", "c1_parts"):
             raise AttributeError(name)
         if name.endswith("_c1"):
             return self.c1[name[:-3]]
@@ -216,22 +222,24 @@ def k2_finite_size(eta: float, alphas, *, alpha0: float = 1e-3, rtol: float = 1e
     grid = np.asarray(alphas, dtype=float).ravel()
     if grid.size == 0 or np.any(~np.isfinite(grid)) or np.any(grid <= alpha0) or np.any(np.diff(grid) <= 0):
         raise InvalidInputError(f"alphas must be increasing and > alpha0 = {alpha0}")
-    drift = lambda s: _moments(s, eta, full=False)      # noqa: E731 -- a closure over eta
+    drift = lambda s: _moments(s, eta, full=False)
 
     def rhs(alpha, y):
-        x, Sig, m1 = y[:3], y[3:12].reshape(3, 3), y[12:]
+        # m_1 is carried as three parts, one per source (linear ODE): |x|^2 term, drift curvature, time step
+        x, Sig, parts = y[:3], y[3:12].reshape(3, 3), y[12:].reshape(3, 3)
         F, J, H = _derivatives(drift, x)
         _, S, g = _moments(x, eta)
         dSig = J @ Sig + Sig @ J.T + S
-        dm1 = J @ m1 + np.array([0.0, 0.0, g]) + 0.5 * np.einsum("ijk,jk->i", H, Sig) - 0.5 * J @ F
-        return np.concatenate([F, dSig.ravel(), dm1])
+        sources = np.array([[0.0, 0.0, g], 0.5 * np.einsum("ijk,jk->i", H, Sig), -0.5 * J @ F])
+        dparts = parts @ J.T + sources
+        return np.concatenate([F, dSig.ravel(), dparts.ravel()])
 
     # start: closure state at alpha0 (F is smooth: first-order Taylor from s = 0 plus a midpoint step)
     F0 = drift(np.zeros(3))
     x0 = alpha0 * drift(0.5 * alpha0 * F0 * np.array([1.0, 0.0, 1.0]))
     x0[1] = 0.0
     _, S0, _ = _moments(np.zeros(3), eta)
-    y0 = np.concatenate([x0, (alpha0 * S0).ravel(), np.zeros(3)])
+    y0 = np.concatenate([x0, (alpha0 * S0).ravel(), np.zeros(9)])
     sol = solve_ivp(rhs, (alpha0, float(grid[-1])), y0, t_eval=grid, rtol=rtol, atol=rtol * 1e-3,
                     method="RK45")
     if not sol.success:
@@ -240,15 +248,19 @@ def k2_finite_size(eta: float, alphas, *, alpha0: float = 1e-3, rtol: float = 1e
     values = {k: [] for k in ("D", "Delta", "eps_g", "loss")}
     c1 = {k: [] for k in values}
     var1 = {k: [] for k in values}
+    parts_out = {k: {p: [] for p in C1_PARTS} for k in values}
     for y in sol.y.T:
-        x, Sig, m1 = y[:3], y[3:12].reshape(3, 3), y[12:]
+        x, Sig, parts = y[:3], y[3:12].reshape(3, 3), y[12:].reshape(3, 3)
         Sig = 0.5 * (Sig + Sig.T)
-        for name in values:
+        for name, column in values.items():
             f0, Jf, Hf = _derivatives(lambda s, n=name: _observables(s)[n], x)
-            values[name].append(float(f0[0]))
-            c1[name].append(float(Jf[0] @ m1 + 0.5 * np.sum(Hf[0] * Sig)))
+            contributions = [float(Jf[0] @ part) for part in parts] + [0.5 * float(np.sum(Hf[0] * Sig))]
+            column.append(float(f0[0]))
+            c1[name].append(sum(contributions))
             var1[name].append(float(Jf[0] @ Sig @ Jf[0]))
-    arr = lambda d: {k: np.array(v) for k, v in d.items()}          # noqa: E731
-    return FiniteSizeK2(eta=eta, alpha=grid, state=sol.y[:3].T.copy(), m1=sol.y[12:].T.copy(),
+            for label, value in zip(C1_PARTS, contributions):
+                parts_out[name][label].append(value)
+    arr = lambda d: {k: np.array(v) for k, v in d.items()}
+    return FiniteSizeK2(eta=eta, alpha=grid, state=sol.y[:3].T.copy(), m1=sol.y[12:].T.reshape(-1, 3, 3).sum(1),
                         Sigma=sol.y[3:12].T.reshape(-1, 3, 3).copy(), values=arr(values), c1=arr(c1),
-                        var1=arr(var1))
+                        var1=arr(var1), c1_parts={k: arr(v) for k, v in parts_out.items()})

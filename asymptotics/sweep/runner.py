@@ -429,7 +429,7 @@ def _run_distributed(c, func, points, precision, todo, keys, finish, retries, st
             state["resubmitted"] += 1
             pending.add(submit(i))
         else:
+            last = problem if isinstance(problem, str) else f"{type(problem).__name__}: {problem}"
             finish(i, {"status": "failed", "result": None, "wall_time": math.nan, "worker": "",
-                       "error": f"lost {attempts[i]} times to infrastructure failures; last: "
-                                f"{type(problem).__name__ if not isinstance(problem, str) else problem}: "
-                                f"{problem}"}, attempts[i])
+                       "error": f"lost {attempts[i]} times to infrastructure failures; last: {last}"},
+                   attempts[i])
