@@ -30,6 +30,7 @@ from pathlib import Path
 from asymptotics.analysis.finite_size import (
     StudyConfig,
     analyse,
+    headline,
     plan_seeds,
     plot_finite_size,
     pooled_from_cache,
@@ -75,6 +76,7 @@ def main() -> None:
         results["sweep"] = {"note": "analysed from the cache (possibly partial)"}
     else:
         results = run_study(cfg, cache=cache, workers=args.workers, progress=True)
+    results["headline"] = headline(results)
     results["wall_seconds"] = time.perf_counter() - t0
     results["load_average_1min_before"] = load
     stem = "finite_size_quick" if args.quick else "finite_size"

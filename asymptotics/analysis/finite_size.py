@@ -40,6 +40,7 @@ __all__ = [
     "StudyConfig",
     "analyse",
     "fit_power",
+    "headline",
     "k2_error_and_loss",
     "plan_seeds",
     "plot_finite_size",
@@ -303,6 +304,35 @@ def analyse(pooled: dict, config: StudyConfig, *, theory: bool = True) -> dict:
                 model["observables"][name] = rows
             out["models"].append(model)
     return out
+
+
+def headline(results: dict) -> list:
+    """One row per (K, eta, observable): the alpha whose deviation is best resolved at the largest N,
+    with the fitted exponent, the coefficient, the derived one (K = 2), the z-score at the largest N and
+    the spread exponent.  Also the exponent pooled over alpha (inverse-variance mean of the fits).
+
+    >>> headline({"models": []})
+    []
+    """
+    rows = []
+    for model in results["models"]:
+        for name, per_alpha in model["observables"].items():
+            best = max(per_alpha, key=lambda r: abs(r["z"][-1]))
+            fits = [r["fit"] for r in per_alpha if np.isfinite(r["fit"]["p_err"]) and r["fit"]["p_err"] > 0]
+            w = np.array([1.0 / f["p_err"] ** 2 for f in fits])
+            pooled = (float(np.sum(w * np.array([f["p"] for f in fits])) / np.sum(w)), float(1 / math.sqrt(np.sum(w)))) \
+                if fits else (math.nan, math.nan)
+            row = {"K": model["K"], "eta": model["eta"], "observable": name, "alpha": best["alpha"],
+                   "N_max": model["N"][-1], "seeds_at_N_max": model["seeds"][-1],
+                   "z_at_N_max": best["z"][-1], "exponent": best["fit"]["p"], "exponent_err": best["fit"]["p_err"],
+                   "exponent_pooled_over_alpha": pooled[0], "exponent_pooled_err": pooled[1],
+                   "coefficient": best["coefficient"], "coefficient_err": best["coefficient_err"],
+                   "spread_exponent": best["spread_fit"]["exponent"],
+                   "spread_exponent_err": best["spread_fit"]["exponent_err"]}
+            if "theory_coefficient" in best:
+                row["theory_coefficient"] = best["theory_coefficient"]
+            rows.append(row)
+    return rows
 
 
 # ----------------------------------------------------------------------------------------------------
