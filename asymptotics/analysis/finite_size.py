@@ -317,8 +317,9 @@ def headline(results: dict) -> list:
     rows = []
     for model in results["models"]:
         for name, per_alpha in model["observables"].items():
-            best = max(per_alpha, key=lambda r: abs(r["z"][-1]))
-            fits = [r["fit"] for r in per_alpha if np.isfinite(r["fit"]["p_err"]) and r["fit"]["p_err"] > 0]
+            best = max(per_alpha, key=lambda r: abs(r["z"][-1] or 0.0))
+            fits = [r["fit"] for r in per_alpha
+                    if r["fit"]["p_err"] is not None and np.isfinite(r["fit"]["p_err"]) and r["fit"]["p_err"] > 0]
             w = np.array([1.0 / f["p_err"] ** 2 for f in fits])
             pooled = (float(np.sum(w * np.array([f["p"] for f in fits])) / np.sum(w)), float(1 / math.sqrt(np.sum(w)))) \
                 if fits else (math.nan, math.nan)
