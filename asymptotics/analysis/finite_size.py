@@ -4,8 +4,8 @@ For each (K, eta) and recorded alpha the study measures, over many independent r
 
 * the mean deviation ``delta_X(N) = E[X_N] - X_closure`` of X in (D, Delta, eps_g, L), with its standard
   error (the closure is exact to ~1e-8 here, negligible);
-* its exponent in 1/N: a weighted least-squares fit ``delta = c N^-p`` (errors from the standard errors,
-  scaled by sqrt(chi^2/dof) when that exceeds 1), plus the local (secant) exponents between successive N
+* its exponent in 1/N: a weighted least-squares fit ``delta = c N^-p`` to the deviations (errors: their
+  standard errors, scaled by sqrt(chi^2/dof) when that exceeds 1), plus the local (secant) exponents between successive N
   with their errors -- the slope diagnostics of the claim;
 * its coefficient ``c(alpha) = N delta`` (weighted mean over N assuming p = 1), compared for K = 2 with
   the derived 1/N correction (:mod:`asymptotics.analysis.finite_size_k2`);
@@ -200,10 +200,12 @@ def run_study(config: StudyConfig, *, cache=None, client=None, scheduler=None, w
 
 
 def fit_power(N, dev, se):
-    """Weighted least-squares fit ``dev = c N^-p``; returns dict(p, p_err, c, c_err, chi2_dof).
+    """Weighted least-squares fit ``dev = c N^-p`` (Gauss-Newton on the deviations themselves, errors
+    ``se``); returns dict(p, p_err, c, c_err, chi2_dof).
 
-    Fitted in ``ln|dev|`` against ``ln N`` with errors ``se/|dev|`` (first order), all deviations of one
-    sign; errors scaled by ``sqrt(chi2/dof)`` when that exceeds 1.
+    Parametrised as ``C (N/N0)^-p`` with ``N0`` the geometric mean of N (C and p nearly uncorrelated);
+    the covariance is scaled by ``chi2/dof`` when that exceeds 1.  Needs at least 3 sizes and a
+    deviation of one sign overall (``C != 0``); else NaN with a note.
 
     >>> N = np.array([100.0, 200.0, 400.0, 800.0])
     >>> f = fit_power(N, 3.0 / N, 0.01 * 3.0 / N)
@@ -211,23 +213,39 @@ def fit_power(N, dev, se):
     (1.0, 3.0)
     """
     N, dev, se = (np.asarray(v, dtype=float) for v in (N, dev, se))
-    sign = np.sign(dev)
-    if len(N) < 3 or not np.all(sign == sign[0]) or sign[0] == 0:
-        return {"p": math.nan, "p_err": math.nan, "c": math.nan, "c_err": math.nan, "chi2_dof": math.nan,
-                "note": "deviations change sign or fewer than 3 sizes: no power law fitted"}
-    y = np.log(np.abs(dev))
-    sy = se / np.abs(dev)
-    A = np.column_stack([np.ones_like(N), -np.log(N)])
-    Wt = 1.0 / sy**2
-    cov = np.linalg.inv(A.T @ (A * Wt[:, None]))
-    beta = cov @ (A.T @ (Wt * y))
-    chi2 = float(np.sum(Wt * (y - A @ beta) ** 2))
+    nan = {"p": math.nan, "p_err": math.nan, "c": math.nan, "c_err": math.nan, "chi2_dof": math.nan}
+    if len(N) < 3 or np.any(se <= 0):
+        return {**nan, "note": "fewer than 3 sizes or a zero standard error: no power law fitted"}
+    N0 = float(np.exp(np.mean(np.log(N))))
+    x = np.log(N / N0)
+    w = 1.0 / se**2
+    # start: the log-space fit of the points of the majority sign, else p = 1
+    C, p = float(np.sum(w * dev * np.exp(-x)) / np.sum(w * np.exp(-2 * x))), 1.0
+    for _ in range(100):
+        model = C * np.exp(-p * x)
+        Jm = np.column_stack([np.exp(-p * x), -x * model])
+        A = Jm.T @ (Jm * w[:, None])
+        try:
+            step = np.linalg.solve(A, Jm.T @ (w * (dev - model)))
+        except np.linalg.LinAlgError:
+            return {**nan, "note": "singular fit"}
+        step[1] = float(np.clip(step[1], -0.5, 0.5))
+        C, p = C + step[0], p + step[1]
+        if abs(step[1]) < 1e-13 and abs(step[0]) <= 1e-13 * abs(C):
+            break
+    if C == 0 or not np.isfinite(p):
+        return {**nan, "note": "no power law fitted"}
+    model = C * np.exp(-p * x)
+    Jm = np.column_stack([np.exp(-p * x), -x * model])
+    cov = np.linalg.inv(Jm.T @ (Jm * w[:, None]))
+    chi2 = float(np.sum(w * (dev - model) ** 2))
     dof = len(N) - 2
-    scale = max(1.0, chi2 / dof) if dof > 0 else 1.0
-    cov = cov * scale
-    c = float(sign[0] * math.exp(beta[0]))
-    return {"p": float(beta[1]), "p_err": float(math.sqrt(cov[1, 1])), "c": c,
-            "c_err": float(abs(c) * math.sqrt(cov[0, 0])), "chi2_dof": chi2 / dof if dof > 0 else math.nan}
+    cov = cov * (max(1.0, chi2 / dof) if dof > 0 else 1.0)
+    c = C * N0**p
+    # c = C N0^p: d c = N0^p dC + c ln(N0) dp
+    gc = np.array([N0**p, c * math.log(N0)])
+    return {"p": float(p), "p_err": float(math.sqrt(cov[1, 1])), "c": float(c),
+            "c_err": float(math.sqrt(gc @ cov @ gc)), "chi2_dof": chi2 / dof if dof > 0 else math.nan}
 
 
 def secant_exponents(N, dev, se) -> list:
