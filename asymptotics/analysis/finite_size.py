@@ -91,14 +91,15 @@ def plan_seeds(Ns, *, ratio: float, z: float = 3.0, minimum: int = 500, block: i
 
 
 def study_points(config: StudyConfig) -> list:
-    """Sweep points (one block of seeds each) for :func:`k2_exact_block`, smallest N first (an
-    interrupted study has complete small-N data)."""
+    """Sweep points (one block of seeds each) for :func:`k2_exact_block`: smallest N first, and within
+    one N block after block across all (K, eta) -- an interrupted study has complete small-N data and
+    equal seed counts for every model at the largest N it reached."""
     points = []
     for N in sorted(config.Ns):
-        for K in config.Ks:
-            for eta in config.etas:
-                total = config.seeds_for(N)
-                for b, start in enumerate(range(0, total, config.block)):
+        total = config.seeds_for(N)
+        for b, start in enumerate(range(0, total, config.block)):
+            for K in config.Ks:
+                for eta in config.etas:
                     points.append({"K": int(K), "eta": float(eta), "N": int(N),
                                    "seeds": int(min(config.block, total - start)),
                                    "seed": int(config.seed0 + b), "alphas": [float(a) for a in config.alphas],
@@ -158,7 +159,7 @@ def k2_exact_block(K: int, eta: float, N: int, seeds: int, seed: int, alphas, n_
 # running and analysing
 
 
-def pooled_from_cache(config: StudyConfig, cache) -> dict:
+def pooled_from_cache(config: StudyConfig, cache, *, equal_seeds: bool = True) -> dict:
     """Pool whatever blocks of the study are already in ``cache`` (an interrupted or partial run)."""
     from asymptotics.sweep.cache import ResultCache, cache_key
     from asymptotics.sweep.tasks import combine_blocks
@@ -169,6 +170,13 @@ def pooled_from_cache(config: StudyConfig, cache) -> dict:
         entry = cache.get(cache_key(STUDY_FUNCTION, p))
         if entry is not None:
             groups.setdefault((p["K"], p["eta"], p["N"]), []).append(entry["result"])
+    if equal_seeds:                 # the same number of blocks for every model at each N
+        for N in config.Ns:
+            keys = [k for k in groups if k[2] == N]
+            if keys:
+                n = min(len(groups[k]) for k in keys)
+                for k in keys:
+                    groups[k] = groups[k][:n]
     return {key: combine_blocks(blocks) for key, blocks in groups.items()}
 
 
