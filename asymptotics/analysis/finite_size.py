@@ -394,7 +394,8 @@ def plot_finite_size(results: dict, path, *, alpha=None):
             ax_n.errorbar(N, np.abs(dev), yerr=se, fmt="o-", color=col, ms=4, capsize=2, label=tag)
             rows = model["observables"][name]
             a = np.array([r["alpha"] for r in rows])
-            ax_a.errorbar(a, [r["coefficient"] for r in rows], yerr=[r["coefficient_err"] for r in rows],
+            shift = 1.0 + 0.04 * (c - (len(models) - 1) / 2)          # side by side, not on top
+            ax_a.errorbar(a * shift, [r["coefficient"] for r in rows], yerr=[r["coefficient_err"] for r in rows],
                           fmt="o", color=col, ms=4, capsize=2, label=tag)
             if "theory_coefficient" in rows[0]:
                 ax_a.plot(a, [r["theory_coefficient"] for r in rows], "-", color=col, lw=1)
@@ -409,6 +410,9 @@ def plot_finite_size(results: dict, path, *, alpha=None):
         ax_a.axhline(0.0, color="0.6", lw=0.5)
         ax_a.set(xscale="log", xlabel="α", ylabel="N × deviation",
                  title="coefficient of 1/N (points: measured; lines: derived, K = 2)")
+        ax_a.set_xticks(alphas)
+        ax_a.set_xticklabels([f"{x:g}" for x in alphas])
+        ax_a.minorticks_off()
         ax_s.set(xscale="log", xlabel="N", ylabel="√N × seed spread", title="spread ∝ N^-1/2")
         if i == 0:
             ax_n.legend(fontsize=7)
