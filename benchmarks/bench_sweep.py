@@ -13,9 +13,11 @@ Measures, in one run on the same machine (run it alone: ``flock /work/heavy.lock
   ~1e-15) over the states of a closure trajectory (eta = 1, alpha = 0.1 ... 1e6) and the domain's
   edges, against the fixed ~1e-12 rule used without rtol (the baseline).
 
-Writes ``benchmarks/results/sweep.json``.  ``--quick`` runs a smaller version (~1 minute).
+Writes ``benchmarks/results/sweep.json`` (each part records the machine's load average before it: the
+speed-up needs an otherwise idle machine).  ``--quick`` runs a smaller version; ``--parts speedup``
+re-measures one part and keeps the others.
 
-    flock /work/heavy.lock python benchmarks/bench_sweep.py [--quick]
+    flock /work/heavy.lock python benchmarks/bench_sweep.py [--quick] [--parts overhead,speedup,closure]
 """
 
 from __future__ import annotations
@@ -157,18 +159,26 @@ def closure_rtol(quick: bool) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--parts", default="overhead,speedup,closure",
+                        help="comma-separated parts to (re)measure; the others are kept from the results file")
     args = parser.parse_args()
+    parts = set(args.parts.split(","))
     load = os.getloadavg()[0]
     t0 = time.perf_counter()
-    result = {"benchmark": "sweep machinery (Dask) and closure K = 3 at a requested rtol",
-              "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
-                          "load_average_1min_before": load}}
-    result["overhead"] = overhead(100 if args.quick else 400)
-    result["speedup"] = speedup(8 if args.quick else 12, 2_000_000 if args.quick else 8_000_000)
-    result["closure_k3_rtol"] = closure_rtol(args.quick)
-    result["total_seconds"] = time.perf_counter() - t0
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     out = RESULTS if not args.quick else RESULTS.with_name("sweep_quick.json")
+    result = json.loads(out.read_text()) if out.exists() and parts != {"overhead", "speedup", "closure"} else {}
+    result["benchmark"] = "sweep machinery (Dask) and closure K = 3 at a requested rtol"
+    machine = {"python": platform.python_version(), "cpus": os.cpu_count(), "load_average_1min_before": load}
+    if "overhead" in parts:
+        result["overhead"] = {**overhead(100 if args.quick else 400), "machine": machine}
+    if "speedup" in parts:
+        result["speedup"] = {**speedup(8 if args.quick else 12, 2_000_000 if args.quick else 8_000_000),
+                             "machine": machine}
+    if "closure" in parts:
+        result["closure_k3_rtol"] = {**closure_rtol(args.quick), "machine": machine}
+    result.pop("machine", None)
+    result["total_seconds_last_run"] = time.perf_counter() - t0
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
 
