@@ -13,7 +13,8 @@ analyses whatever blocks are cached), then writes
 Seeds per N are planned from a pilot (N = 100 and 400, 3000 and 750 seeds): the largest deviation
 coefficients were c ~ 0.1-0.16 against spread coefficients s ~ 0.1-0.17 (eps_g at alpha = 1-2, Delta at
 alpha <= 0.5), i.e. (s/c)^2 ~ 1, so S(N) = max(1000, 3 N) resolves them at about 1.7 standard errors
-at N = 2000 and better below.  Cost ~2 CPU-hours: run it alone,
+at N = 2000 and better below.  Cost: 200 points, 2.1 CPU-hours of worker time (60 min on 2 workers,
+with other load on the machine).  Run it alone,
 
     flock /work/heavy.lock python benchmarks/validate_finite_size.py [--quick] [--analyse-only]
 """
@@ -73,7 +74,9 @@ def main() -> None:
     load = os.getloadavg()[0]
     if args.analyse_only:
         results = analyse(pooled_from_cache(cfg, cache), cfg)
-        results["sweep"] = {"note": "analysed from the cache (possibly partial)"}
+        entries = [json.loads(f.read_text()) for f in cache.glob("??/*.json")]
+        results["sweep"] = {"note": "analysed from the cache", "cached_points": len(entries),
+                            "cpu_seconds_of_points": sum(e["wall_time"] for e in entries)}
     else:
         results = run_study(cfg, cache=cache, workers=args.workers, progress=True)
     results["headline"] = headline(results)
