@@ -24,7 +24,7 @@ What a sweep guarantees:
 * a point found in the cache is not recomputed (``force=True`` recomputes); each finished ``ok``
   point is written to the cache by the calling process as soon as its result arrives (atomic
   write), so an interrupted sweep keeps everything that had finished;
-* failures are not cached (a rerun retries them);
+* failures are not cached (a rerun retries them); a sweep whose points are all cached starts no cluster;
 * infrastructure failures -- a worker process that dies (``KilledWorker``), a cancelled task after
   ``client.restart()``, a lost connection to a worker -- resubmit the point (``retries`` times); they
   are not failures of the point.  The result of a point is fetched and released as soon as it is
@@ -369,14 +369,18 @@ def run_sweep(function, points, *, precision: dict | None = None, cache=None, fo
         if on_record is not None:
             on_record(rec)
 
+    where = "cache only (nothing to compute)"
     try:
-        with open_client(client=client, scheduler=scheduler, workers=workers) as (c, where):
-            bar = _Progress(progress, len(points), len(points) - len(todo))
-            if c is None:
-                for i in todo:
-                    finish(i, execute_point(func, points[i], precision), 1)
-            elif todo:
-                _run_distributed(c, func, points, precision, todo, keys, finish, retries, state)
+        if not todo:                                 # everything cached: no cluster is started
+            bar = _Progress(progress, len(points), len(points))
+        else:
+            with open_client(client=client, scheduler=scheduler, workers=workers) as (c, where):
+                bar = _Progress(progress, len(points), len(points) - len(todo))
+                if c is None:
+                    for i in todo:
+                        finish(i, execute_point(func, points[i], precision), 1)
+                else:
+                    _run_distributed(c, func, points, precision, todo, keys, finish, retries, state)
     finally:
         if bar is not None:
             bar.close()
