@@ -116,8 +116,8 @@ def closure_moments(K: int, D, Delta, *, method: str = "auto", digits: int | Non
         if digits is not None:
             result = (_quad.k3_moments_mp(D, Delta, digits) if K == 3
                       else _laplace_mp.laplace_moments_mp(K, D, Delta, digits))
-        elif K == 3:
-            result = _quad.k3_moments(D, Delta)
+        elif K == 3:   # rtol picks the node counts (faster at lower accuracy)
+            result = _quad.k3_moments(D, Delta, rtol=None if rtol is None else float(rtol))
         else:
             result = _quad.laplace_moments(K, D, Delta)
     elif method == "montecarlo":
