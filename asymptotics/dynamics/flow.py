@@ -192,7 +192,8 @@ def _check_fixed_point_in_domain(K: int, eta: float) -> None:
 
 
 def integrate_closure(K: int, eta, alphas, *, D0: float = 0.0, Delta0: float = 0.0, alpha_start: float = 0.0,
-                      rtol: float = 1e-10, method: str = "auto", progress: bool = False) -> ClosureCurve:
+                      rtol: float = 1e-10, method: str = "auto", progress: bool = False,
+                      moment_rtol: float | None = None) -> ClosureCurve:
     """Integrate the exact (D, Delta) closure from alpha = 0 and report observables at ``alphas``.
 
     Parameters
@@ -205,6 +206,8 @@ def integrate_closure(K: int, eta, alphas, *, D0: float = 0.0, Delta0: float = 0
     rtol : relative tolerance of the ODE solver (the moments are evaluated more accurately).
     method : evaluation method of the moments, passed to ``closure_moments``.
     progress : show a progress bar on stderr.
+    moment_rtol : relative accuracy asked of the moments (K = 3 float64: the quadrature rule is chosen
+        from it, faster at lower accuracy; every call fails if its error estimate exceeds it).
 
     Raises ``InvalidInputError`` for bad input and ``IntegrationError`` (saying at which alpha and why)
     if the state becomes non-finite or negative or the solver fails.
@@ -234,7 +237,7 @@ def integrate_closure(K: int, eta, alphas, *, D0: float = 0.0, Delta0: float = 0
 
     def moments(D: float, Delta: float):
         try:
-            return closure_moments(K, D, Delta, method=method)
+            return closure_moments(K, D, Delta, method=method, rtol=moment_rtol)
         except InvalidInputError as exc:
             raise IntegrationError(f"the flow left the domain of the closure moments at D = {D:.6g}, "
                                    f"Delta = {Delta:.6g}: {exc}") from None

@@ -20,7 +20,9 @@ Each route answers only inside its validated box of ``(D, Delta)`` (the table of
 ``InvalidInputError`` outside it; below the scale ``sqrt(D^2 + Delta) = 1e-14`` the exact
 small-scale limit is used.  ``D`` and ``Delta`` may be given as decimal strings or fractions
 (kept exact for ``digits=``).  ``rtol`` makes the call fail (IntegrationError) if the error
-estimate of any moment exceeds ``rtol`` relative.
+estimate of any moment exceeds ``rtol`` relative; for K = 3 (float64) ``rtol`` also chooses the
+quadrature's node counts from the requested accuracy (faster at lower accuracy, see
+:func:`~asymptotics.numeric.closure_quadrature.k3_rule`).
 
 >>> m = closure_moments(3, 10.0, 0.25)
 >>> m.method, round(m.eps_g, 10)

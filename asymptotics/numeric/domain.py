@@ -10,7 +10,7 @@ cannot vouch for.
 route                  K          D               Delta           accuracy (relative)
 =====================  =========  ==============  ==============  ==============================
 ``binary``             2          <= 1e6          <= 1e6          ~1e-15
-``quadrature``         3          <= 1e6          <= 1e3          ~1e-12
+``quadrature``         3          <= 1e6          <= 1e3          ~1e-12 (<= 1e-11)
 ``quadrature-laplace`` 4 .. 20    <= 1e6          <= 10           ~5e-12
 ``binary-mpmath``      2          <= 1e6          <= 1e6          ``digits``
 ``quadrature-flint``   3          <= 1e4          <= 100          ``digits``
