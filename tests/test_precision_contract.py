@@ -104,7 +104,7 @@ CASES = [
     *[(f"fixed_point eta={e}", lambda d, e=e: fixed_point_Delta(e, d), False)
       for e in ("0.0001", "0.001", "0.1", "1", "100", "1000")],
     *[(f"leading K={K} eta={e}", lambda d, K=K, e=e: leading_prefactors(K, e, d), False)
-      for K, e in ((2, "0.0001"), (20, "1000"), (3, "0.3"))],
+      for K, e in ((2, "0.0001"), (20, "1000"), (3, "0.3"), (1000, "1"))],
     *[(f"layer {n} Delta={x}", lambda d, n=n, x=x: li.binary_layer_moment(n, 2, x, d), x in (25, 100))
       for x in (0, "1e-8", "0.3", 25, 100) for n in ("drift", "noise", "eps_g", "restoring", "loss")],
     *[(f"layer derivative Delta={x}", lambda d, x=x: li.binary_layer_moment_derivative("noise", 1, 2, x, d), False)
@@ -157,7 +157,8 @@ def test_digits_reduced_form():
     lambda: fixed_point_Delta("0.00009", 20),
     lambda: fixed_point_Delta("1001", 20),
     lambda: late_time_series(3, "30", 2, 20),
-    lambda: leading_prefactors(21, 1, 20),
+    lambda: leading_prefactors(1001, 1, 20),
+    lambda: late_time_series(21, 1, 1, 20),
     lambda: closure_moments(21, 1.0, 0.5, digits=20),
     lambda: closure_moments(3, 1e5, 0.5, digits=20),
     lambda: expansion_report(3, 1, 2, 101),

@@ -371,7 +371,7 @@ def headline(results: dict, *, alpha: float | None = None) -> list:
 
 
 def plot_finite_size(results: dict, path, *, alpha=None):
-    """Three panels: |deviation| vs N at one alpha (with a 1/N guide), N x deviation vs alpha at the
+    """Three panels: ``|deviation|`` vs N at one alpha (with a 1/N guide), N x deviation vs alpha at the
     largest N (points) and for K = 2 the derived coefficient (lines), and sqrt(N) x spread vs N."""
     import matplotlib
     matplotlib.use("Agg")

@@ -31,7 +31,7 @@ from fractions import Fraction
 
 from asymptotics.validation import InvalidInputError, check_digits, exact_real
 
-__all__ = ["ETA_MIN", "ETA_MAX", "SERIES_ETA_MIN", "SERIES_ETA_MAX", "DIGITS_MAX", "ORDER_MAX", "K_MAX", "check_eta",
+__all__ = ["ETA_MIN", "ETA_MAX", "SERIES_ETA_MIN", "SERIES_ETA_MAX", "DIGITS_MAX", "ORDER_MAX", "K_MAX", "LEADING_K_MAX", "check_eta",
            "check_expansion_digits", "exact_key"]
 
 ETA_MIN = 1e-4
@@ -40,7 +40,8 @@ SERIES_ETA_MIN = 1e-3
 SERIES_ETA_MAX = 10.0
 DIGITS_MAX = 100
 ORDER_MAX = 5
-K_MAX = 20
+K_MAX = 20            # the correction terms (junction moments, gap-density derivatives)
+LEADING_K_MAX = 1000  # the leading constants (rho_K(0) and Delta*)
 
 
 def check_eta(eta, *, series: bool = False) -> Fraction:

@@ -28,7 +28,7 @@ from scipy.optimize import brentq
 
 from asymptotics.asymptotic.expansion import expansion_sympy
 from asymptotics.asymptotic.gap_density import top_gap_density_at_zero
-from asymptotics.asymptotic.expansion_domain import K_MAX, check_eta, check_expansion_digits, exact_key
+from asymptotics.asymptotic.expansion_domain import LEADING_K_MAX, check_eta, check_expansion_digits, exact_key
 from asymptotics.validation import (InvalidInputError, check_digits, check_num_classes, check_positive,
                                     exact_real, fraction_to_mpf)
 
@@ -186,7 +186,7 @@ def leading_prefactors(K: int, eta, digits: int = 15) -> dict:
     >>> [mpmath.nstr(c[k], 6) for k in ("C_D", "C_eps", "C_L")]
     ['1.06401', '0.225676', '0.754748']
     """
-    K = check_num_classes(K, maximum=K_MAX)
+    K = check_num_classes(K, maximum=LEADING_K_MAX)
     eta_q = check_eta(eta)
     digits = check_expansion_digits(digits)
     with mpmath.workdps(digits + 10):

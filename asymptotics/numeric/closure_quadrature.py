@@ -205,7 +205,7 @@ def k3_rule(rtol: float) -> dict:
     ``h = 4.6 / ln(300/rtol)`` (the trapezoid error ~exp(-4.6/h) is then ~rtol/300), Gaussian
     cut-off ``sqrt(2 ln(100/rtol)) + 1`` standard deviations, double-exponential left tail
     ``ln(100/rtol) + 4`` and 12/16/20 Gauss-Legendre nodes for the orthant probability (relative
-    accuracy ~2e-9/2e-14/1e-15 over |a|, |b| <= 12).  Never coarser than needed for ``rtol`` and never
+    accuracy ~2e-9/2e-14/1e-15 over ``|a|, |b| <= 12``).  Never coarser than needed for ``rtol`` and never
     finer than the default ~1e-12 rule.
 
     >>> r = k3_rule(1e-8); round(1 / r["h"], 2), r["sheppard"]
