@@ -27,6 +27,7 @@ SUBCOMMAND_MODULES = (
     "asymptotics.asymptotic.cli",
     "asymptotics.analysis.cli",
     "asymptotics.peaked.cli",
+    "asymptotics.sparse.cli",
     "asymptotics.report.cli",
 )
 
