@@ -36,7 +36,7 @@ from pathlib import Path
 
 from asymptotics.validation import InvalidInputError
 
-__all__ = ["register", "run", "SPARSE_SUBCOMMANDS", "parse_int_list"]
+__all__ = ["SPARSE_SUBCOMMANDS", "parse_int_list", "register", "run"]
 
 #: modules providing ``register(sparse_subparsers)`` for ``asymptotics sparse <name> ...``
 SPARSE_SUBCOMMANDS: tuple = ()

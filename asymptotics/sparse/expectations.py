@@ -38,8 +38,15 @@ from asymptotics.sparse.harmonic_mp import RouteUnavailable, harmonic_sum_mp
 from asymptotics.sparse.model import SparseModel, check_counts
 from asymptotics.validation import InvalidInputError, check_digits
 
-__all__ = ["EXPECTATIONS", "expectation", "seen_expected", "missing_signal", "unseen_mass", "seen_weight",
-           "alpha_of"]
+__all__ = [
+    "EXPECTATIONS",
+    "alpha_of",
+    "expectation",
+    "missing_signal",
+    "seen_expected",
+    "seen_weight",
+    "unseen_mass",
+]
 
 #: name -> (kind, alpha as a function of (s, a), description)
 EXPECTATIONS = {

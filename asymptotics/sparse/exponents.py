@@ -29,6 +29,7 @@ D = infinity deterministic equivalent (N = 1e4 ... 1e6) and to the exact floor (
 
 from __future__ import annotations
 
+import itertools
 import math
 from functools import lru_cache
 
@@ -39,7 +40,7 @@ from scipy import integrate, optimize
 from asymptotics.sparse.model import SparseModel
 from asymptotics.validation import InvalidInputError
 
-__all__ = ["derive_exponents", "exponent_values", "infinite_data_fit", "theory_slopes", "floor_curve"]
+__all__ = ["derive_exponents", "exponent_values", "floor_curve", "infinite_data_fit", "theory_slopes"]
 
 
 def _mellin(c, m, s, kappa):
@@ -121,7 +122,7 @@ def _lattice_sum(alpha: float, s: float, kappa: float, m: int, I0: int = 4000) -
     t_end = max(t0, ts) + 60.0 / (alpha - 1.0)
     edges = [t0] + [t for t in (ts - 3, ts, ts + 3) if t0 < t < t_end] + [t_end]
     tail = sum(integrate.quad(g, lo, hi, epsabs=0, epsrel=2e-14, limit=400)[0]
-               for lo, hi in zip(edges[:-1], edges[1:]))
+               for lo, hi in itertools.pairwise(edges))
     h = 0.5
     d1 = (f(I0 + h) - f(I0 - h)) / (2 * h)
     d3 = (f(I0 + 2 * h) - 2 * f(I0 + h) + 2 * f(I0 - h) - f(I0 - 2 * h)) / (2 * h ** 3)
@@ -147,7 +148,7 @@ def floor_curve(model: SparseModel, D) -> np.ndarray:
     Ds = np.atleast_1d(D)
     out = []
     for d in Ds:
-        st = seen_statistics(model, int(round(float(d))))
+        st = seen_statistics(model, round(float(d)))
         out.append(st.missing + st.removed_signal)
     return np.array(out)
 

@@ -40,7 +40,7 @@ from scipy import special
 
 from asymptotics.validation import InvalidInputError
 
-__all__ = ["harmonic_sum", "series_coefficients_float", "d_switch", "KINDS"]
+__all__ = ["KINDS", "d_switch", "harmonic_sum", "series_coefficients_float"]
 
 KINDS = ("seen", "unseen")
 #: direct summation up to J with y D J^-s <= RHO
@@ -168,7 +168,7 @@ def _hurwitz_tail(kind: str, alpha: float, s: float, D: np.ndarray, y: np.ndarra
     """sum_{J <= i <= M} i^-alpha g(D, y i^-s) by the binomial theorem (needs y D J^-s small)."""
     coef = np.ones_like(D)
     tail_sum = np.zeros_like(D)
-    for k in range(0, 80):
+    for k in range(80):
         if k > 0:
             coef = coef * (D - (k - 1)) / k * (-y)
         if kind == "seen" and k == 0:

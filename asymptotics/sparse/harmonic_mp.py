@@ -41,7 +41,7 @@ import mpmath
 from asymptotics.sparse.harmonic import check_kind, d_switch, e_coefficients
 from asymptotics.validation import IntegrationError, InvalidInputError, check_digits
 
-__all__ = ["harmonic_sum_mp", "ROUTES", "RouteUnavailable"]
+__all__ = ["ROUTES", "RouteUnavailable", "harmonic_sum_mp"]
 
 ROUTES = ("mellin", "euler-maclaurin")
 #: largest number of direct terms of the binomial/Hurwitz branch of the Mellin route
@@ -114,7 +114,7 @@ def _binomial_tail(kind, alpha, s, D, J, M, tol, scale):
     """sum_{J <= i <= M} i^-alpha g(D, p_i) = sum_k C(D,k) (-1)^k zeta(alpha + s k, J) (- same at M+1)."""
     coef = mpmath.mpf(1)
     tail = mpmath.mpf(0)
-    for k in range(0, 100000):
+    for k in range(100000):
         if k > 0:
             coef = coef * (D - (k - 1)) / k * (-1)
             if coef == 0:
@@ -151,7 +151,7 @@ def _residues(kind, alpha, s, D, tol):
         else:
             total += _hurwitz(alpha, 1) - 1
     small_run = 0
-    for k in range(0, 400):
+    for k in range(400):
         if skip0 and k == 0:
             continue
         u = (alpha - 1) / s + k

@@ -62,7 +62,7 @@ from asymptotics.validation import InvalidInputError
 __all__ = ["LossTheory", "expected_loss"]
 
 #: log-t trapezoid grid of the Laplace transforms: t from T_MIN/D to T_MAX, step H_LOGT in ln t
-T_MIN, T_MAX, H_LOGT = 1e-6, 1e18, 0.08
+T_MIN, T_MAX, H_LOGT = 1e-9, 1e18, 0.08
 
 
 class LossTheory:
@@ -118,10 +118,18 @@ class LossTheory:
         return {"t": t, "phi": phi, "seen": seen_eff}
 
     def _R(self, key: str, kappa: float, power: int) -> float:
-        """int_0^inf t^(power-1) e^(-kappa t) Phi_key(t) dt (power 1 or 2), trapezoid in ln t."""
+        """int_0^inf t^(power-1) e^(-kappa t) Phi_key(t) dt (power 1 or 2): trapezoid in ln t above the
+        first node t0, and Phi(t) = Phi(t0) (exact to O(D t0) = 1e-6) on [0, t0]."""
         tb = self.tables
         t = tb["t"]
-        return H_LOGT * float(np.sum(t ** power * np.exp(-kappa * t) * tb["phi"][key]))
+        phi = tb["phi"][key]
+        body = H_LOGT * float(np.sum(t ** power * np.exp(-kappa * t) * phi)) - H_LOGT / 2 * t[0] ** power * phi[0]
+        x = kappa * t[0]
+        if power == 1:
+            head = phi[0] * t[0] * (-math.expm1(-x) / x if x > 0 else 1.0)
+        else:
+            head = phi[0] * t[0] ** 2 * ((1 - math.exp(-x) * (1 + x)) / x ** 2 if x > 1e-8 else 0.5)
+        return body + head
 
     def kappa(self, N: float) -> float:
         """Effective regularisation: N = sum E[d/(d+kappa)] (under-parameterised, N < E rank)."""
@@ -129,7 +137,7 @@ class LossTheory:
         if not 0 < N < n_eff:
             raise InvalidInputError(f"kappa exists for 0 < N < E rank = {n_eff:.6g}, got N = {N}")
         f = lambda lk: n_eff - math.exp(lk) * self._R("1", math.exp(lk), 1) - N
-        lo, hi = math.log(1e-12), math.log(1e-2 / (T_MIN / self.D))   # range resolved by the t-grid
+        lo, hi = math.log(1e-12), math.log(1e-7 / self.tables["t"][0])  # kappa t0 <= 1e-7: grid exact
         if f(lo) < 0:
             raise InvalidInputError(f"N = {N} is too close to the threshold {n_eff:.6g} for the kappa grid")
         if f(hi) > 0:
@@ -146,11 +154,12 @@ class LossTheory:
         F2 = self._R("p", k, 2)
         F3 = tb["seen"]["w2"] - 2 * k * self._R("w2", k, 1) + k * k * self._R("w2", k, 2)
         F4 = R11 - k * R21
-        # data level: K = A^T A is a sample second-moment matrix, not its diagonal; for a Gaussian design
-        # least squares on D samples with N features inflates the excess error by (D-1)/(D-N-1); the
-        # same factor is applied to |theta|^2 (an approximation, measured against the full-K equivalent)
+        # data level: K = A^T A is a sample second-moment matrix, not its diagonal; least squares on D
+        # samples with N features inflates the prediction error by (D-1)/(D-N-1) (Gaussian design).
+        # |theta|^2 is not inflated: its excess sigma^2 tr((G^T Sigma G)^-1)/(D-N-1) is of relative order
+        # (N/D)(s-a)/(s+1) and the mean field over S already matches the full-K equivalent (measured).
         infl = (self.D - 1) / (self.D - N - 1)
-        theta2 = N * F3 / (k * F4) * infl
+        theta2 = N * F3 / (k * F4)
         # colliding singletons: null-space signal and null-space mass (aliased into the seen fit)
         fit = (F1 + k * k * F2 * F3 / (N - df2)) * infl + st.removed_signal + theta2 / N * st.removed_mass
         alias = theta2 / N * st.unseen

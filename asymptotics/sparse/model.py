@@ -30,7 +30,7 @@ import numpy as np
 from asymptotics.sparse import MODEL_NAME
 from asymptotics.validation import InvalidInputError, check_finite
 
-__all__ = ["SparseModel", "check_count", "check_counts", "derive_decomposition", "MODEL_NAME"]
+__all__ = ["MODEL_NAME", "SparseModel", "check_count", "check_counts", "derive_decomposition"]
 
 #: largest sample / feature count accepted (float64 integers are exact up to 2**53)
 MAX_COUNT = 10 ** 15

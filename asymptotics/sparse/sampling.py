@@ -15,7 +15,7 @@ The result is exact in distribution for the infinite model (no coordinate is dro
 
 >>> import numpy as np
 >>> smp = sample_design(np.random.default_rng(0), 2.0, 500)
->>> smp.idx[0], int(smp.counts[0]), smp.A.shape[0]          # coordinate 1 is active in every sample
+>>> int(smp.idx[0]), int(smp.counts[0]), smp.A.shape[0]     # coordinate 1 is active in every sample
 (1, 500, 500)
 """
 

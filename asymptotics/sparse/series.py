@@ -30,6 +30,7 @@ residues is smaller than any power of D (it is the Poisson-summation correction;
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import sympy as sp
 
@@ -38,8 +39,14 @@ from asymptotics.sparse.harmonic import e_coefficients
 from asymptotics.sparse.model import SparseModel
 from asymptotics.validation import InvalidInputError, check_digits
 
-__all__ = ["SeriesTerm", "series_terms", "asymptotic_series", "evaluate_series", "mellin_representation",
-           "SYMBOLS"]
+__all__ = [
+    "SYMBOLS",
+    "SeriesTerm",
+    "asymptotic_series",
+    "evaluate_series",
+    "mellin_representation",
+    "series_terms",
+]
 
 S_SYM, A_SYM, D_SYM = sp.symbols("s a D", positive=True)
 U_SYM, EPS = sp.symbols("u epsilon")
@@ -144,6 +151,21 @@ def series_terms(name: str, order: int, model: SparseModel | None = None) -> lis
     >>> [(t.power, t.coefficient) for t in series_terms("missing_signal", 2, m)]
     [(-1/4, gamma(1/4)/2), (-5/4, -5*gamma(1/4)/64)]
     """
+    return list(_series_terms_cached(name, order, model))
+
+
+@lru_cache(maxsize=256)
+def _series_terms_cached(name: str, order: int, model: SparseModel | None = None) -> tuple:
+    """The first ``order`` non-zero terms of the asymptotic series of an expectation in D.
+
+    ``model=None`` keeps s, a symbolic (generic positions: all poles simple and distinct; the terms
+    are ordered for 1 < s, 0 < a < s); with a model, s and a are exact rationals of the model's floats,
+    coinciding poles are merged (log D terms) and the terms are sorted by decreasing power of D.
+
+    >>> m = SparseModel(2.0, 0.5)
+    >>> [(t.power, t.coefficient) for t in series_terms("missing_signal", 2, m)]
+    [(-1/4, gamma(1/4)/2), (-5/4, -5*gamma(1/4)/64)]
+    """
     if not isinstance(order, int) or order < 1 or order > 40:
         raise InvalidInputError(f"order must be an integer in [1, 40], got {order!r}")
     rep = mellin_representation(name)
@@ -163,9 +185,8 @@ def series_terms(name: str, order: int, model: SparseModel | None = None) -> lis
     for k in range(K + 1):
         zeta_pole = sp.solve(sp.Eq(alpha - s * U_SYM + s * k, 1), U_SYM)[0]
         poles = [zeta_pole]
-        if kind == "seen" and k == 0:                     # Gamma pole at u = 0 (the strip is (-1, 0))
-            if sp.simplify(zeta_pole) != 0:
-                poles.append(sp.Integer(0))
+        if kind == "seen" and k == 0 and sp.simplify(zeta_pole) != 0:   # Gamma pole at u = 0 (strip (-1, 0))
+            poles.append(sp.Integer(0))
         for pole in poles:
             src = "gamma" if pole == 0 and sp.simplify(zeta_pole) != 0 else f"zeta {k}"
             for coeff, lp in _residue_terms(G, ek[k], alpha, s, k, pole, n_laurent=3):
@@ -183,7 +204,7 @@ def series_terms(name: str, order: int, model: SparseModel | None = None) -> lis
     else:
         key = lambda t: (-float(t.power), -t.log_power)
     candidates.sort(key=key)
-    return candidates[:order]
+    return tuple(candidates[:order])
 
 
 def asymptotic_series(name: str, model: SparseModel, order: int, *, digits: int | None = None) -> list[dict]:

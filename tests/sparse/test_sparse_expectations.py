@@ -12,8 +12,14 @@ import mpmath
 import numpy as np
 import pytest
 
-from asymptotics.sparse.expectations import (EXPECTATIONS, expectation, missing_signal, seen_expected,
-                                             seen_weight, unseen_mass)
+from asymptotics.sparse.expectations import (
+    EXPECTATIONS,
+    expectation,
+    missing_signal,
+    seen_expected,
+    seen_weight,
+    unseen_mass,
+)
 from asymptotics.sparse.harmonic import harmonic_sum
 from asymptotics.sparse.harmonic_mp import harmonic_sum_mp
 from asymptotics.sparse.model import SparseModel, derive_decomposition

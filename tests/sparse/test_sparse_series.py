@@ -22,8 +22,15 @@ import sympy as sp
 from asymptotics.analysis.slopes import local_slope_from_samples
 from asymptotics.sparse.expectations import expectation
 from asymptotics.sparse.model import SparseModel
-from asymptotics.sparse.series import (A_SYM, D_SYM, S_SYM, asymptotic_series, evaluate_series,
-                                       mellin_representation, series_terms)
+from asymptotics.sparse.series import (
+    A_SYM,
+    D_SYM,
+    S_SYM,
+    asymptotic_series,
+    evaluate_series,
+    mellin_representation,
+    series_terms,
+)
 from asymptotics.validation import InvalidInputError
 
 D_GRID = [1000, 2000, 5000, 10 ** 4, 2 * 10 ** 4, 5 * 10 ** 4, 10 ** 5]
