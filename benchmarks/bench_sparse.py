@@ -42,7 +42,7 @@ def naive_time(model, D, digits=None):
     series).  Timed on the first terms and extrapolated to J terms (float64 numpy, or an mpmath loop)."""
     import mpmath
     s, a = model.s, model.a
-    J = int(math.ceil((D / 0.05) ** (1 / s)))
+    J = math.ceil((D / 0.05) ** (1 / s))
     if digits is None:
         k = 200_000
         i = np.arange(1, k + 1, dtype=float)
@@ -70,11 +70,11 @@ def bench_expectations():
     t_vec, _ = timed(lambda: [expectation(n, model, Ds) for n in NAMES])
     for D in Ds:
         row = {"D": D}
-        row["float64_s"], _ = timed(lambda: [expectation(n, model, D) for n in NAMES])
+        row["float64_s"], _ = timed(lambda D=D: [expectation(n, model, D) for n in NAMES])
         for digits in (30, 100):
             for route in ("mellin", "euler-maclaurin"):
-                t, vals = timed(lambda: [expectation(n, model, D, digits=digits, route=route)[0]
-                                         for n in NAMES], repeat=1)
+                t, _ = timed(lambda D=D, digits=digits, route=route:
+                             [expectation(n, model, D, digits=digits, route=route)[0] for n in NAMES], repeat=1)
                 row[f"{route}_{digits}_s"] = t
         t_naive, n_terms = naive_time(model, D)
         row["naive_terms"] = n_terms

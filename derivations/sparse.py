@@ -75,8 +75,8 @@ def main():
             row[name + "_route_difference"] = mpmath.nstr(abs(v1 - v2), 3)
         rows.append(row)
     res["exact_expectations_s2_a05"] = rows
-    tex += [r"\paragraph{Exact expectations} ($s=2$, $a=1/2$, 30 digits; two routes agree to the shown "
-            r"difference): \begin{tabular}{rlll} $D$ & $E|S|$ & missing signal & unseen mass\\"]
+    tex += [(r"\paragraph{Exact expectations} ($s=2$, $a=1/2$, 30 digits; two routes agree to the shown "
+             r"difference): \begin{tabular}{rlll} $D$ & $E|S|$ & missing signal & unseen mass\\")]
     tex += [rf"$10^{{{int(math.log10(r['D']))}}}$ & {r['seen_expected'][:22]} & {r['missing_signal'][:22]} & "
             rf"{r['unseen_mass'][:22]}\\" for r in rows] + [r"\end{tabular}"]
     # 4. exponents

@@ -24,7 +24,7 @@ def _main(argv, capsys):
 
 
 def test_json_contract_floats(capsys):
-    code, out, err = _main(CORE + ["--json"], capsys)
+    code, out, _err = _main(CORE + ["--json"], capsys)
     assert code == 0
     obj = json.loads(out)
     for key in ("s", "a", "D", "N", "seen_expected", "missing_signal", "unseen_mass", "loss", "peak_N",
@@ -43,7 +43,7 @@ def test_json_contract_floats(capsys):
 
 
 def test_json_digits_and_series(capsys):
-    code, out, err = _main(["sparse", "--s", "2", "--a", "0.5", "--D", "1000", "--N", "100", "--digits",
+    _code, out, _err = _main(["sparse", "--s", "2", "--a", "0.5", "--D", "1000", "--N", "100", "--digits",
                             "30", "--order", "3", "--json"], capsys)
     obj = json.loads(out)
     v = obj["missing_signal"][0]
@@ -61,7 +61,7 @@ def test_json_digits_and_series(capsys):
 
 
 def test_json_simulate(capsys):
-    code, out, err = _main(["sparse", "--s", "2", "--a", "0.5", "--D", "300", "--N", "5,40,200",
+    _code, out, _err = _main(["sparse", "--s", "2", "--a", "0.5", "--D", "300", "--N", "5,40,200",
                             "--simulate", "--seeds", "16", "--json"], capsys)
     obj = json.loads(out)
     assert len(obj["simulated_loss"]) == 1 and len(obj["simulated_loss"][0]) == 3
@@ -73,14 +73,14 @@ def test_json_simulate(capsys):
 
 def test_text_and_png(capsys, tmp_path):
     png = tmp_path / "s.png"
-    code, out, err = _main(["sparse", "--s", "1.5", "--a", "1", "--D", "400", "--N", "20,140,600",
+    code, out, _err = _main(["sparse", "--s", "1.5", "--a", "1", "--D", "400", "--N", "20,140,600",
                             "--plot", str(png), "--quiet"], capsys)
     assert code == 0 and png.exists() and png.stat().st_size > 0
     assert "stand-in model" in out and "threshold" in out and "median" in out
 
 
 def test_finite_M(capsys):
-    code, out, err = _main(["sparse", "--s", "2", "--a", "0.5", "--D", "1000", "--N", "10", "--M", "50",
+    _code, out, _err = _main(["sparse", "--s", "2", "--a", "0.5", "--D", "1000", "--N", "10", "--M", "50",
                             "--json"], capsys)
     obj = json.loads(out)
     assert obj["M"] == 50 and obj["seen_expected"][0] <= 50
@@ -100,9 +100,9 @@ def test_sub_subcommands_can_be_added(monkeypatch, capsys):
     mod.register = register
     monkeypatch.setitem(sys.modules, "fake_sparse_frontier", mod)
     monkeypatch.setattr(sparse_cli, "SPARSE_SUBCOMMANDS", ("fake_sparse_frontier",))
-    code, out, err = _main(["sparse", "frontier", "--C", "1e4"], capsys)
+    code, out, _err = _main(["sparse", "frontier", "--C", "1e4"], capsys)
     assert code == 0 and json.loads(out) == {"C": "1e4"}
-    code, out, err = _main(["sparse", "--s", "2", "--a", "0.5", "--D", "100", "--N", "5", "--json"], capsys)
+    code, out, _err = _main(["sparse", "--s", "2", "--a", "0.5", "--D", "100", "--N", "5", "--json"], capsys)
     assert code == 0 and json.loads(out)["D"] == [100]
 
 

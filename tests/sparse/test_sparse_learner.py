@@ -18,6 +18,7 @@ Exact parts (missing signal; the over-parameterised conditional expectation give
 tested within 3 SE in ``test_sparse_simulate.py`` and again here per N.
 """
 
+import itertools
 import math
 
 import numpy as np
@@ -49,7 +50,7 @@ def comparison(request):
 
 
 def test_loss_against_simulation(comparison):
-    th, pk, Ns, res, S = comparison
+    th, pk, Ns, _res, S = comparison
     assert len(Ns) >= 8
     regimes = set()
     for j, N in enumerate(Ns):
@@ -71,7 +72,7 @@ def test_loss_against_simulation(comparison):
 
 
 def test_three_parts_against_simulation(comparison):
-    th, pk, Ns, res, S = comparison
+    th, _pk, Ns, res, S = comparison
     for j, N in enumerate(Ns):
         # missing signal: exact
         miss, se_m = S["missing_signal"]["mean"][j], S["missing_signal"]["se"][j]
@@ -101,7 +102,7 @@ def test_three_parts_against_simulation(comparison):
 def test_rank_deficiency_from_collisions(comparison):
     """E(|S| - rank): singleton-collision theory within 15 % of simulation (rarer structures neglected;
     measured 7-10 % low)."""
-    th, pk, Ns, res, S = comparison
+    th, _pk, _Ns, res, _S = comparison
     defect = (res.seen_count - res.rank).astype(float)
     se = defect.std(ddof=1) / math.sqrt(defect.size)
     assert abs(defect.mean() - th.stats.defect) < 0.15 * th.stats.defect + 3 * se
@@ -124,7 +125,7 @@ def test_peak_ratio_tends_to_one():
     """peak_N / E|S| -> 1 (derived limit) monotonically; E rank / E|S| follows the derived correction."""
     m = SparseModel(2.0, 0.5)
     ratios = [find_peak(LossTheory(m, D))["ratio_to_seen"] for D in (10 ** 2, 10 ** 4, 10 ** 6, 10 ** 9)]
-    assert all(abs(r1 - 1) > abs(r2 - 1) for r1, r2 in zip(ratios, ratios[1:], strict=False)), ratios
+    assert all(abs(r1 - 1) > abs(r2 - 1) for r1, r2 in itertools.pairwise(ratios)), ratios
     assert abs(ratios[-1] - 1) < 1e-3
     d = derive_exponents()
     s, D = sp.symbols("s D", positive=True)
