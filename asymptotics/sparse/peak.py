@@ -71,28 +71,31 @@ class PeakModel:
         self._gap_table = self._build_gap_table()
 
     def _build_gap_table(self):
-        """fit and mean aliasing of the under-parameterised equivalent at N' = E rank - g, tabulated in ln g."""
-        gmax = max(1.0, self.mean_r - 0.5)
-        g = np.unique(np.concatenate([np.arange(0.5, min(12.0, gmax) + 0.25, 0.5),
-                                      np.geomspace(min(12.0, gmax), gmax, 80)]))
+        """fit and mean aliasing of the under-parameterised equivalent at N' = E rank - g, tabulated in
+        u = ln(N'/g) (logarithmic resolution at both ends: near the threshold and at small N')."""
+        rbar = self.mean_r
+        if rbar <= 1.0:
+            return np.array([0.0, 1.0]), np.array([np.nan, np.nan]), np.array([np.nan, np.nan])
+        u = np.linspace(math.log(0.5 / (rbar - 0.5)), math.log((rbar - 0.5) / 0.5), 160)
+        g = rbar / (1.0 + np.exp(u))                     # N'/g = e^u, N' + g = rbar
         fit, alias = [], []
         for gi in g:
             try:
-                out = self.th._under_mean_field(self.mean_r - gi)
+                out = self.th._under_mean_field(rbar - gi)
                 fit.append(out["seen_fit"]), alias.append(out["aliasing"])
             except InvalidInputError:
                 fit.append(np.nan), alias.append(np.nan)
         fit, alias = np.array(fit), np.array(alias)
         ok = np.isfinite(fit) & np.isfinite(alias) & (alias > 0) & (fit > 0)
-        return np.log(g[ok]), np.log(fit[ok]), np.log(alias[ok])
+        return u[ok], np.log(fit[ok]), np.log(alias[ok])
 
     def _under(self, N: float, r: np.ndarray):
         """fit and A(N') g at N' = N E(rank)/r for draws with rank r > N."""
-        lg, lf, la = self._gap_table
-        gp = np.clip(self.mean_r * (1.0 - N / r), np.exp(lg[0]), np.exp(lg[-1]))
-        x = np.log(gp)
-        fit = np.exp(np.interp(x, lg, lf))
-        alias = np.exp(np.interp(x, lg, la))
+        lu, lf, la = self._gap_table
+        Np = N * self.mean_r / r
+        x = np.clip(np.log(Np / (self.mean_r - Np)), lu[0], lu[-1])
+        fit = np.exp(np.interp(x, lu, lf))
+        alias = np.exp(np.interp(x, lu, la))
         return fit, alias * (r - N)
 
     def conditional_laws(self, N: float):

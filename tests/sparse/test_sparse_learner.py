@@ -239,3 +239,15 @@ def test_expected_loss_grid_and_errors():
         th.loss(56)                                # within one of the threshold (E rank = 55.17)
     with pytest.raises(InvalidInputError):
         LossTheory(m, 0)
+
+
+def test_median_model_consistent_with_mean_far_from_peak():
+    """Far from the threshold the loss concentrates: the median of the distribution model equals the
+    deterministic-equivalent mean to within 2 % (small N and deep over-parameterisation)."""
+    m = SparseModel(1.5, 1.0)
+    for D in (400, 4000, 10 ** 6):
+        th = LossTheory(m, D)
+        pk = PeakModel(th)
+        for N in (1, 10, max(2, round(0.1 * th.threshold)), round(8 * th.threshold)):
+            mean = th.loss(N)["loss"]
+            assert abs(pk.median(N) / mean - 1) < 0.02, (D, N, pk.median(N), mean)
