@@ -34,6 +34,7 @@ True
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import numpy as np
 from scipy import special
@@ -50,6 +51,7 @@ J_LIMIT = 2_000_000
 _EULER = 0.57721566490153286061
 
 
+@lru_cache(maxsize=512)
 def d_switch(s: float, alpha: float = 0.0, log_accuracy: float = 52.0) -> float:
     """Smallest ``yD`` at which the residue method is used: remainder below ``exp(-log_accuracy)``.
 
@@ -105,12 +107,16 @@ def e_coefficients(beta, order: int, one=1.0):
     return P
 
 
+@lru_cache(maxsize=512)
 def series_coefficients_float(alpha: float, s: float, K: int) -> tuple[np.ndarray, np.ndarray]:
-    """Powers ``u_k = (alpha-1)/s + k`` and coefficients ``(1/s) Gamma(u_k) e_k(u_k)``, k = 0 ... K-1."""
+    """Powers ``u_k = (alpha-1)/s + k`` and coefficients ``(1/s) Gamma(u_k) e_k(u_k)``, k = 0 ... K-1
+    (cached: they depend on alpha and s only)."""
     u = (alpha - 1.0) / s + np.arange(K)
     c = np.empty(K)
     for k in range(K):
         c[k] = special.gamma(u[k]) * e_coefficients(-u[k], k)[k] / s
+    u.setflags(write=False)
+    c.setflags(write=False)
     return u, c
 
 

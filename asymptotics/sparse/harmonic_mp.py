@@ -309,6 +309,14 @@ def _route_em(kind, alpha, s, D, M, dps):
     J1 = int((dps * ln10 + 10) / math.pi) + 2
     J_scale = int((sf * Df) ** (1 / (sf + 1))) + 2
     J = max(i_neg + 1, J1, J_scale, 2)
+    # the Euler-Maclaurin remainder is ~exp(-2 pi l) with l the smallest variation scale on [J, inf);
+    # across the transition x ~ D^(1/s) that scale is ~D^(1/s)/(s + |alpha|): when it is too short
+    # (large s, small D^(1/s)), start beyond the transition, where the scale is J/(s + |alpha| + 1)
+    l_req = (dps * ln10 + 10) / (2 * math.pi)
+    width = sf + abs(float(alpha)) + 1
+    trans = Df ** (1 / sf)
+    if trans / width < l_req:
+        J = max(J, int(3 * trans) + 1, int(width * l_req) + 1)
     if M is not None and J >= M:
         return _direct(kind, alpha, s, D, 1, M + 1)
     if i_neg >= 1:
