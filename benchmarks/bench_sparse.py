@@ -68,6 +68,8 @@ def bench_expectations():
     Ds = [10 ** k for k in range(2, 13)]
     rows = []
     t_vec, _ = timed(lambda: [expectation(n, model, Ds) for n in NAMES])
+    grid = np.unique(np.round(np.logspace(0, 12, 1000)).astype(np.int64))
+    t_grid, _ = timed(lambda: [expectation(n, model, grid) for n in NAMES])
     for D in Ds:
         row = {"D": D}
         row["float64_s"], _ = timed(lambda D=D: [expectation(n, model, D) for n in NAMES])
@@ -84,7 +86,8 @@ def bench_expectations():
         row["naive_30_s_extrapolated"] = t_naive30
         row["ratio_naive_over_mellin_30"] = t_naive30 / row["mellin_30_s"]
         rows.append(row)
-    return {"model": {"s": 2.0, "a": 0.5}, "vectorised_all_D_float64_s": t_vec, "rows": rows}
+    return {"model": {"s": 2.0, "a": 0.5}, "vectorised_all_D_float64_s": t_vec,
+            "vectorised_1000_D_values_float64_s": t_grid, "grid_size": int(grid.size), "rows": rows}
 
 
 def dense_simulation(model, D, Ns, seeds, seed):
