@@ -29,6 +29,7 @@ SUBCOMMAND_MODULES = (
     "asymptotics.asymptotic.cli",
     "asymptotics.analysis.cli",
     "asymptotics.peaked.cli",
+    "asymptotics.sparse.cli",
     "asymptotics.report.cli",
     "asymptotics.sweep.cli",
 )
