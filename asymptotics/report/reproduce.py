@@ -398,6 +398,23 @@ def step_bayes(ctx) -> dict:
     }
 
 
+def step_finite_size(ctx) -> dict:
+    """Finite-size study of online SGD (read from ``benchmarks/results/finite_size.json``, the output of
+    ``benchmarks/validate_finite_size.py``: 2.1 CPU-hours, too long to rerun here) and its figure."""
+    import asymptotics
+    from asymptotics.analysis.finite_size import plot_finite_size
+
+    path = Path(asymptotics.__file__).resolve().parents[1] / "benchmarks" / "results" / "finite_size.json"
+    if not path.is_file():
+        raise FileNotFoundError("benchmarks/results/finite_size.json is not in this installation "
+                                "(run benchmarks/validate_finite_size.py)")
+    study = json.loads(path.read_text())
+    plot_finite_size(study, ctx["out_dir"] / "finite_size.pdf")
+    model = study["models"][0]
+    return {"source": "benchmarks/results/finite_size.json", "headline": study["headline"],
+            "N": model["N"], "seeds": model["seeds"], "figure": "finite_size.pdf"}
+
+
 def step_peaked(ctx) -> dict:
     """Peaked-distribution mechanism (n = 128): c0, c2, c3, regimes, L(tau) and its plateau slope."""
     from asymptotics.peaked.cli import plateau_slope
@@ -477,6 +494,7 @@ STEPS = (
     ("k_dependence", step_k_dependence, "prefactors for K = 2..10"),
     ("bayes", step_bayes, "Bayes-optimal reference K = 2"),
     ("peaked", step_peaked, "peaked-distribution mechanism"),
+    ("finite_size", step_finite_size, "finite-size study of SGD (stored results)"),
     ("figures", step_figures, "figures"),
     ("report", step_report, "LaTeX report"),
 )
