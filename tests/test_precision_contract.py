@@ -17,7 +17,7 @@ from dataclasses import fields, is_dataclass
 import mpmath
 import pytest
 
-from asymptotics import bayes_optimal as bo
+from asymptotics.dynamics import bayes_optimal as bo
 from asymptotics.asymptotic import gap_density as gd
 from asymptotics.asymptotic import layer_integrals as li
 from asymptotics.asymptotic.expansion import coefficient_taylor, expansion_coefficients

@@ -160,7 +160,7 @@ def exponent_figure(report: dict):
     curves, slopes = report["_plot"]()
     refs = {}
     if report["K"] == 2:
-        from asymptotics.bayes_optimal import bayes_reference_curve
+        from asymptotics.dynamics.bayes_optimal import bayes_reference_curve
         a = curves["eps_g"][0]
         a = a[a >= 1.0]
         if a.size:
@@ -196,7 +196,7 @@ def format_exponent_report(report: dict) -> str:
         lines.append(f"  derived (reduced flow): eps_g {report['predicted']['eps_g_exponent']:+.6f}, "
                      f"loss {report['predicted']['loss_exponent']:+.6f}")
     if report["K"] == 2:
-        lines.append("  Bayes-optimal reference (K = 2): eps_g ~ alpha^-1 (see asymptotics.bayes_optimal)")
+        lines.append("  Bayes-optimal reference (K = 2): eps_g ~ alpha^-1 (see asymptotics.dynamics.bayes_optimal)")
     if report.get("plot"):
         lines.append(f"plot written to {report['plot']}")
     return "\n".join(lines)

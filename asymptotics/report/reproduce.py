@@ -377,7 +377,7 @@ def step_k_dependence(ctx) -> dict:
 
 def step_bayes(ctx) -> dict:
     """Bayes-optimal and optimal-online eps_g (K = 2) versus the closure's eps_g."""
-    from asymptotics.bayes_optimal import bayes_reference_curve, large_alpha_constants
+    from asymptotics.dynamics.bayes_optimal import bayes_reference_curve, large_alpha_constants
 
     amax = min(ctx["settings"]["bayes_alpha_max"], ctx["settings"]["alpha_max"])
     alphas = _grid(1.0, amax, 4)

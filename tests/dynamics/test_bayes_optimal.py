@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from scipy.optimize import brentq
 
-from asymptotics.bayes_optimal import (bayes_error, bayes_overlap, bayes_reference_curve, gibbs_error,
+from asymptotics.dynamics.bayes_optimal import (bayes_error, bayes_overlap, bayes_reference_curve, gibbs_error,
                                        large_alpha_constants, online_optimal_error)
 from asymptotics.validation import InvalidInputError
 
