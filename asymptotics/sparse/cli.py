@@ -74,7 +74,12 @@ def parse_int_list(name: str, text: str) -> list:
 def register(subparsers):
     """Add the ``sparse`` subcommand (and any sub-subcommands of :data:`SPARSE_SUBCOMMANDS`)."""
     p = subparsers.add_parser("sparse", help="sparse-feature mechanism: exact expectations, series, "
-                                             "double-descent peak, asymmetric exponents")
+                                             "double-descent peak, asymmetric exponents",
+                              description="Sparse-feature mechanism (a stand-in model reproducing the "
+                                          "abstract's claims of arXiv 2605.23591): exact expectations of the "
+                                          "seen set, their asymptotic series in D, the learner's expected "
+                                          "loss in both regimes, the double-descent peak and the two "
+                                          "exponents; optionally simulated.")
     p.add_argument("--s", type=float, default=None, help="sparsity exponent s > 1 (p_i = min(1, i^-s))")
     p.add_argument("--a", type=float, default=None, help="task exponent a > 0 (p_i w_i^2 = i^-(1+a))")
     p.add_argument("--D", default=None, help="sample sizes, comma-separated integers (<= 1e12)")
