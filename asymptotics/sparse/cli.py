@@ -39,7 +39,7 @@ from asymptotics.validation import InvalidInputError
 __all__ = ["SPARSE_SUBCOMMANDS", "parse_int_list", "register", "run"]
 
 #: modules providing ``register(sparse_subparsers)`` for ``asymptotics sparse <name> ...``
-SPARSE_SUBCOMMANDS: tuple = ()
+SPARSE_SUBCOMMANDS: tuple = ("asymptotics.sparse.frontier_cli", "asymptotics.sparse.instability_cli")
 
 MODEL_NAME = "a stand-in model reproducing the abstract's claims of arXiv 2605.23591"
 

@@ -53,14 +53,14 @@ from asymptotics.sparse.learner import LossTheory, _check_real
 from asymptotics.sparse.model import check_count
 from asymptotics.validation import InvalidInputError
 
-__all__ = ["RidgeTheory", "RIDGE_RANGE"]
+__all__ = ["RIDGE_MAX", "RidgeTheory", "check_ridge"]
 
-#: ridge values handled by the theory (lambda in units of the per-sample loss)
-RIDGE_RANGE = (1e-9, 10.0)
+#: largest ridge handled by the theory (lambda in units of the per-sample loss)
+RIDGE_MAX = 10.0
 
 
 def check_ridge(value, *, allow_zero: bool = True) -> float:
-    """lambda as a float in {0} U [1e-9, 10] (a clear error otherwise).
+    """lambda as a float in [0, 10] (a clear error otherwise; ``allow_zero=False``: in (0, 10]).
 
     >>> check_ridge(-1)
     Traceback (most recent call last):
@@ -75,10 +75,10 @@ def check_ridge(value, *, allow_zero: bool = True) -> float:
         raise InvalidInputError(f"ridge must be finite, got {value!r}")
     if v < 0:
         raise InvalidInputError(f"ridge must be >= 0, got {value!r}")
-    if v == 0 and allow_zero:
-        return 0.0
-    if not RIDGE_RANGE[0] <= v <= RIDGE_RANGE[1]:
-        raise InvalidInputError(f"ridge must be 0 or in [{RIDGE_RANGE[0]:g}, {RIDGE_RANGE[1]:g}], got {value!r}")
+    if v == 0 and not allow_zero:
+        raise InvalidInputError("ridge must be > 0 here (the ridgeless theory is LossTheory)")
+    if v > RIDGE_MAX:
+        raise InvalidInputError(f"ridge must be <= {RIDGE_MAX:g}, got {value!r}")
     return v
 
 
@@ -133,10 +133,14 @@ class RidgeTheory:
                 "aliasing": alias, "theta_norm2": theta2, "kappa": k, "df1": df1, "df2": df2,
                 "data_inflation": infl}
 
-    def optimal(self, N, *, bounds=(1e-8, 10.0)) -> dict:
-        """The ridge minimising the theory at N (bounded Brent in ln lambda) and the loss there."""
+    def optimal(self, N, *, mu_bounds=(1e-8, None)) -> dict:
+        """The ridge minimising the theory at N and the loss there: scan and bounded Brent in
+        ``ln mu``, ``mu = D lambda`` in ``[1e-8, 10 D]`` (the natural scale of mu is the Gram diagonal
+        ``d_i = O(1)`` of the coordinates seen a few times)."""
         N = self._N(N)
-        lo, hi = (math.log(b) for b in bounds)
+        D = float(self.th.D)
+        lo = math.log(mu_bounds[0] / D)
+        hi = math.log((mu_bounds[1] if mu_bounds[1] is not None else RIDGE_MAX * D) / D)
 
         def obj(lr):
             try:
