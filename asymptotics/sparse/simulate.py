@@ -119,7 +119,10 @@ def simulate(model: SparseModel, D, N, *, seeds: int = 64, seed: int = 0, batch:
 
 
 def _ridge_values(ridge, size: int) -> np.ndarray:
-    lam = np.atleast_1d(np.asarray(ridge, dtype=float)).ravel()
+    try:
+        lam = np.atleast_1d(np.asarray(ridge, dtype=float)).ravel()
+    except (TypeError, ValueError):
+        raise InvalidInputError(f"ridge must be a number >= 0, got {ridge!r}") from None
     if lam.size == 1:
         lam = np.repeat(lam, size)
     if lam.size != size:
