@@ -27,7 +27,7 @@ relative ``O(N^-3/2 + D^-3/2)``), checked against Monte Carlo in ``tests/sparse/
 **Exponent and prefactor** (:func:`derive_instability`, SymPy).  With the step set from the
 population curvature ``p_1 = 1``, ``eta = 2/(1 + eps)``, and ``D >> N``:
 
-    P[unstable] ~ (1 + eps') / (eps' sqrt(pi N)) exp(-N J(eps')),   J(e) = (e - ln(1 + e))/2,
+    P[unstable] ~ exp(-N J(eps')) / (eps' sqrt(pi N)),   J(e) = (e - ln(1 + e))/2,
     eps' = eps - c_s/N,   c_s = sum_j p_j/(1-p_j) = sum_{k>=1} (zeta(k s) - 1),
 
 the Cramer rate of ``chi^2_N/N`` (Legendre transform of its cumulant generating function) with the
@@ -70,7 +70,7 @@ from asymptotics.sparse.model import check_count
 from asymptotics.validation import InvalidInputError
 
 __all__ = ["InstabilityLaw", "LambdaMaxSample", "c_sparse", "derive_instability", "instability_lower_bound",
-           "run_gradient_descent", "sample_lambda_max", "tail_asymptotic", "tail_rate"]
+           "run_gradient_descent", "run_gradient_descent_batch", "sample_lambda_max", "tail_asymptotic", "tail_rate"]
 
 #: validated domain of the law
 S_RANGE = (1.2, 10.0)
@@ -147,7 +147,7 @@ class InstabilityLaw:
 
     def shift(self, mu: float) -> float:
         """Mean second-order shift ``E Delta(mu) = mu (1/N + 1/D) sum_j p_j/(mu - p_j)``."""
-        return mu * (1 / self.N + 1 / self.D) * _shift_sum(self.s, mu, 1)
+        return float(self._shift_vec(np.array([float(mu)]))[0][0])
 
     @cached_property
     def shift_variance(self) -> float:
@@ -161,29 +161,56 @@ class InstabilityLaw:
         cross = float(np.sum(p * ((1 + p) / (1 - p)) ** 2)) + (20000.0 ** (1 - s)) / (s - 1)
         return 2 * sq * (1 / N ** 2 + 1 / D ** 2) + (p1 + cross) / (N * D)
 
-    def _mu_threshold(self, t: float) -> float:
-        """u with u + Delta(u) = t (monotone for u > 2^-s)."""
-        lo = 2.0 ** -self.s * 1.0001 + 1e-12
-        f = lambda u: u + self.shift(u) - t
-        if f(lo) >= 0:
-            return lo
-        hi = max(2 * t, 2.0)
-        while f(hi) < 0:
-            hi *= 2
-        return optimize.brentq(f, lo, hi, xtol=1e-15, rtol=1e-14)
+    @cached_property
+    def _zeta_terms(self) -> np.ndarray:
+        """``zeta(k s) - 1`` for k = 1, 2, ... until below 1e-18 (the series of the shift)."""
+        out = []
+        for k in range(1, 2000):
+            z = float(special.zeta(k * self.s) - 1.0) if k * self.s < 60 else 2.0 ** (-k * self.s)
+            out.append(z)
+            if z < 1e-18 * out[0]:
+                break
+        return np.array(out)
 
-    def _product_sf(self, u: float) -> float:
-        """P[(chi^2_D/D)(chi^2_N/N) > u] (one quadrature over the data factor)."""
+    def _shift_vec(self, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """E Delta(u) and its derivative, vectorised (u > 2^-s)."""
+        z = self._zeta_terms
+        k = np.arange(1, z.size + 1)
+        c = 1 / self.N + 1 / self.D
+        pw = u[..., None] ** (1 - k)                                 # u^(1-k)
+        val = c * np.sum(z * pw, axis=-1)
+        der = c * np.sum(z * (1 - k) * pw / u[..., None], axis=-1)
+        return val, der
+
+    def _mu_threshold(self, t: np.ndarray) -> np.ndarray:
+        """u with u + Delta(u) = t (Newton, vectorised; Delta is small and smooth)."""
+        t = np.asarray(t, dtype=float)
+        lo = 2.0 ** -self.s * 1.001
+        u = np.maximum(t - self._shift_vec(np.maximum(t, lo))[0], lo)
+        for _ in range(30):
+            val, der = self._shift_vec(u)
+            step = (u + val - t) / (1 + der)
+            u = np.maximum(u - step, lo)
+            if np.all(np.abs(step) <= 1e-15 * u):
+                break
+        return u
+
+    def _product_sf(self, u: np.ndarray) -> np.ndarray:
+        """``P[(chi^2_D/D)(chi^2_N/N) > u]`` for an array of u: trapezoid rule in ln a over the data
+        factor ``a = chi^2_D/D`` on ``[ppf(1e-40), isf(1e-40)]`` (exponentially convergent for this
+        smooth, rapidly decaying integrand; checked against adaptive quadrature in the tests)."""
         N, D = self.N, self.D
-        if u <= 0:
-            return 1.0
-        A = stats.gamma(a=D / 2, scale=2.0 / D)                     # chi^2_D / D
-        lo, hi = A.ppf(1e-15), A.isf(1e-15)
-        g = lambda a: A.pdf(a) * stats.chi2.sf(N * u / a, N)
-        mode = max(lo, min(hi, 1.0))
-        val = sum(integrate.quad(g, x0, x1, epsabs=1e-15, epsrel=1e-11, limit=200)[0]
-                  for x0, x1 in ((lo, mode), (mode, hi)))
-        return float(min(1.0, max(0.0, val)))
+        u = np.atleast_1d(np.asarray(u, dtype=float))
+        A = stats.gamma(a=D / 2, scale=2.0 / D)
+        x = np.linspace(math.log(A.ppf(1e-40)), math.log(A.isf(1e-40)), 801)
+        a = np.exp(x)
+        wlog = A.logpdf(a) + x                                          # density in ln a
+        logsf = stats.chi2.logsf(N * u[:, None] / a[None, :], N)
+        h = x[1] - x[0]
+        m = np.max(wlog + logsf, axis=1, keepdims=True)
+        body = np.exp(wlog + logsf - m)
+        val = h * (np.sum(body, axis=1) - 0.5 * (body[:, 0] + body[:, -1]))
+        return np.clip(np.exp(m[:, 0]) * val, 0.0, 1.0)
 
     def sf(self, t: float, *, nodes: int = 24) -> float:
         """``P[lambda_max > t]``."""
@@ -192,7 +219,7 @@ class InstabilityLaw:
             raise InvalidInputError(f"t must be > 0 and finite, got {t}")
         x, w = np.polynomial.hermite_e.hermegauss(nodes)
         sd = math.sqrt(self.shift_variance)
-        vals = [self._product_sf(self._mu_threshold(t - sd * xi)) for xi in x]
+        vals = self._product_sf(self._mu_threshold(t - sd * x))
         return float(np.dot(w, vals) / math.sqrt(2 * math.pi))
 
     def probability(self, eta) -> float:
@@ -211,8 +238,8 @@ class InstabilityLaw:
         """The step at which the law gives instability probability q (0 < q < 1)."""
         if not 0 < q < 1:
             raise InvalidInputError(f"q must lie in (0, 1), got {q}")
-        f = lambda le: self.probability(math.exp(le)) - q
-        return math.exp(optimize.brentq(f, math.log(0.2), math.log(20.0), xtol=1e-12))
+        f = lambda lt: self.sf(math.exp(lt)) - q
+        return 2.0 / math.exp(optimize.brentq(f, math.log(0.1), math.log(10.0), xtol=1e-13))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -231,11 +258,11 @@ def tail_rate(t: float, N: int, D: int) -> float:
 
 
 def tail_asymptotic(s: float, N: int, eta: float) -> float:
-    """``D = infinity`` tail law: ``(1 + e)/(e sqrt(pi N)) exp(-N J(e))``, ``e = 2/eta - 1 - c_s/N > 0``."""
+    """``D = infinity`` tail law: ``exp(-N J(e))/(e sqrt(pi N))``, ``e = 2/eta - 1 - c_s/N > 0``."""
     e = 2.0 / check_eta(eta) - 1.0 - c_sparse(float(s)) / N
     if not e > 0:
         raise InvalidInputError("the tail law needs 2/eta - 1 - c_s/N > 0 (eta below the edge)")
-    return (1 + e) / (e * math.sqrt(math.pi * N)) * math.exp(-N * (e - math.log1p(e)) / 2)
+    return math.exp(-N * (e - math.log1p(e)) / 2) / (e * math.sqrt(math.pi * N))
 
 
 @lru_cache(maxsize=1)
@@ -256,8 +283,9 @@ def derive_instability() -> dict:
     th_star = sp.solve(sp.Eq(sp.diff(a * th - cgf, th), 0), th)[0]
     I_a = sp.simplify((a * th - cgf).subs(th, th_star))
     J = sp.simplify(sp.expand_log(I_a.subs(a, 1 + e), force=True))
-    # Bahadur-Rao: P[chi^2_N > N(1+e)] ~ Gamma-function tail (N/2 large)
-    prefactor = (1 + e) / (e * sp.sqrt(sp.pi * N))
+    # Bahadur-Rao: P[S_N/N >= a] ~ exp(-N I(a)) / (theta* sigma* sqrt(2 pi N)), sigma*^2 = Lambda''(theta*)
+    sig2 = sp.diff(cgf, th, 2).subs(th, th_star)
+    prefactor = sp.simplify((1 / (th_star * sp.sqrt(sig2) * sp.sqrt(2 * sp.pi * N))).subs(a, 1 + e))
     shift_factor = sp.simplify(sp.exp(sp.diff(J, e) * cs))   # exp(N J'(e) c_s/N)
     edge = sp.series(J, e, 0, 3).removeO()
     edge_rate_ND = sp.simplify(e ** 2 / (4 * (1 / N + 1 / D)))
@@ -413,6 +441,29 @@ def sample_lambda_max(s: float, N: int, D: int, draws: int = 2000, *, seed: int 
             lam[start:stop] = vals
     out = LambdaMaxSample(s=s, N=N, D=D, lam=lam, schur=schur, method=method, iterations=iters, seed=int(seed))
     return (out, kept) if keep_hessians else out
+
+
+def run_gradient_descent_batch(Hs: np.ndarray, bs: np.ndarray, eta: float, *, steps: int = 4000,
+                               seed: int = 0) -> np.ndarray:
+    """:func:`run_gradient_descent` on a stack of problems at once (Hs: (n, N, N), bs: (n, N));
+    returns the growth ``|e_T|/|e_1|`` of each run (inf if it overflowed)."""
+    eta = check_eta(eta)
+    rng = np.random.default_rng(seed)
+    theta = rng.standard_normal(bs.shape)
+    e1 = None
+    with np.errstate(over="ignore", invalid="ignore"):
+        for _ in range(steps):
+            step = eta * (np.einsum("bij,bj->bi", Hs, theta) - bs)
+            theta = theta - step
+            n = np.linalg.norm(step, axis=1)
+            if e1 is None:
+                e1 = n
+            big = ~np.isfinite(n) | (n > 1e100)
+            if np.any(big):                                 # freeze overflowing runs
+                theta[big] = 0.0
+                e1 = np.where(big, 0.0, e1)
+        growth = np.where(e1 > 0, n / np.where(e1 > 0, e1, 1.0), np.inf)
+    return growth
 
 
 def run_gradient_descent(H: np.ndarray, b: np.ndarray, eta: float, *, steps: int = 4000, seed: int = 0) -> dict:
