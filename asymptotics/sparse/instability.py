@@ -274,7 +274,7 @@ def derive_instability() -> dict:
     >>> d["rate"]
     epsilon/2 - log(epsilon + 1)/2
     >>> d["shift_factor"]
-    exp(c_s*epsilon/(2*epsilon + 2))
+    exp(c_s*epsilon/(2*(epsilon + 1)))
     """
     import sympy as sp
 
