@@ -99,8 +99,14 @@ def run(args) -> int:
 
     from asymptotics.cli_support import OutputFiles, figure_png, print_json
     from asymptotics.sparse.exponents import exponent_values
-    from asymptotics.sparse.frontier import (FixedRidgeSurface, OptimalRidgeSurface, PowerLawSurface,
-                                             RidgelessSurface, frontier, frontier_exponents)
+    from asymptotics.sparse.frontier import (
+        FixedRidgeSurface,
+        OptimalRidgeSurface,
+        PowerLawSurface,
+        RidgelessSurface,
+        frontier,
+        frontier_exponents,
+    )
     from asymptotics.sparse.model import SparseModel
 
     model = SparseModel(args.s, args.a)

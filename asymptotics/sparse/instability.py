@@ -11,7 +11,7 @@ seen design (coordinate i's squared column norm is ``d_i = chi^2_(k_i)``, ``k_i 
 and ``G = F_S^T``.  The extreme column is that of coordinate 1 (``p_1 = 1``: active in every sample,
 ``d_1 = chi^2_D``); the other columns are smaller by ``p_i <= 2^-s``, so the top eigenvalue sits on
 coordinate 1 and, with ``P = K/D`` and ``Q = G G^T`` (``Q_11 = |g_1|^2 = chi^2_N/N``), second-order
-perturbation theory of the similar matrix ``P Q`` gives
+perturbation theory of the similar matrix ``P Q`` gives::
 
     lambda_max = mu + Delta(mu),     mu = P_11 Q_11 = (chi^2_D/D)(chi^2_N/N)  (exact law),
     E Delta(mu) = mu sum_{j>=2} p_j (1/N + 1/D) / (mu - p_j)
@@ -25,7 +25,7 @@ factor, Gauss-Hermite over Delta): an **asymptotic law** (the error is third ord
 relative ``O(N^-3/2 + D^-3/2)``), checked against Monte Carlo in ``tests/sparse/test_sparse_instability.py``.
 
 **Exponent and prefactor** (:func:`derive_instability`, SymPy).  With the step set from the
-population curvature ``p_1 = 1``, ``eta = 2/(1 + eps)``, and ``D >> N``:
+population curvature ``p_1 = 1``, ``eta = 2/(1 + eps)``, and ``D >> N``::
 
     P[unstable] ~ exp(-N J(eps')) / (eps' sqrt(pi N)),   J(e) = (e - ln(1 + e))/2,
     eps' = eps - c_s/N,   c_s = sum_j p_j/(1-p_j) = sum_{k>=1} (zeta(k s) - 1),

@@ -67,8 +67,12 @@ def run(args) -> int:
     if args.seed < 0:
         raise InvalidInputError(f"--seed must be >= 0, got {args.seed}")
     from asymptotics.cli_support import print_json
-    from asymptotics.sparse.instability import (InstabilityLaw, instability_lower_bound, sample_lambda_max,
-                                                tail_rate)
+    from asymptotics.sparse.instability import (
+        InstabilityLaw,
+        instability_lower_bound,
+        sample_lambda_max,
+        tail_rate,
+    )
 
     law = InstabilityLaw(args.s, N, D)
     p_th = law.probability(args.eta)

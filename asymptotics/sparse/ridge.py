@@ -9,19 +9,19 @@ on the unseen columns of F, hence for ridge too.
 
 Given the data, ``Z = K^(1/2) G`` is a sample of N columns with covariance ``K/N``; the
 deterministic equivalent of ``mu (Z Z^T + mu)^-1`` is ``kappa (K + kappa)^-1`` with the effective
-regularisation ``kappa`` solving
+regularisation ``kappa`` solving::
 
     mu = kappa (1 - df1(kappa)/N),      df1 = sum_i d_i/(d_i + kappa),
 
 which at ``mu = 0`` is the ridgeless equation ``N = df1`` of :mod:`asymptotics.sparse.learner`.
 The second-order equivalent (the test metric ``diag(p)`` differs from the training metric K) gives
-the same seen-fit formula as the ridgeless under-parameterised theory,
+the same seen-fit formula as the ridgeless under-parameterised theory::
 
     seen fit  = kappa^2 sum p_i w_i^2/(d_i+kappa)^2
                 + kappa^2 [sum p_i/(d_i+kappa)^2] [sum w_i^2 d_i^2/(d_i+kappa)^2] / (N - df2),
 
 and, from ``|theta|^2 = d/dmu [mu u^T (Z Z^T + mu)^-1 u]`` (``u = K^(1/2) w``) with
-``dmu/dkappa = 1 - df2/N``,
+``dmu/dkappa = 1 - df2/N``::
 
     |theta|^2 = N [sum w_i^2 d_i^2/(d_i+kappa)^2] / (N - df2),       df2 = sum d_i^2/(d_i+kappa)^2,
 

@@ -15,8 +15,16 @@ import pytest
 import sympy as sp
 
 from asymptotics import cli as top
-from asymptotics.sparse.frontier import (OptimalRidgeSurface, PowerLawSurface, RidgelessSurface, derive_frontier,
-                                         frontier, frontier_exponents, optimise_at, scaling_optimum)
+from asymptotics.sparse.frontier import (
+    OptimalRidgeSurface,
+    PowerLawSurface,
+    RidgelessSurface,
+    derive_frontier,
+    frontier,
+    frontier_exponents,
+    optimise_at,
+    scaling_optimum,
+)
 from asymptotics.sparse.learner import LossTheory
 from asymptotics.sparse.model import SparseModel
 from asymptotics.sparse.simulate import simulate, summarize

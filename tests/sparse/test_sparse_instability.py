@@ -14,9 +14,17 @@ import pytest
 from scipy import stats
 
 from asymptotics import cli as top
-from asymptotics.sparse.instability import (InstabilityLaw, c_sparse, derive_instability, instability_lower_bound,
-                                            run_gradient_descent, run_gradient_descent_batch, sample_lambda_max,
-                                            tail_asymptotic, tail_rate)
+from asymptotics.sparse.instability import (
+    InstabilityLaw,
+    c_sparse,
+    derive_instability,
+    instability_lower_bound,
+    run_gradient_descent,
+    run_gradient_descent_batch,
+    sample_lambda_max,
+    tail_asymptotic,
+    tail_rate,
+)
 from asymptotics.validation import InvalidInputError
 
 QS = (0.05, 0.2, 0.4, 0.6, 0.8, 0.95)
