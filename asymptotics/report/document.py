@@ -89,6 +89,8 @@ _NAMES = {
     "C_eps": r"C_\varepsilon", "C_L": "C_L", "c0": "c_0", "c2": "c_2", "c3": "c_3",
     "prefactor": r"c_2^{2/3}\bigl((n-1)/3\bigr)^{1/3}",
     "plateau_slope": r"\text{plateau of } d\ln L/d\ln\tau",
+    "exponent_N": r"N^*", "exponent_D": r"D^*", "exponent_loss": r"L^*",
+    "ridge_exponent_N": r"N^*\ (\text{optimal ridge})", "ridge_exponent_loss": r"L^*\ (\text{optimal ridge})",
     "kappa_bayes": r"\kappa_{\mathrm{Bayes}}", "kappa_online": r"\kappa_{\mathrm{online}}",
     "eps_bayes_at_max": r"\varepsilon_g^{\mathrm{Bayes}}(\alpha_{\max})",
     "eps_online_at_max": r"\varepsilon_g^{\mathrm{online}}(\alpha_{\max})",
@@ -187,6 +189,7 @@ SECTION_FIGURES = {
     "validation": ("sgd_vs_closure", "exponent_table"),
     "bayes": ("bayes",),
     "peaked": ("peaked",),
+    "sparse": ("sparse_peak", "sparse_exponents", "sparse_frontier", "sparse_instability"),
 }
 
 #: prose of the derivation steps of :func:`asymptotics.symbolic.closure.derive_closure`, by step number
@@ -233,6 +236,7 @@ BIBLIOGRAPHY = {
     "opper1991": "M. Opper and D. Haussler. Calculation of the learning curve of Bayes optimal "
                  "classification algorithm for learning a perceptron with noise. Physical Review Letters "
                  "66(20):2677, 1991.",
+    "sous2026": "F. Sous and M. Winer. Asymmetric scaling laws from sparse features. arXiv:2605.23591, 2026.",
     "biehl1994": "M. Biehl and P. Riegler. On-line learning with a student-teacher scenario. Europhysics "
                  "Letters 28(7):525, 1994.",
     "saad1995": "D. Saad and S. A. Solla. Exact solution for on-line learning in multilayer neural networks. "
@@ -512,6 +516,67 @@ def _section_peaked(doc, results):
         _figure(doc, results, name)
 
 
+def _section_sparse(doc, results):
+    doc.section("Sparse features", label="sec:sparse")
+    doc.text(
+        r"A stand-in model reproducing the claims of the abstract of~\cite{sous2026} (the paper's body is "
+        r"not available; every formula here is derived by the toolkit): inputs $x_i = b_i g_i$ with "
+        r"$b_i \sim \mathrm{Bernoulli}(p_i)$, $p_i = \min(1, i^{-s})$, target $y = w\cdot x$ with "
+        r"$p_i w_i^2 = i^{-(1+a)}$, $N$ random features $\phi = Fx$ fitted on $D$ samples, here $s = 2$, "
+        r"$a = 1/2$. Coordinates never seen in training (outside $S$) give the exact decomposition "
+        r"$L = \sum_{i\in S} p_i(\hat\beta_i - w_i)^2 + \sum_{i\notin S} p_i w_i^2 "
+        r"+ (\|\theta\|^2/N)\sum_{i\notin S} p_i$. $D$ samples reveal $\mathbb{E}|S| \simeq "
+        r"\Gamma(1 - 1/s) D^{1/s}$ directions, so the double-descent peak sits there, the loss falls as "
+        r"$N^{-a}$ below it and tends to a floor $\propto D^{-a/s}$ above it.", raw=True)
+    if _unavailable(doc, results, "sparse"):
+        return
+    r = results["sparse"]
+    rows = [[_num(p["D"]), _num(p["seen_expected"]), _num(p["threshold"]), _num(p["peak_N"]), _num(p["ratio"])]
+            for p in r["peaks"]]
+    doc.table(["$D$", r"$\mathbb{E}|S|$", r"$\mathbb{E}\,\mathrm{rank}$", "peak of the median",
+               r"peak$/\mathbb{E}|S|$"], rows,
+              caption=r"The peak of the median loss (theory) at the seen count, not at $N = D$.", raw_caption=True)
+    f = r["frontier"]
+    doc.text(
+        r"At compute $C = cND$ the stationarity of the Lagrangian $L + \mu(cND - C)$ gives "
+        r"$N^* \propto C^{1/(1+s)}$, $D^* \propto C^{s/(1+s)}$, $L^* \propto C^{-a/(1+s)}$: the data exponent "
+        r"exceeds the parameter exponent by $(s-1)/(s+1)$. On the full surface, which has the peak, the "
+        r"scaling form $L = D^{-a/s} f(ND^{-1/s})$ gives the same exponents with prefactors from "
+        r"$x^* = \arg\min x^{a/(s+1)} f(x) = $ " + _num(f["x_star"]) + r", i.e. $N^* \simeq$ "
+        + _num(f["prefactor_N"]) + r" $C^{1/3}$ and $L^* \simeq$ " + _num(f["prefactor_loss"])
+        + r" $C^{-1/6}$; the ridgeless optimum lies on the over-parameterised side of the peak.", raw=True)
+    rows = [[_num(c), _num(n), _num(d), _num(l)] for c, n, d, l in zip(f["C"], f["N_opt"], f["D_opt"], f["loss_opt"])]
+    doc.table(["$C$", "$N^*$", "$D^*$", "$L^*$"], rows,
+              caption=r"Compute-optimal frontier of the ridgeless expected loss (theory).", raw_caption=True)
+    rows = [[math_name(k), _num(f[k]), _err(f[k])] for k in ("exponent_N", "exponent_D", "exponent_loss",
+                                                                 "ridge_exponent_N", "ridge_exponent_loss")]
+    doc.table(["exponent", "measured", "distance to the derived value"], rows,
+              caption=r"Measured frontier exponents (theory surface; ridgeless and optimal ridge) against "
+                      r"$1/(1+s)$, $s/(1+s)$, $-a/(1+s)$.", raw_caption=True)
+    ins = r["instability"]
+    doc.text(
+        r"Gradient descent with step $\eta$ diverges iff $\eta\lambda_{\max}(\Phi^{\mathsf T}\Phi/D) > 2$. "
+        r"The top eigenvalue sits on the always-active coordinate, "
+        r"$\lambda_{\max} \approx (\chi^2_D/D)(\chi^2_N/N) + \Delta$ with a shift "
+        r"$\mathbb{E}\Delta \approx (1/N + 1/D)\sum_{k\ge1}(\zeta(ks) - 1)$ from the sparse design; in the tail "
+        r"$P \simeq e^{-NJ(\varepsilon)}/(\varepsilon\sqrt{\pi N})$ with $J(e) = (e - \ln(1+e))/2$. "
+        r"Largest deviation of the law from " + _num(ins["draws"]) + r" Monte-Carlo draws: "
+        + _num(ins["max_deviation_in_se"]) + r" standard errors.", raw=True)
+    rows = [[_num(x["eta"]), _num(x["theory"]), f"{_num(x['simulated'])} $\\pm$ {_num(x['se'])}", _num(x["bound"])]
+            for x in ins["rows"]]
+    doc.table([r"$\eta$", "law", "Monte Carlo", "exact lower bound"], rows,
+              caption=f"$P(\\eta\\lambda_{{\\max}} > 2)$, $N = {ins['N']}$, $D = {ins['D']}$: the law (theory), "
+                      r"Monte Carlo (simulation) and the exact Schur-complement bound (theory).", raw_caption=True)
+    rl = r["relu"]
+    doc.text(
+        r"ReLU features $\phi = \mathrm{ReLU}(Fx + b)$: the infinite-width floor (simulation) falls with "
+        r"slope " + _num(rl["floor_slope"]) + r" against $D$ ($-a/s = -0.25$); the Gaussian-equivalence "
+        r"argument turns the nonlinear part into an implicit ridge, which removes the peak at the seen count.",
+        raw=True)
+    for name in SECTION_FIGURES["sparse"]:
+        _figure(doc, results, name)
+
+
 def _remaining_figures(doc, results):
     from asymptotics.report.figures import FIGURES
 
@@ -557,6 +622,7 @@ def build_report(results: dict, *, equations: bool = True) -> LatexDocument:
     _section_finite_size(doc, results)
     _section_bayes(doc, results)
     _section_peaked(doc, results)
+    _section_sparse(doc, results)
     _remaining_figures(doc, results)
     doc.bibliography(BIBLIOGRAPHY)
     _section_run(doc, results)

@@ -51,6 +51,15 @@ FIGURES = {
               r"inset: local slope.",
     "bayes": r"$K = 2$: online SGD closure $\varepsilon_g$ (theory, $\alpha^{-1/3}$) versus the "
              r"Bayes-optimal and optimal-online references ($\alpha^{-1}$).",
+    "sparse_peak": r"Sparse features ($s = 2$, $a = 1/2$, stand-in model): median loss versus $N$ (theory, "
+                   r"lines; simulation, markers) with the peak at the expected rank of the seen design (dotted).",
+    "sparse_exponents": r"The two exponents (theory): seen fit $\propto N^{-a}$ at $D = \infty$ and the "
+                        r"missing-signal floor $\propto D^{-a/s}$.",
+    "sparse_frontier": r"Compute-optimal frontier of the ridgeless expected loss (theory): $N^*$, $D^*$, $L^*$ "
+                       r"with the derived $C^{1/(1+s)}$, $C^{s/(1+s)}$, $C^{-a/(1+s)}$.",
+    "sparse_instability": r"Probability that gradient descent is unstable versus the step (theory: law and "
+                          r"exact lower bound; simulation: Monte Carlo with standard errors), $N = 100$, "
+                          r"$D = 1000$.",
 }
 
 
@@ -368,6 +377,19 @@ def _builders(ctx) -> dict:
     out["exponent_table"] = lambda: fig_exponent_table(res["exponents"])
     out["peaked"] = peaked
     out["bayes"] = bayes
+
+    def sparse(name):
+        def build():
+            from asymptotics.sparse import report_figures as rf
+            d = ctx["sparse"]
+            return {"sparse_peak": lambda: rf.fig_sparse_peak(d["curves"]),
+                    "sparse_exponents": lambda: rf.fig_sparse_exponents(d["exponents_curves"]),
+                    "sparse_frontier": lambda: rf.fig_sparse_frontier(d["frontier_curves"]),
+                    "sparse_instability": lambda: rf.fig_sparse_instability(d["instability_curves"])}[name]()
+        return build
+
+    for name in ("sparse_peak", "sparse_exponents", "sparse_frontier", "sparse_instability"):
+        out[name] = sparse(name)
     return out
 
 

@@ -12,8 +12,9 @@ Steps (each a small function ``step_<name>(ctx) -> dict``, run in this order):
 8. ``k_dependence`` leading prefactors for K = 2..10;
 9. ``bayes``        Bayes-optimal and optimal-online references (K = 2) next to the closure;
 10. ``peaked``      peaked-distribution mechanism, n = 128: c0, c2, L(tau) and its local slope;
-11. ``figures``     :mod:`asymptotics.report.figures` (PNG and PDF);
-12. ``report``      :mod:`asymptotics.report.document` -> report.tex, compiled to report.pdf.
+11. ``sparse``      sparse-feature mechanism (stand-in model): peak, exponents, frontier, GD instability, ReLU;
+12. ``figures``     :mod:`asymptotics.report.figures` (PNG and PDF);
+13. ``report``      :mod:`asymptotics.report.document` -> report.tex, compiled to report.pdf.
 
 A step that fails (a module missing or broken) is recorded as ``"unavailable: <reason>"`` in
 ``results["steps"]`` and in the report; the others still run.  Every number lands in ``results.json``
@@ -50,19 +51,26 @@ MODES = {
               "sgd": {"N": 500, "seeds": 4, "alphas": [0.25, 0.5, 1, 2, 3, 5, 7, 10], "n_test": 4000},
               "schedule_alpha_max": 1e10, "kdep_digits": 15, "kdep_K": list(range(2, 11)),
               "bayes_alpha_max": 1e5, "peaked": {"n": 128, "beta_star": 1e4, "tau_max": 1e16},
+              "sparse": {"D": [300, 1000], "seeds": 16, "C": [1e4, 1e6, 1e8], "draws": 500,
+                         "relu_D": [60, 200, 600], "relu_seeds": 2},
               "rtol": 1e-10},
     "default": {"alpha_max": 1e6, "digits": 30, "series_digits": {2: 30, 3: 20}, "series_order": 3,
                 "sgd": {"N": 1000, "seeds": 8, "alphas": [0.25, 0.5, 1, 2, 3, 5, 7, 10, 15, 20],
                         "n_test": 8000},
                 "schedule_alpha_max": 1e12, "kdep_digits": 20, "kdep_K": list(range(2, 11)),
                 "bayes_alpha_max": 1e6, "peaked": {"n": 128, "beta_star": 1e4, "tau_max": 1e16},
-                "rtol": 1e-10},
+                "sparse": {"D": [300, 1000, 3000], "seeds": 64, "C": [1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10],
+                           "draws": 2000, "relu_D": [100, 316, 1000], "relu_seeds": 6},
+              "rtol": 1e-10},
     "full": {"alpha_max": 1e8, "digits": 50, "series_digits": {2: 50, 3: 30}, "series_order": 3,
              "sgd": {"N": 2000, "seeds": 16, "alphas": [0.25, 0.5, 1, 2, 3, 5, 7, 10, 15, 20],
                      "n_test": 16000},
              "schedule_alpha_max": 1e14, "kdep_digits": 30, "kdep_K": list(range(2, 11)),
              "bayes_alpha_max": 1e8, "peaked": {"n": 128, "beta_star": 1e5, "tau_max": 1e19},
-             "rtol": 1e-11},
+             "sparse": {"D": [300, 1000, 3000], "seeds": 256,
+                        "C": [1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12], "draws": 10000,
+                        "relu_D": [100, 316, 1000, 3162], "relu_seeds": 12},
+              "rtol": 1e-11},
 }
 
 ETA = 1.0
@@ -450,6 +458,114 @@ def step_peaked(ctx) -> dict:
     }
 
 
+def step_sparse(ctx) -> dict:
+    """Sparse-feature mechanism (s = 2, a = 1/2): the peak at the seen count, the two exponents, the
+    compute-optimal frontier (ridgeless and optimal ridge), the GD instability law against Monte
+    Carlo and the ReLU floor."""
+    from asymptotics.sparse import MODEL_NAME
+    from asymptotics.sparse.expectations import missing_signal
+    from asymptotics.sparse.exponents import exponent_values, infinite_data_fit
+    from asymptotics.sparse.frontier import (
+        OptimalRidgeSurface,
+        RidgelessSurface,
+        frontier,
+        frontier_exponents,
+        scaling_optimum,
+    )
+    from asymptotics.sparse.instability import InstabilityLaw, instability_lower_bound, sample_lambda_max
+    from asymptotics.sparse.learner import LossTheory
+    from asymptotics.sparse.model import SparseModel
+    from asymptotics.sparse.peak import PeakModel, find_peak
+    from asymptotics.sparse.relu import get_prediction, simulate_relu
+    from asymptotics.sparse.simulate import simulate, summarize
+
+    cfg = ctx["settings"]["sparse"]
+    s, a = 2.0, 0.5
+    model = SparseModel(s, a)
+    data = {}
+    peaks, curves = [], {}
+    for D in cfg["D"]:
+        th = LossTheory(model, D)
+        pk = PeakModel(th)
+        peak_N = find_peak(th)["peak_N"]
+        grid = np.unique(np.round(np.geomspace(2, 5 * th.threshold, 50)).astype(int))
+        sims = sorted({max(2, round(f * th.threshold)) for f in (0.2, 0.6, 1.0, 1.6, 4.0)})
+        S = summarize(simulate(model, D, sims, seeds=cfg["seeds"], seed=1))
+        curves[D] = {"N": grid.tolist(), "median": [pk.median(int(n)) for n in grid], "threshold": th.threshold,
+                     "sim_N": sims, "sim_median": S["loss"]["median"].tolist()}
+        peaks.append({"D": D, "seen_expected": quantity(float(th.stats.n), 1e-13, "exact harmonic sum"),
+                      "threshold": quantity(float(th.threshold), None, "E rank (collision model)"),
+                      "peak_N": int(peak_N), "ratio": rounded(peak_N / th.stats.n, 6)})
+    ev = exponent_values(model)
+    Ns = np.logspace(4, 6, 9)
+    Ds = np.logspace(6, 8, 9)
+    data["exponents_curves"] = {"N": Ns.tolist(), "fit": [infinite_data_fit(model, n) for n in Ns],
+                                "D": Ds.tolist(), "floor": [float(v) for v in missing_signal(model, [round(d) for d in Ds])],
+                                "exponent_under": ev["exponent_under"], "exponent_over": ev["exponent_over"]}
+    ex = frontier_exponents(s, a)
+    t0 = time.time()
+    fr = frontier(RidgelessSurface(model), cfg["C"])
+    per_C = (time.time() - t0) / len(cfg["C"])
+    frr = frontier(OptimalRidgeSurface(model), [cfg["C"][0], cfg["C"][-1]])
+    mN, mD, mL = fr.measured_exponents()
+    rN, rD, rL = frr.measured_exponents()
+    so = scaling_optimum(model)
+    how = f"secant slope of the theory optimum over C = {cfg['C'][0]:g} ... {cfg['C'][-1]:g}"
+    data["frontier_curves"] = {"C": fr.C.tolist(), "N": fr.N.tolist(), "D": fr.D.tolist(), "loss": fr.loss.tolist(),
+                               "exponents": [ex["exponent_N"], ex["exponent_D"], ex["exponent_loss"]]}
+    # instability
+    N_i, D_i = 100, 1000
+    law = InstabilityLaw(s, N_i, D_i)
+    smp = sample_lambda_max(s, N_i, D_i, cfg["draws"], seed=5)
+    rows, worst = [], 0.0
+    etas = [law.eta_for_probability(q) for q in (0.05, 0.2, 0.4, 0.6, 0.8, 0.95)]
+    for eta in etas:
+        p_th = law.probability(eta)
+        p_mc, se = smp.probability(eta)
+        worst = max(worst, abs(p_mc - p_th) / se if se > 0 else 0.0)
+        rows.append({"eta": rounded(eta, 6), "theory": rounded(p_th, 6), "simulated": rounded(p_mc, 6),
+                     "se": rounded(se, 2), "bound": rounded(instability_lower_bound(s, N_i, D_i, eta)["bound"], 6)})
+    eg = np.linspace(min(etas) * 0.95, max(etas) * 1.05, 30)
+    data["instability_curves"] = {"eta_grid": eg.tolist(), "law_grid": [law.probability(e) for e in eg],
+                                  "bound_grid": [instability_lower_bound(s, N_i, D_i, e)["bound"] for e in eg],
+                                  "eta": [r["eta"] for r in rows], "simulated": [r["simulated"] for r in rows],
+                                  "se": [r["se"] for r in rows]}
+    # ReLU floor
+    floors = [float(simulate_relu(model, D, [math.inf], seeds=cfg["relu_seeds"], n_test=1000, seed=3).summary()["mean"][0])
+              for D in cfg["relu_D"]]
+    geq = [float(get_prediction(model, D, math.inf)["loss"]) for D in cfg["relu_D"]]
+    relu_slope = float(np.polyfit(np.log(cfg["relu_D"]), np.log(floors), 1)[0])
+    ctx["sparse"] = {"curves": curves, **data}
+    return {
+        "model": MODEL_NAME, "s": s, "a": a, "peaks": peaks,
+        "exponent_under": quantity(ev["exponent_under"], 0.0, "derived (SymPy): -a"),
+        "exponent_over": quantity(ev["exponent_over"], 0.0, "derived (SymPy): -a/s"),
+        "prefactor_under": quantity(ev["prefactor_under"], 1e-15, "derived (SymPy), D = infinity"),
+        "frontier": {
+            "C": [rounded(c, 6) for c in fr.C], "N_opt": [rounded(v, 8) for v in fr.N],
+            "D_opt": [rounded(v, 8) for v in fr.D], "loss_opt": [rounded(v, 8) for v in fr.loss],
+            "exponent_N": quantity(mN, abs(mN - ex["exponent_N"]), how + "; error = distance to 1/(1+s)"),
+            "exponent_D": quantity(mD, abs(mD - ex["exponent_D"]), how + "; error = distance to s/(1+s)"),
+            "exponent_loss": quantity(mL, abs(mL - ex["exponent_loss"]), how + "; error = distance to -a/(1+s)"),
+            "ridge_exponent_N": quantity(rN, abs(rN - ex["exponent_N"]), "optimal ridge; " + how),
+            "ridge_exponent_loss": quantity(rL, abs(rL - ex["exponent_loss"]), "optimal ridge; " + how),
+            "derived": {k: rounded(v, 10) for k, v in ex.items()},
+            "prefactor_N": quantity(so["prefactor_N"], None, "scaling function at D = 1e12: x*^(s/(s+1))"),
+            "prefactor_loss": quantity(so["prefactor_loss"], None, "scaling function at D = 1e12"),
+            "x_star": quantity(so["x_star"], None, "argmin x^(a/(s+1)) f(x)"),
+            "seconds_per_C": rounded(per_C, 3)},
+        "instability": {"N": N_i, "D": D_i, "draws": cfg["draws"], "rows": rows,
+                        "max_deviation_in_se": rounded(worst, 3),
+                        "lambda_max_mean": quantity(float(smp.lam.mean()), float(smp.lam.std() / math.sqrt(smp.lam.size)),
+                                                    "Monte Carlo mean +- SE"),
+                        "lambda_max_mean_law": quantity(law.mean(), None, "law")},
+        "relu": {"D": cfg["relu_D"], "floor": [rounded(v, 6) for v in floors],
+                 "floor_gaussian_equivalence": [rounded(v, 6) for v in geq],
+                 "floor_slope": quantity(relu_slope, abs(relu_slope + a / s), "least-squares slope of the simulated "
+                                         "infinite-width floor; error = distance to -a/s")},
+    }
+
+
 def step_figures(ctx) -> dict:
     """All figures (PNG and PDF); a figure whose data is unavailable is skipped and reported."""
     from asymptotics.report import figures
@@ -495,6 +611,7 @@ STEPS = (
     ("bayes", step_bayes, "Bayes-optimal reference K = 2"),
     ("peaked", step_peaked, "peaked-distribution mechanism"),
     ("finite_size", step_finite_size, "finite-size study of SGD (stored results)"),
+    ("sparse", step_sparse, "sparse-feature mechanism (stand-in model)"),
     ("figures", step_figures, "figures"),
     ("report", step_report, "LaTeX report"),
 )

@@ -39,7 +39,7 @@ from asymptotics.validation import InvalidInputError
 __all__ = ["SPARSE_SUBCOMMANDS", "parse_int_list", "register", "run"]
 
 #: modules providing ``register(sparse_subparsers)`` for ``asymptotics sparse <name> ...``
-SPARSE_SUBCOMMANDS: tuple = ()
+SPARSE_SUBCOMMANDS: tuple = ("asymptotics.sparse.frontier_cli", "asymptotics.sparse.instability_cli")
 
 MODEL_NAME = "a stand-in model reproducing the abstract's claims of arXiv 2605.23591"
 
@@ -89,7 +89,13 @@ def register(subparsers):
                    help="digits of the exact expectations and series coefficients (10 ... 100)")
     p.add_argument("--order", type=int, default=None, help="number of asymptotic-series terms (1 ... 12)")
     p.add_argument("--simulate", action="store_true", help="also simulate the learner")
-    p.add_argument("--seeds", type=int, default=64, help="simulated draws per (D, N) (default 64)")
+    p.add_argument("--seeds", type=int, default=None,
+                   help="simulated draws per (D, N) (default 64; 8 with --activation relu)")
+    p.add_argument("--activation", default="linear",
+                   help="feature activation: linear (default; phi = F x) or relu (phi = ReLU(F x + b): "
+                        "simulation and the Gaussian-equivalence prediction)")
+    p.add_argument("--bias", type=float, default=1.0,
+                   help="relu only: bias scale sigma_b, b_k ~ N(0, sigma_b^2/N) (default 1)")
     p.add_argument("--seed", type=int, default=0, help="master seed of the simulation (default 0)")
     p.add_argument("--plot", default="output/sparse/sparse.png",
                    help="PNG of loss vs N (default output/sparse/sparse.png; '' for none; not with --json)")
@@ -106,6 +112,10 @@ def register(subparsers):
 def _check(args):
     if args.s is None or args.a is None:
         raise InvalidInputError("--s and --a are required")
+    if args.activation not in ("linear", "relu"):
+        raise InvalidInputError(f"unknown activation {args.activation!r}; choose linear or relu")
+    if args.seeds is None:
+        args.seeds = 64 if args.activation == "linear" else 8
     for name in ("s", "a"):
         v = getattr(args, name)
         if not math.isfinite(v):
@@ -131,6 +141,17 @@ def _check(args):
         M = int(args.M)
         if args.order is not None:
             raise InvalidInputError("--order (the series in D) needs M infinite; drop --M")
+    if args.activation == "relu":
+        if M is not None or args.digits is not None or args.order is not None:
+            raise InvalidInputError("--activation relu takes no --M, --digits or --order")
+        if max(Ds) > 5000:
+            raise InvalidInputError(f"--activation relu simulates D <= 5000, got {max(Ds)}")
+        if max(Ns) > 20000:
+            raise InvalidInputError(f"--activation relu simulates N <= 20000, got {max(Ns)}")
+        if not (math.isfinite(args.bias) and args.bias >= 0):
+            raise InvalidInputError(f"--bias must be >= 0 and finite, got {args.bias}")
+        if not 2 <= args.seeds <= 10000:
+            raise InvalidInputError(f"--seeds must be between 2 and 10000, got {args.seeds}")
     if args.simulate:
         if max(Ds) > 10 ** 6:
             raise InvalidInputError(f"--simulate handles D <= 1e6, got {max(Ds)}")
@@ -155,6 +176,8 @@ def run(args) -> int:
     if getattr(args, "sparse_command", None):
         return 0                                     # handled by the sub-subcommand's own handler
     Ds, Ns, M = _check(args)
+    if args.activation == "relu":
+        return _run_relu(args, Ds, Ns)
     import mpmath
     import numpy as np
 
@@ -249,6 +272,62 @@ def run(args) -> int:
     _print_table(out, Ds, Ns, np)
     if plot_path:
         print(f"plot written to {plot_path}")
+    return 0
+
+
+def _run_relu(args, Ds, Ns) -> int:
+    """``--activation relu``: simulated population loss (finite N and infinite width) and the
+    Gaussian-equivalence prediction (:mod:`asymptotics.sparse.relu`)."""
+    import numpy as np
+
+    from asymptotics.cli_support import print_json
+    from asymptotics.sparse.expectations import missing_signal, seen_expected
+    from asymptotics.sparse.model import SparseModel
+    from asymptotics.sparse.relu import get_prediction, simulate_relu
+
+    model = SparseModel(args.s, args.a)
+    out = {"model": MODEL_NAME, "activation": "relu", "features": "phi_k = ReLU(F_k . x + b_k), F_ki ~ N(0, 1/N), "
+           "b_k ~ N(0, bias^2/N); minimum-norm least squares", "bias": args.bias, "s": args.s, "a": args.a,
+           "D": Ds, "N": Ns, "seeds": args.seeds, "seed": args.seed,
+           "seen_expected": [float(v) for v in seen_expected(model, Ds)],
+           "missing_signal": [float(v) for v in missing_signal(model, Ds)],
+           "simulated_loss": [], "simulated_loss_se": [], "simulated_loss_median": [], "feature_rank": [],
+           "simulated_floor": [], "simulated_floor_se": [], "loss_gaussian_equivalence": [],
+           "floor_gaussian_equivalence": [], "exponent_over": -args.a / args.s,
+           "exactness": {"missing_signal": "exact", "simulated_loss": "exact missing signal + stratified fresh "
+                         "test set (standard error included)", "gaussian_equivalence": "approximation"}}
+    grid = [float(n) for n in Ns] + [math.inf]
+    for D in Ds:
+        res = simulate_relu(model, D, grid, seeds=args.seeds, seed=args.seed, bias=args.bias)
+        S = res.summary()
+        out["simulated_loss"].append([_number(v) for v in S["mean"][:-1]])
+        out["simulated_loss_se"].append([_number(v) for v in S["se"][:-1]])
+        out["simulated_loss_median"].append([_number(v) for v in S["median"][:-1]])
+        out["feature_rank"].append([_number(v) for v in S["rank_mean"][:-1]])
+        out["simulated_floor"].append(_number(S["mean"][-1]))
+        out["simulated_floor_se"].append(_number(S["se"][-1]))
+        ok = [n for n in Ns if n < D / 2]
+        out["loss_gaussian_equivalence"].append(
+            {"N": ok, "loss": [_number(get_prediction(model, D, n, bias=args.bias)["loss"]) for n in ok]})
+        out["floor_gaussian_equivalence"].append(_number(get_prediction(model, D, math.inf, bias=args.bias)["loss"]))
+    if len(Ds) >= 2:
+        out["exponent_over_simulated"] = float(np.polyfit(np.log(Ds), np.log(out["simulated_floor"]), 1)[0])
+    if args.json:
+        print_json(out)
+        return 0
+    print(f"sparse features with ReLU activation: s = {args.s}, a = {args.a}, bias = {args.bias} ({MODEL_NAME})")
+    for i, D in enumerate(Ds):
+        print(f"\nD = {D}: E|S| = {out['seen_expected'][i]:.6g}, missing signal = {out['missing_signal'][i]:.6g}, "
+              f"infinite-width floor {out['simulated_floor'][i]:.6g} +- {out['simulated_floor_se'][i]:.2g} "
+              f"(Gaussian equivalence {out['floor_gaussian_equivalence'][i]:.6g})")
+        geq = dict(zip(out["loss_gaussian_equivalence"][i]["N"], out["loss_gaussian_equivalence"][i]["loss"]))
+        print(f"  {'N':>8} {'simulated':>12} {'+- se':>10} {'rank Phi':>9} {'Gauss. equiv.':>14}")
+        for j, N in enumerate(Ns):
+            g = f"{geq[N]:>14.6g}" if N in geq else f"{'--':>14}"
+            print(f"  {N:>8} {out['simulated_loss'][i][j]:>12.6g} {out['simulated_loss_se'][i][j]:>10.2g} "
+                  f"{out['feature_rank'][i][j]:>9.1f} {g}")
+    if "exponent_over_simulated" in out:
+        print(f"\nfloor exponent: simulated {out['exponent_over_simulated']:+.4g}, -a/s = {out['exponent_over']:+.4g}")
     return 0
 
 

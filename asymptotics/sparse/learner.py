@@ -75,11 +75,14 @@ T_MIN, T_MAX, H_LOGT = 1e-9, 1e18, 0.08
 class LossTheory:
     """Theory of E L(N, D) at fixed D for one model (tables are built once and reused over N)."""
 
-    def __init__(self, model: SparseModel, D: int):
+    def __init__(self, model: SparseModel, D: int, *, continuous: bool = False):
+        """``continuous=True`` accepts real ``D >= 2`` and real ``N >= 1`` (the theory is smooth in both;
+        used by :mod:`asymptotics.sparse.frontier`, where ``c N D = C`` must hold exactly)."""
         if not isinstance(model, SparseModel):
             raise InvalidInputError("model must be a SparseModel")
         self.model = model
-        self.D = check_count("D", D)
+        self.continuous = bool(continuous)
+        self.D = _check_real("D", D, 2.0) if self.continuous else check_count("D", D)
 
     @cached_property
     def stats(self) -> SeenStatistics:
@@ -192,7 +195,7 @@ class LossTheory:
 
     def loss(self, N) -> dict:
         """Theory of E L(N, D) and its parts at one N (see the module docstring for what is exact)."""
-        N = check_count("N", N)
+        N = _check_real("N", N, 1.0) if self.continuous else check_count("N", N)
         st = self.stats
         r = st.rank
         sd = math.sqrt(max(st.var_n, 0.0))
@@ -216,6 +219,17 @@ class LossTheory:
                 "aliasing": out["aliasing"], "theta_norm2": out["theta_norm2"], "regime": regime,
                 "threshold": r, "near_peak": bool(near), "jensen_relative": out.get("jensen_relative", 0.0),
                 "kappa": out.get("kappa")}
+
+
+def _check_real(name: str, value, minimum: float) -> float:
+    """A finite real number >= minimum (and <= 1e15), else InvalidInputError."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise InvalidInputError(f"{name} must be a number, got {value!r}") from None
+    if not math.isfinite(v) or v < minimum or v > 1e15:
+        raise InvalidInputError(f"{name} must be a finite number in [{minimum:g}, 1e15], got {value!r}")
+    return v
 
 
 def expected_loss(model: SparseModel, N, D) -> np.ndarray:

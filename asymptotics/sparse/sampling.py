@@ -61,7 +61,8 @@ def _tail_seen(rng, s: float, D: int, lo: int, hi) -> tuple[np.ndarray, np.ndarr
     cells = cells[(cells > lo) & ((cells <= hi) if hi is not None else True)]
     i = cells.astype(float)
     p = i ** -s
-    lam = c * D * ((i - 1.0) ** (1.0 - s) - i ** (1.0 - s)) / (s - 1.0)
+    # (i-1)^(1-s) - i^(1-s) without cancellation (cells reach i ~ 1e15 for s near 1)
+    lam = c * D * i ** (1.0 - s) * np.expm1((1.0 - s) * np.log1p(-1.0 / i)) / (s - 1.0)
     q = -np.expm1(D * np.log1p(-p))
     occ = -np.expm1(-lam)
     if np.any(q > occ * (1 + 1e-12)):

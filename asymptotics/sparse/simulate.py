@@ -104,22 +104,41 @@ def _blas_limit(threads):
 
 
 def simulate(model: SparseModel, D, N, *, seeds: int = 64, seed: int = 0, batch: int | None = None,
-             progress=None, blas_threads: int | None = 1) -> SimulationResult:
+             progress=None, blas_threads: int | None = 1, ridge=0.0) -> SimulationResult:
     """Simulate ``seeds`` independent draws (data and features) at sample size D for each N.
 
+    ``ridge`` is the penalty lambda >= 0 of ``(1/D)|Phi theta - y|^2 + lambda |theta|^2`` (0: the
+    minimum-norm least-squares fit; a scalar, or one value per N); in the reduced problem
+    ``theta = (B^T B + D lambda)^-1 B^T R w`` with ``B = R G`` (SVD).  The exact conditional
+    expectation is reported for the ridgeless fit only.
     ``progress`` is an optional callable ``(done, total)`` called after each batch of seeds;
     ``blas_threads`` limits the BLAS threads during the run (default 1; None: library default).
     """
     with _blas_limit(blas_threads):
-        return _simulate(model, D, N, seeds=seeds, seed=seed, batch=batch, progress=progress)
+        return _simulate(model, D, N, seeds=seeds, seed=seed, batch=batch, progress=progress, ridge=ridge)
 
 
-def _simulate(model, D, N, *, seeds, seed, batch, progress) -> SimulationResult:
+def _ridge_values(ridge, size: int) -> np.ndarray:
+    try:
+        lam = np.atleast_1d(np.asarray(ridge, dtype=float)).ravel()
+    except (TypeError, ValueError):
+        raise InvalidInputError(f"ridge must be a number >= 0, got {ridge!r}") from None
+    if lam.size == 1:
+        lam = np.repeat(lam, size)
+    if lam.size != size:
+        raise InvalidInputError(f"ridge must be a scalar or one value per N ({size}), got {lam.size}")
+    if not np.all(np.isfinite(lam)) or np.any(lam < 0):
+        raise InvalidInputError(f"ridge must be finite and >= 0, got {ridge!r}")
+    return lam
+
+
+def _simulate(model, D, N, *, seeds, seed, batch, progress, ridge=0.0) -> SimulationResult:
     if not isinstance(model, SparseModel):
         raise InvalidInputError("model must be a SparseModel")
     D = check_count("D", D, maximum=10 ** 7)
     Ns = check_counts("N", N, maximum=20000)
     seeds = check_count("seeds", seeds, maximum=100000)
+    lams = _ridge_values(ridge, Ns.size)
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise InvalidInputError(f"seed must be a non-negative integer, got {seed!r}")
     s, a = model.s, model.a
@@ -167,17 +186,21 @@ def _simulate(model, D, N, *, seeds, seed, batch, progress) -> SimulationResult:
             tr_perp = float(np.sum(pS * (1.0 - np.sum(Vr ** 2, axis=1))))
             for c, n in enumerate(Ns):
                 G = Z[:, :n] / math.sqrt(n)
-                if n >= r:
-                    Bm, rhs = Vr.T @ G, w_row
+                if lams[c] > 0:
+                    U_, sv, Vt = np.linalg.svd(R @ G, full_matrices=False)
+                    theta = Vt.T @ (sv / (sv ** 2 + D * lams[c]) * (U_.T @ (R @ w)))
                 else:
-                    Bm, rhs = R @ G, R @ w
-                theta = np.linalg.lstsq(Bm, rhs, rcond=None)[0]
+                    if n >= r:
+                        Bm, rhs = Vr.T @ G, w_row
+                    else:
+                        Bm, rhs = R @ G, R @ w
+                    theta = np.linalg.lstsq(Bm, rhs, rcond=None)[0]
                 e = G @ theta - w
                 th2 = float(theta @ theta)
                 out["seen_fit"][b, c] = float(np.sum(pS * e ** 2))
                 out["theta_norm2"][b, c] = th2
                 out["aliasing"][b, c] = th2 / n * U
-                if n >= r + 2:
+                if n >= r + 2 and lams[c] == 0:
                     out["conditional"][b, c] = fit_perp + missing[b] + \
                         float(w_row @ w_row) / (n - r - 1) * (U + tr_perp)
         if progress is not None:
@@ -185,7 +208,8 @@ def _simulate(model, D, N, *, seeds, seed, batch, progress) -> SimulationResult:
     return SimulationResult(model=model, D=D, N=Ns, seen_fit=out["seen_fit"], aliasing=out["aliasing"],
                             theta_norm2=out["theta_norm2"], conditional=out["conditional"], missing=missing,
                             unseen=unseen, seen_count=seen_count, rank=rank,
-                            meta={"seed": int(seed), "seeds": int(seeds), "batch": int(batch)})
+                            meta={"seed": int(seed), "seeds": int(seeds), "batch": int(batch),
+                                  "ridge": lams.tolist()})
 
 
 def summarize(res: SimulationResult) -> dict:
