@@ -13,6 +13,7 @@ nothing is fetched from the network.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -78,7 +79,22 @@ html_sidebars = {"index": []}
 html_show_sourcelink = False
 
 
+_LITERAL = re.compile(r"(``.*?``)")
+
+
+def escape_bars(app, what, name, obj, options, lines):
+    """Docstrings write norms and set sizes as plain-text mathematics (``|S|``, ``|x|^2``); a bar outside
+    an inline literal would be read as a reStructuredText substitution reference, so it is escaped."""
+    for i, line in enumerate(lines):
+        if "|" not in line or line.lstrip().startswith(">>>") or line.lstrip().startswith("..."):
+            continue
+        parts = _LITERAL.split(line)
+        lines[i] = "".join(p if p.startswith("``") and p.endswith("``") and len(p) >= 4
+                           else p.replace("|", "\\|") for p in parts)
+
+
 def setup(app):
     # Titles with mathematics also appear in the navigation of pages that have none: load MathJax on
     # every page, not only on pages with equations.
     app.set_html_assets_policy("always")
+    app.connect("autodoc-process-docstring", escape_bars)

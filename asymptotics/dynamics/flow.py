@@ -206,8 +206,7 @@ def integrate_closure(K: int, eta, alphas, *, D0: float = 0.0, Delta0: float = 0
     rtol : relative tolerance of the ODE solver (the moments are evaluated more accurately).
     method : evaluation method of the moments, passed to ``closure_moments``.
     progress : show a progress bar on stderr.
-    moment_rtol : relative accuracy asked of the moments (K = 3 float64: the quadrature rule is chosen
-        from it, faster at lower accuracy; every call fails if its error estimate exceeds it).
+    moment_rtol : relative accuracy asked of the moments (K = 3 float64: the rule is chosen from it).
 
     Raises ``InvalidInputError`` for bad input and ``IntegrationError`` (saying at which alpha and why)
     if the state becomes non-finite or negative or the solver fails.

@@ -6,16 +6,16 @@ on the ``(K, D, Delta)`` box where its stated accuracy was measured against an i
 :class:`~asymptotics.validation.InvalidInputError` naming the box; it never returns a value it
 cannot vouch for.
 
-=====================  =========  ==============  ==============  ==============================
-route                  K          D               Delta           accuracy (relative)
-=====================  =========  ==============  ==============  ==============================
-``binary``             2          <= 1e6          <= 1e6          ~1e-15
-``quadrature``         3          <= 1e6          <= 1e3          ~1e-12 (<= 1e-11)
-``quadrature-laplace`` 4 .. 20    <= 1e6          <= 10           ~5e-12
-``binary-mpmath``      2          <= 1e6          <= 1e6          ``digits``
-``quadrature-flint``   3          <= 1e4          <= 100          ``digits``
-``laplace-flint``      4 .. 20    <= 1e4          <= 50           ``digits``
-=====================  =========  ==============  ==============  ==============================
+======================  =========  ==============  ==============  ==============================
+route                   K          D               Delta           accuracy (relative)
+======================  =========  ==============  ==============  ==============================
+``binary``              2          <= 1e6          <= 1e6          ~1e-15
+``quadrature``          3          <= 1e6          <= 1e3          ~1e-12 (<= 1e-11)
+``quadrature-laplace``  4 .. 20    <= 1e6          <= 10           ~5e-12
+``binary-mpmath``       2          <= 1e6          <= 1e6          ``digits``
+``quadrature-flint``    3          <= 1e4          <= 100          ``digits``
+``laplace-flint``       4 .. 20    <= 1e4          <= 50           ``digits``
+======================  =========  ==============  ==============  ==============================
 
 Measured (``tests/numeric/test_closure_domain.py``): the float64 routes against the 20-digit
 routes at the corners of the boxes they share, against closed forms (``D = 0``, the K = 2 and

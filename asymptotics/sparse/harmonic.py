@@ -89,7 +89,7 @@ def check_kind(kind: str, alpha: float, s: float, M) -> None:
 
 
 def e_coefficients(beta, order: int, one=1.0):
-    """Taylor coefficients ``P_0 .. P_order`` of ``psi(x)^beta``, ``psi(x) = -ln(1-x)/x = sum x^j/(j+1)``.
+    """Taylor coefficients ``P_j`` (j = 0 to ``order``) of ``psi(x)^beta``, ``psi(x) = -ln(1-x)/x = sum x^j/(j+1)``.
 
     J. C. P. Miller's recurrence ``k P_k = sum_{j=1}^k ((beta+1) j - k) psi_j P_{k-j}``; ``beta`` may be
     a float, an mpmath number or a SymPy expression (``one`` sets the arithmetic of ``psi_j``).

@@ -20,7 +20,7 @@ and what is asymptotic:
 * **under-parameterised** (N < r) -- asymptotic (deterministic equivalent): given the data the fit is
   the K-orthogonal projection of w onto a random N-dimensional subspace, ``K = A^T A``; its
   deterministic equivalent (sample-covariance resolvent with N "samples" of population K) has an
-  effective regularisation ``kappa`` with ``N = sum_i d_i/(d_i + kappa)`` and
+  effective regularisation ``kappa`` with ``N = sum_i d_i/(d_i + kappa)`` and::
 
       seen fit  = kappa^2 sum p_i w_i^2/(d_i+kappa)^2
                   + kappa^2 [sum p_i/(d_i+kappa)^2] [sum w_i^2 d_i^2/(d_i+kappa)^2] / (N - df2),
