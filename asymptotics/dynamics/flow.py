@@ -58,8 +58,8 @@ __all__ = ["ClosureCurve", "integrate_closure", "learning_rate_function", "log_g
 def log_grid(alpha_min: float, alpha_max: float, points_per_decade: int = 8) -> np.ndarray:
     """Logarithmic grid from ``alpha_min`` to ``alpha_max`` (both included), ``points_per_decade`` per decade.
 
-    >>> log_grid(1, 100, 2).tolist()
-    [1.0, 3.1622776601683795, 10.0, 31.622776601683793, 100.0]
+    >>> [round(a, 12) for a in log_grid(1, 100, 2).tolist()]
+    [1.0, 3.162277660168, 10.0, 31.622776601684, 100.0]
     """
     check_positive("alpha_min", alpha_min)
     check_positive("alpha-max", alpha_max)

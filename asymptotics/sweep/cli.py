@@ -195,7 +195,7 @@ def _simulate_summary(result, out: Path) -> dict:
             rows.append(row)
     path = out / "summary.csv"
     tmp = out / ".summary.csv.tmp"
-    pd.DataFrame(rows).to_csv(tmp, index=False)
+    pd.DataFrame(rows).to_csv(tmp, index=False, float_format=lambda x: repr(float(x)))
     tmp.replace(path)
     return {"summary": str(path)}
 

@@ -92,7 +92,7 @@ def write_table(frame, out, *, stem: str = "table") -> dict:
     out.mkdir(parents=True, exist_ok=True)
     paths = {"csv": out / f"{stem}.csv", "parquet": out / f"{stem}.parquet"}
     tmp_csv = out / f".{stem}.csv.tmp"
-    frame.to_csv(tmp_csv, index=False)
+    frame.to_csv(tmp_csv, index=False, float_format=lambda x: repr(float(x)))   # exact round trip
     os.replace(tmp_csv, paths["csv"])
     tmp_pq = out / f".{stem}.parquet.tmp"
     frame.to_parquet(tmp_pq, index=False)

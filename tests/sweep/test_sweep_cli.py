@@ -47,7 +47,7 @@ def test_curve_json_contract_and_cache(tmp_path, capsys):
     for row in summary["rows"]:
         assert row["eps_g"] == pytest.approx(math.acos(row["D"] / math.hypot(row["D"], math.sqrt(row["Delta"])))
                                              / math.pi, rel=1e-9)
-    csv = pd.read_csv(out / "table.csv")
+    csv = pd.read_csv(out / "table.csv", float_precision="round_trip")
     assert list(csv["eta"]) == [0.5, 0.5, 1.0, 1.0] and list(csv["alpha"]) == [1.0, 10.0, 1.0, 10.0]
     assert pd.read_parquet(out / "table.parquet")["D"].tolist() == csv["D"].tolist()
     prov = json.loads((out / "provenance.json").read_text())
@@ -146,10 +146,10 @@ def test_resume_after_the_sweep_process_is_killed(tmp_path):
     assert fresh.returncode == 0, fresh.stderr
     assert json.loads(fresh.stdout)["computed"] == 10
     volatile = ["wall_time", "worker", "cached", "attempts"]
-    a = pd.read_csv(out / "table.csv").drop(columns=volatile)
-    b = pd.read_csv(tmp_path / "fresh" / "table.csv").drop(columns=volatile)
+    a = pd.read_csv(out / "table.csv", float_precision="round_trip").drop(columns=volatile)
+    b = pd.read_csv(tmp_path / "fresh" / "table.csv", float_precision="round_trip").drop(columns=volatile)
     pd.testing.assert_frame_equal(a, b, check_exact=True)
-    pooled = pd.read_csv(out / "summary.csv")
+    pooled = pd.read_csv(out / "summary.csv", float_precision="round_trip")
     assert list(pooled["seeds"]) == [10, 10]
 
 
