@@ -72,7 +72,10 @@ def main(argv=None) -> int:
         warnings.simplefilter("ignore")
         try:
             parser = build_parser()
-            args = parser.parse_args(argv)
+            try:
+                args = parser.parse_args(argv)
+            except SystemExit as exc:           # --help, --version, or an argument error already printed
+                return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
             if getattr(args, "handler", None) is None:
                 parser.print_help()
                 return 2

@@ -30,6 +30,9 @@ from asymptotics.numeric.closure_quadrature import expected_max, uniform_closure
 from asymptotics.peaked import expansion as pe
 from asymptotics.peaked import stat_mech as sm
 from asymptotics.peaked.bridge import bridge_summary
+from asymptotics.sparse import expectations as sx
+from asymptotics.sparse.model import SparseModel
+from asymptotics.sparse.series import asymptotic_series
 from asymptotics.validation import InvalidInputError
 
 #: fields that are inputs or labels, not computed numbers
@@ -90,7 +93,8 @@ def _decimal_strings(report):
     return convert(report)
 
 
-# (label, function of digits, slow) -- cheap points run by default
+# (label, function of digits, slow) -- cheap points run by default; "printed": decimal strings
+# (correctly rounded), "printed-slow": the same, long
 CASES = [
     *[(f"expected_max K={K}", lambda d, K=K: expected_max(K, d), False) for K in (2, 20, 1000)],
     *[(f"uniform_closure K={K}", lambda d, K=K: uniform_closure(K, d), False) for K in (2, 20)],
@@ -121,7 +125,8 @@ CASES = [
     ("late_time K=3 eta=1", lambda d: late_time_series(3, "1", 2, d), False),
     ("late_time K=2 eta=0.001", lambda d: late_time_series(2, "0.001", 2, d), True),
     ("late_time K=3 eta=10", lambda d: late_time_series(3, "10", 2, d), True),
-    ("expansion_report K=3 eta=0.1", lambda d: _decimal_strings(expansion_report(3, "0.1", 1, d)), "printed"),
+    ("expansion_report K=3 eta=0.1", lambda d: _decimal_strings(expansion_report(3, "0.1", 1, d)),
+     "printed-slow"),
     *[(f"peaked coefficients n={n}", lambda d, n=n: pe.coefficients(n, d), n != 2) for n in (2, 128, 100000)],
     *[(f"thermodynamics n={n} beta={b}", lambda d, n=n, b=b: sm.thermodynamics(n, b, d), True)
       for n, b in ((2, "0.001"), (128, 100), (128, "1e7"), (5, 30))],
@@ -130,6 +135,14 @@ CASES = [
     *[(f"bayes alpha={a}", lambda d, a=a: [bo.bayes_overlap(a, d), bo.bayes_error(a, d)], a != 1)
       for a in ("0.01", 1, 1000)],
     ("large_alpha_constants", lambda d: bo.large_alpha_constants(d), False),
+    *[(f"sparse {name} s={sv} a={av} D={D}",
+       lambda d, name=name, sv=sv, av=av, D=D: getattr(sx, name)(SparseModel(sv, av), [D], digits=d), D > 1e9)
+      for name in ("seen_expected", "missing_signal", "unseen_mass") for sv, av in (("1.3", "0.7"), (2, "0.5"))
+      for D in (1, 10**6, 10**12)],
+    *[(f"sparse series {name}", lambda d, name=name: _decimal_strings(
+        {str(i): {"c": t["coefficient"], "p": t["power"]}
+         for i, t in enumerate(asymptotic_series(name, SparseModel("1.3", "0.7"), 3, digits=d))}), "printed")
+      for name in ("seen_expected", "missing_signal")],
     *[(f"closure K={K} D={D} Delta={x}", lambda d, K=K, D=D, x=x: closure_moments(K, D, x, digits=d), K > 2)
       for K, D, x in ((2, 1e6, 1e6), (2, "0.1", "1e-30"), (2, 0, "1e-20"), (2, "1e-8", 0), (3, 2, "0.25"),
                       (4, 1, "0.5"))],
@@ -138,9 +151,9 @@ CASES = [
 
 @pytest.mark.parametrize("label,fn,slow", CASES, ids=[c[0] for c in CASES])
 def test_digits_are_correct(label, fn, slow, run_slow):
-    if slow and not run_slow:
+    printed = str(slow).startswith("printed")
+    if (slow is True or slow == "printed-slow") and not run_slow:
         pytest.skip("long; runs with --run-slow (the reduced form is test_digits_reduced_form)")
-    printed = slow == "printed"
     assert_digits(fn, 15, printed=printed)
     if run_slow:
         assert_digits(fn, 30, printed=printed)

@@ -34,6 +34,7 @@ import math
 import sys
 from pathlib import Path
 
+from asymptotics.cli_support import decimal_text
 from asymptotics.validation import InvalidInputError
 
 __all__ = ["SPARSE_SUBCOMMANDS", "parse_int_list", "register", "run"]
@@ -80,8 +81,10 @@ def register(subparsers):
                                           "seen set, their asymptotic series in D, the learner's expected "
                                           "loss in both regimes, the double-descent peak and the two "
                                           "exponents; optionally simulated.")
-    p.add_argument("--s", type=float, default=None, help="sparsity exponent s > 1 (p_i = min(1, i^-s))")
-    p.add_argument("--a", type=float, default=None, help="task exponent a > 0 (p_i w_i^2 = i^-(1+a))")
+    p.add_argument("--s", type=decimal_text, default=None,
+                   help="sparsity exponent s > 1 (p_i = min(1, i^-s)), a decimal kept exact for --digits")
+    p.add_argument("--a", type=decimal_text, default=None,
+                   help="task exponent a > 0 (p_i w_i^2 = i^-(1+a)), a decimal kept exact for --digits")
     p.add_argument("--D", default=None, help="sample sizes, comma-separated integers (<= 1e12)")
     p.add_argument("--N", default=None, help="feature counts, comma-separated integers")
     p.add_argument("--M", type=float, default=None, help="finite number of coordinates (default infinite)")
@@ -116,6 +119,9 @@ def _check(args):
         raise InvalidInputError(f"unknown activation {args.activation!r}; choose linear or relu")
     if args.seeds is None:
         args.seeds = 64 if args.activation == "linear" else 8
+    # the decimals as typed feed the exact model (--digits); the floats everything else
+    args.s_text, args.a_text = args.s, args.a
+    args.s, args.a = float(args.s), float(args.a)
     for name in ("s", "a"):
         v = getattr(args, name)
         if not math.isfinite(v):
@@ -187,7 +193,7 @@ def run(args) -> int:
     from asymptotics.sparse.model import SparseModel
     from asymptotics.sparse.peak import PeakModel, find_peak
 
-    model = SparseModel(args.s, args.a, M=M)
+    model = SparseModel(args.s_text, args.a_text, M=M)
     names = ("seen_expected", "missing_signal", "unseen_mass")
     exact = {}
     for name in names:

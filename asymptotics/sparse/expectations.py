@@ -36,7 +36,7 @@ import numpy as np
 from asymptotics.sparse.harmonic import harmonic_sum
 from asymptotics.sparse.harmonic_mp import RouteUnavailable, harmonic_sum_mp
 from asymptotics.sparse.model import SparseModel, check_counts
-from asymptotics.validation import InvalidInputError, check_digits
+from asymptotics.validation import InvalidInputError, check_digits, fraction_to_mpf
 
 __all__ = [
     "EXPECTATIONS",
@@ -83,15 +83,16 @@ def expectation(name: str, model: SparseModel, D, *, digits: int | None = None, 
         alpha = float(alpha_of(name, model.s, model.a))
         return harmonic_sum(kind, alpha, model.s, Ds.astype(float), M=model.M)
     digits = check_digits(digits, minimum=5, maximum=1000)
-    with mpmath.workdps(digits + 40):
-        alpha = alpha_of(name, mpmath.mpf(model.s), mpmath.mpf(model.a))   # exact: floats are dyadic
+    with mpmath.workdps(digits + 40):       # the exponents exactly as given (decimals stay decimals)
+        s_mp, a_mp = fraction_to_mpf(model.s_exact), fraction_to_mpf(model.a_exact)
+        alpha = alpha_of(name, s_mp, a_mp)
     out = []
     for d in Ds:
         try:
-            v = harmonic_sum_mp(kind, alpha, model.s, int(d), M=model.M, digits=digits, route=route)
+            v = harmonic_sum_mp(kind, alpha, s_mp, int(d), M=model.M, digits=digits, route=route)
         except RouteUnavailable:
             other = "euler-maclaurin" if route == "mellin" else "mellin"
-            v = harmonic_sum_mp(kind, alpha, model.s, int(d), M=model.M, digits=digits, route=other)
+            v = harmonic_sum_mp(kind, alpha, s_mp, int(d), M=model.M, digits=digits, route=other)
         out.append(v)
     return out
 

@@ -23,12 +23,13 @@ from __future__ import annotations
 
 import math
 import numbers
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from fractions import Fraction
 
 import numpy as np
 
 from asymptotics.sparse import MODEL_NAME
-from asymptotics.validation import InvalidInputError, check_finite
+from asymptotics.validation import InvalidInputError, exact_real
 
 __all__ = ["MODEL_NAME", "SparseModel", "check_count", "check_counts", "derive_decomposition"]
 
@@ -51,10 +52,14 @@ class SparseModel:
     s: float
     a: float
     M: int | None = None
+    #: the exponents exactly as given (a decimal string such as "1.3" is one point three, not its float);
+    #: the arbitrary-precision expectations and series use these
+    s_exact: Fraction = field(default=None, init=False, repr=False, compare=False)
+    a_exact: Fraction = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self):
-        check_finite("s", self.s)
-        check_finite("a", self.a)
+        object.__setattr__(self, "s_exact", exact_real("s", self.s))
+        object.__setattr__(self, "a_exact", exact_real("a", self.a))
         if not float(self.s) > 1:
             raise InvalidInputError(f"s must be > 1 (sparsity exponent), got {self.s!r}")
         if not float(self.a) > 0:

@@ -176,7 +176,7 @@ def _series_terms_cached(name: str, order: int, model: SparseModel | None = None
         if model.M is not None:
             raise InvalidInputError("the asymptotic series in D is derived for M = infinity (with finite M "
                                     "the sums saturate at M); use a model with M=None")
-        s, a = sp.Rational(model.s), sp.Rational(model.a)
+        s, a = sp.Rational(model.s_exact), sp.Rational(model.a_exact)
     alpha = sp.sympify(alpha_of(name, s, a))
     G = rep["mellin_g"]
     K = order + 2
