@@ -272,8 +272,14 @@ _ALLOWED_FUNCTIONS = (sympy.exp, sympy.log, KroneckerDelta, sympy.Abs, sympy.tan
 
 
 def _parse_text(text: str):
+    import re
+
     from sympy.parsing.sympy_parser import parse_expr, standard_transformations
     ns = loss_symbols()
+    indexed = sorted(set(re.findall(r"([A-Za-z_][A-Za-z_0-9]*)\s*\[", text)) - {"z", "p"})
+    if indexed:
+        raise InvalidInputError("the loss must be a function of the logits z[k] (or p[k]) and the label c only; "
+                                f"it contains {', '.join(indexed)}")
     try:
         return parse_expr(text, local_dict=ns, global_dict={"__builtins__": {}, **vars(sympy)},
                           transformations=standard_transformations, evaluate=True)
