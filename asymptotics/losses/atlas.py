@@ -79,19 +79,20 @@ def _beta(sched) -> float:
 
 
 def _layer_at_zero(loss):
+    """Layer integrals at Delta = 0 (float64)."""
     from asymptotics.losses.layer import layer_moment
-    return {k: float(layer_moment(loss, n, 0, 0, digits=15)) for k, n in
+    return {k: float(layer_moment(loss, n, 0, 0)) for k, n in
             (("A0", "drift"), ("R0", "restoring"), ("N0", "noise"), ("L0_CE", "cross_entropy"))}
 
 
 def _boundary_layer_row(loss, K, sched, eta):
     from asymptotics.asymptotic.gap_density import top_gap_density_at_zero
     from asymptotics.losses.late_time import loss_late_time_series
-    from asymptotics.losses.layer import leading_constants
+    from asymptotics.losses.layer import leading_constants_float
     beta = _beta(sched)
     row = {"regime": "boundary layer", "limit_loss": 0.0}
     if beta == 0:
-        lead = leading_constants(loss, K, eta, 15)
+        lead = leading_constants_float(loss, K, eta)
         row.update({"exponent_eps_g": -1 / 3, "exponent_loss": -1 / 3, "prefactor_eps_g": float(lead["C_eps"]),
                     "prefactor_loss": float(lead["C_L"]), "plateau_eps_g": None,
                     "Delta_star": float(lead["Delta_star"]), "prefactor_D": float(lead["C_D"]),

@@ -63,6 +63,11 @@ def _gap_symbols(K):
     return gap_symbols(K)
 
 
+#: largest K for which the gap-coordinate forms are derived and compiled (the Hessian has (K-1)^2 entries;
+#: the deterministic routes use K <= 3, Monte Carlo K <= 10)
+GAP_K_MAX = 10
+
+
 @lru_cache(maxsize=None)
 def loss_integrands(loss: Loss, K: int) -> dict:
     """The six integrands (:data:`LOSS_MOMENT_NAMES`) of ``loss`` in gap coordinates (exact SymPy).
@@ -71,7 +76,7 @@ def loss_integrands(loss: Loss, K: int) -> dict:
     >>> loss_integrands(get_loss("cross_entropy"), 2)["drift"]
     g_1*exp(-d_1)/(1 + exp(-d_1))
     """
-    K = check_num_classes(K)
+    K = check_num_classes(K, maximum=GAP_K_MAX)
     loss.require_centred()
     d, g = _gap_symbols(K)
     f = loss.gap_form(K)
@@ -137,6 +142,8 @@ class _Homogeniser:
         self.e = tuple(sp.Symbol(f"e_{j}", positive=True) for j in range(1, K))
         self.w = tuple(sp.Symbol(f"w_{j}", positive=True) for j in range(1, K))
         self.expm1_orders: set = set()
+        #: log atoms ``n m + log(P_h)`` as symbols (kept as generators, so that polynomials stay short)
+        self.logs: dict = {}
 
     # weights
     def to_weights(self, expr):
@@ -209,10 +216,18 @@ class _Homogeniser:
         if c0 == 1:
             rest = sp.expand(Ph - self.u ** n)
             if n == 1:
-                return self.m + log1p(self.um1 + rest)
-            self.expm1_orders.add(n)
-            return n * self.m + log1p(sp.Symbol(f"em{n}") + rest)
-        return n * self.m + sp.log(Ph)
+                value = self.m + log1p(self.um1 + rest)
+            else:
+                self.expm1_orders.add(n)
+                value = n * self.m + log1p(sp.Symbol(f"em{n}") + rest)
+        else:
+            value = n * self.m + sp.log(Ph)
+        for sym, val in self.logs.items():
+            if val == value:
+                return sym
+        sym = sp.Symbol(f"lg_{len(self.logs)}", real=True)
+        self.logs[sym] = value
+        return sym
 
     def _check_pure_powers(self, P, where):
         gens = (self.u,) + self.e
@@ -239,9 +254,14 @@ class _Homogeniser:
         out = sp.cancel(sp.together(sp.expand(expr)))
         num, den = sp.fraction(out)
         if den.has(self.u, *self.e):
-            for factor, _ in sp.factor_list(den)[1]:
+            coeff, factors = sp.factor_list(den)
+            for factor, _ in factors:
                 if factor.has(self.u, *self.e):
                     self._check_pure_powers(factor, f"denominator {factor}")
+            # keep the denominator factored (powers of u + sum_j e_j): far fewer operations in the code
+            den = coeff * sp.Mul(*[f ** k for f, k in factors])
+            num = sp.factor_terms(num)
+            out = num / den
         if out.has(*self.w) or out.has(*self.d) and out.has(sp.exp):
             raise InvalidInputError("the homogenised form still depends on the raw weights")
         return out
@@ -292,7 +312,7 @@ def homogenise(loss: Loss, K: int, exprs: tuple):
     m + log1p(e_1 + um1)
     """
     hz = _Homogeniser(K, weight_scale(loss, K))
-    outs = tuple(hz.homogenise(e) for e in exprs)
+    outs = tuple(hz.homogenise(e).xreplace(hz.logs) for e in exprs)
     orders = tuple(sorted(hz.expm1_orders))
     em = tuple(sp.Symbol(f"em{n}") for n in orders)
     return (hz.m, hz.u, hz.um1) + em + hz.e, outs, orders
@@ -427,6 +447,7 @@ def homogenised_primitives(loss: Loss, K: int) -> dict:
     (-e_1/(e_1 + u),)
     """
     loss.require_centred()
+    K = check_num_classes(K, maximum=GAP_K_MAX)
     d, _ = _gap_symbols(K)
     f = loss.gap_form(K)
     grad = [sp.diff(f, dj) for dj in d]

@@ -19,8 +19,8 @@ quadrature, inversion), truncated at the order the coefficients allow: relative 
 (``a_1 t``), relative order 2 for ``K = 2`` (odd orders vanish; ``a_2 t^2``).  No logarithm or
 initial-condition constant enters at these orders.
 
-Accuracy: the leading constants to any precision (:func:`asymptotics.losses.layer.leading_constants`);
-the correction coefficients in float64 (junction moments by tensor Gauss-Legendre, ~1e-12 absolute,
+Accuracy: float64 throughout (the leading constants to any precision are
+:func:`asymptotics.losses.layer.leading_constants`); the correction coefficients (junction moments by tensor Gauss-Legendre, ~1e-12 absolute,
 checked against :func:`asymptotics.asymptotic.junctions.junction_moment` for cross-entropy).
 
 >>> from asymptotics.losses import get_loss
@@ -38,7 +38,7 @@ import math
 import mpmath
 import numpy as np
 
-from asymptotics.losses.layer import (_check_eta, _moment_float, leading_constants, require_boundary_layer)
+from asymptotics.losses.layer import _check_eta, _moment_float, leading_constants_float, require_boundary_layer
 from asymptotics.losses.registry import get_loss
 from asymptotics.validation import InvalidInputError, check_num_classes, check_positive
 
@@ -168,7 +168,7 @@ def _series_cached(loss, K: int, eta_key: str):
     from asymptotics.asymptotic.late_time import _invert_quadrature, _ps_compose, _ps_inverse, _ps_mul
     n = _series_order(K)
     eta_q = Fraction(eta_key)
-    lead = leading_constants(loss, K, eta_q, 15)
+    lead = leading_constants_float(loss, K, eta_q)
     with mpmath.workdps(25):
         eta = mpmath.mpf(eta_q.numerator) / eta_q.denominator
         d_star = float(lead["Delta_star"])
@@ -241,7 +241,7 @@ def _series_cached(loss, K: int, eta_key: str):
 def loss_late_time_series(loss, K: int, eta) -> dict:
     """Late-time series of ``loss`` at fixed ``eta``: leading laws and the first relative correction.
 
-    Returns ``lead`` (:func:`~asymptotics.losses.layer.leading_constants`, 15 digits), ``prefactor`` (of
+    Returns ``lead`` (:func:`~asymptotics.losses.layer.leading_constants_float`), ``prefactor`` (of
     ``D alpha^(-1/3)``, ``eps_g alpha^(1/3)``, ``L alpha^(1/3)``, ``CE alpha^(1/3)``, and ``Delta*``) and
     ``relative_corrections[name]`` = ``{"a1": ...}`` (K >= 3) or ``{"a1": 0, "a2": ...}`` (K = 2) with
     ``Q(alpha) = prefactor * alpha^p (1 + a1 alpha^(-1/3) + a2 alpha^(-2/3) + ...)``.  ``K <= 1000``.

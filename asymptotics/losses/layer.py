@@ -46,7 +46,7 @@ from asymptotics.losses.registry import get_loss
 from asymptotics.validation import InvalidInputError, check_digits, check_num_classes, exact_real, fraction_to_mpf
 
 __all__ = ["LAYER_QUANTITIES", "require_boundary_layer", "layer_moment", "layer_constants", "fixed_point",
-           "fixed_point_float", "leading_constants", "DELTA_RANGE", "ETA_RANGE"]
+           "fixed_point_float", "leading_constants", "leading_constants_float", "DELTA_RANGE", "ETA_RANGE"]
 
 #: local layer functions, and the extra power of u of each (the drift carries u = D g)
 LAYER_QUANTITIES = {"drift": 1, "restoring": 0, "noise": 0, "eps_g": 0, "loss": 0, "cross_entropy": 0}
@@ -72,13 +72,24 @@ def require_boundary_layer(loss) -> None:
                                 "the other classes are far below; the boundary-layer reduction does not apply")
 
 
+_LOCAL_CACHE: dict = {}
+
+
 def _local_mp(loss):
+    """The six local functions at ``v`` (mpmath), memoised per ``(loss, v, precision)``: the quadratures of the
+    different quantities share their nodes."""
     from asymptotics.losses.integrands import compiled_loss_split
     split = compiled_loss_split(loss, 2, "mpmath")
 
     def values(v):
-        bases, coeffs = split(v)
-        return (coeffs[0],) + tuple(bases[1:])        # g(s), restoring, noise, eps_g, loss, ce
+        key = (loss.name, v, mpmath.mp.prec)
+        out = _LOCAL_CACHE.get(key)
+        if out is None:
+            if len(_LOCAL_CACHE) > 400_000:
+                _LOCAL_CACHE.clear()
+            bases, coeffs = split(v)
+            out = _LOCAL_CACHE[key] = (coeffs[0],) + tuple(bases[1:])    # g(s), restoring, noise, eps_g, loss, ce
+        return out
     return values
 
 
@@ -139,12 +150,22 @@ def _moment_float(loss, name: str, n: int, k: int, Delta: float) -> float:
     idx = _INDEX[name]
     local = _local_np(loss)
     decay = tail_scale(loss, 2)
+    top = decay * (60.0 + 4 * power)
+    xg, wg = np.polynomial.legendre.leggauss(40)
+    if Delta == 0.0:            # W_n(v) = v^n 1[v > 0]: the integral of f(v) v^n over the positive half-line
+        if k > 0:
+            raise InvalidInputError("Delta-derivatives need Delta > 0")
+        breaks = [b * decay for b in (0.0, 0.5, 1.5, 3.0, 6.0, 10.0, 16.0, 24.0, 34.0, 46.0)] + [top]
+        total = 0.0
+        for a, b in zip(breaks[:-1], breaks[1:]):
+            v = 0.5 * (b - a) * xg + 0.5 * (a + b)
+            q = local(v)[0 if idx is None else idx]
+            total += 0.5 * (b - a) * float(np.sum(wg * q * v ** power))
+        return total
     sd = math.sqrt(2 * Delta)
     lo = -14.0 * sd - 1e-3
-    top = decay * (60.0 + 4 * power)
     breaks = [lo, lo / 2, lo / 4, -sd / 2, 0.0, 0.5, 1.5, 3.0, 6.0, 10.0, 16.0, 24.0, 34.0, 46.0]
     breaks = [b for b in breaks if b < top] + [top]
-    xg, wg = np.polynomial.legendre.leggauss(40)
     total = 0.0
     for a, b in zip(breaks[:-1], breaks[1:]):
         if b <= a:
@@ -159,7 +180,7 @@ def layer_moment(loss, name: str, n: int, Delta, digits: int | None = None, deri
     """``d^k/dDelta^k I_n[name](Delta)`` of ``loss`` (``k = derivative``): the layer moment with ``u^(n+e)``.
 
     ``digits=N``: N correct digits (mpmath tanh-sinh); ``digits=None``: float64 (panelled Gauss-Legendre,
-    ~1e-13 relative; needs ``Delta > 0``).  Delta-derivatives by the heat equation (``Delta > 0``).
+    ~1e-13 relative).  Delta-derivatives by the heat equation (``Delta > 0``).
     ``Delta`` is 0 or in :data:`DELTA_RANGE`.
 
     >>> from asymptotics.losses import get_loss
@@ -175,7 +196,7 @@ def layer_moment(loss, name: str, n: int, Delta, digits: int | None = None, deri
     q = _check_delta(Delta)
     if derivative > 0 and q == 0:
         raise InvalidInputError("Delta must be > 0 for Delta-derivatives of the layer moments")
-    if digits is None and q > 0:
+    if digits is None:
         return mpmath.mpf(_moment_float(loss, name, n, derivative, float(q)))
     digits = 15 if digits is None else check_digits(digits)
     with mpmath.workdps(digits + 15):
@@ -325,3 +346,26 @@ def leading_constants(loss, K: int, eta, digits: int = 15) -> dict:
                "C_CE": rho0 * l_ce / c_d}
     with mpmath.workdps(digits):
         return {k: +v for k, v in out.items()}
+
+
+def leading_constants_float(loss, K: int, eta) -> dict:
+    """:func:`leading_constants` in float64 (~1e-13 relative; for tables and the atlas).
+
+    >>> from asymptotics.losses import get_loss
+    >>> round(leading_constants_float(get_loss("cross_entropy"), 3, 1.0)["C_eps"], 9)
+    0.225675641
+    """
+    from asymptotics.asymptotic.gap_density import top_gap_density_at_zero
+    loss = get_loss(loss)
+    require_boundary_layer(loss)
+    K = check_num_classes(K, maximum=1000)
+    eta_f = float(_check_eta(eta))
+    rho0 = float(top_gap_density_at_zero(K, 20))
+    d_star = _fixed_point_float_cached(loss, eta_f)
+    a_star = _moment_float(loss, "drift", 0, 0, d_star)
+    l_ce = _moment_float(loss, "cross_entropy", 0, 0, d_star)
+    c_d = (3 * eta_f * rho0 * a_star / (K - 1)) ** (1 / 3)
+    return {"rho0": rho0, "Delta_star": d_star, "A_star": a_star,
+            "R_star": _moment_float(loss, "restoring", 0, 0, d_star),
+            "N_star": _moment_float(loss, "noise", 0, 0, d_star), "C_D": c_d,
+            "C_eps": rho0 * math.sqrt(d_star / math.pi) / c_d, "C_L": rho0 * a_star / c_d, "C_CE": rho0 * l_ce / c_d}
