@@ -24,7 +24,7 @@ For cross-entropy the flows and the five moments are *identical* SymPy expressio
 >>> from asymptotics.losses import get_loss
 >>> cl = derive_loss_closure(get_loss("brier"))
 >>> print(cl.flow["D"])
-eta*⟨Sum((y[c] - y[k])*(2*p[c]*p[k] - 2*p[k]*Sum(p[_j]**2, (_j, 1, K)) + 2*p[k]**2), (k, 1, K))⟩/(K - 1)
+eta*⟨Sum(2*(-y[c] + y[k])*(-p[c] - p[k] + Sum(p[_j]**2, (_j, 1, K)))*p[k], (k, 1, K))⟩/(K - 1)
 """
 
 from __future__ import annotations

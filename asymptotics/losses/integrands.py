@@ -31,11 +31,11 @@ be any number there: the expressions are exact identities for every ``m``).  Con
 >>> from asymptotics.losses import get_loss
 >>> ig = loss_integrands(get_loss("brier"), 2)
 >>> ig["noise"]
-2*(-exp(-d_1)/(1 + exp(-d_1)) + exp(-d_1)/(1 + exp(-d_1))**2 + exp(-2*d_1)/(1 + exp(-d_1))**2)**2
+2*(2*(-1 + 1/(1 + exp(-d_1)))*exp(-d_1)/(1 + exp(-d_1))**2 - 2*exp(-2*d_1)/(1 + exp(-d_1))**2 + 2*exp(-3*d_1)/(1 + exp(-d_1))**3)**2
 >>> f = compiled_loss_split(get_loss("brier"), 2)
 >>> bases, coeffs = f(0.0)
 >>> [round(float(b), 12) for b in bases]          # d = 0: p = (1/2, 1/2)
-[0.0, 0.5, 0.125, 0.0, 0.5, 0.69314718056]
+[0.0, 0.5, 0.5, 0.0, 0.5, 0.69314718056]
 """
 
 from __future__ import annotations

@@ -184,8 +184,9 @@ def layer_moment(loss, name: str, n: int, Delta, digits: int | None = None, deri
     ``Delta`` is 0 or in :data:`DELTA_RANGE`.
 
     >>> from asymptotics.losses import get_loss
-    >>> float(layer_moment(get_loss("focal:gamma=2"), "restoring", 0, 0, digits=15))   # 2 g(0) = 2 (1/4)
-    0.5
+    >>> x = layer_moment(get_loss("focal:gamma=2"), "restoring", 0, 0, digits=15)   # 2 g(0) = log(2)/2 + 1/4
+    >>> abs(x - (mpmath.log(2) / 2 + mpmath.mpf(1) / 4)) < 1e-15
+    True
     """
     loss = get_loss(loss)
     require_boundary_layer(loss)

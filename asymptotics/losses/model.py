@@ -89,7 +89,7 @@ class Loss:
 
         >>> from asymptotics.losses import get_loss
         >>> get_loss("brier").explicit(2)
-        (1 - exp(z[1])/(exp(z[1]) + exp(z[2])))**2 + exp(2*z[2])/(exp(z[1]) + exp(z[2]))**2
+        (-1 + exp(z[1])/(exp(z[1]) + exp(z[2])))**2 + exp(2*z[2])/(exp(z[1]) + exp(z[2]))**2
         """
         return _explicit(self, check_num_classes(K), int(label))
 
@@ -103,7 +103,7 @@ class Loss:
 
         >>> from asymptotics.losses import get_loss
         >>> get_loss("focal:gamma=2").local_binary()
-        exp(-2*s)*log(1 + exp(-s))/(1 + exp(-s))**2
+        (1 - 1/(1 + exp(-s)))**2*log(1 + exp(-s))
         """
         d, _ = _gap_symbols(2)
         return self.gap_form(2).xreplace({d[0]: margin_symbol()})

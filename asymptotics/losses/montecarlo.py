@@ -37,7 +37,7 @@ def sample_loss_moments(loss, y: np.ndarray, xi: np.ndarray, D: float, Delta: fl
 
     >>> y = np.array([[1.0, 0.0]]); xi = np.zeros((1, 2))
     >>> np.round(sample_loss_moments("brier", y, xi, 0.0, 0.0)[:, 0], 6).tolist()
-    [0.5, 0.5, 0.125, 0.0, 0.5, 0.693147]
+    [0.5, 0.5, 0.5, 0.0, 0.5, 0.693147]
     """
     loss = get_loss(loss)
     n, K = y.shape

@@ -32,7 +32,7 @@ homogeneous decay ``alpha^(-2 r_0 a/(K-1))`` wins, so ``eps_g ~ alpha^(-min(1/2,
 >>> from asymptotics.losses import get_loss
 >>> o = zero_noise_optimum(get_loss("label_smoothing:eps=0.1"), 2)
 >>> round(o["D0"], 6)
-2.658473
+2.578879
 """
 
 from __future__ import annotations
