@@ -30,6 +30,7 @@ SUBCOMMAND_MODULES = (
     "asymptotics.analysis.cli",
     "asymptotics.peaked.cli",
     "asymptotics.sparse.cli",
+    "asymptotics.losses.cli",
     "asymptotics.report.cli",
     "asymptotics.sweep.cli",
 )

@@ -25,6 +25,8 @@ from asymptotics.asymptotic.expansion_report import expansion_report
 from asymptotics.asymptotic.junctions import junction_moment
 from asymptotics.asymptotic.late_time import late_time_series
 from asymptotics.asymptotic.reduced_flow import fixed_point_Delta, leading_prefactors, noise_function
+from asymptotics.losses import layer as loss_layer
+from asymptotics.losses.moments import loss_moments, uniform_loss_moments
 from asymptotics.numeric.closure import closure_moments
 from asymptotics.numeric.closure_quadrature import expected_max, uniform_closure
 from asymptotics.peaked import expansion as pe
@@ -146,6 +148,22 @@ CASES = [
     *[(f"closure K={K} D={D} Delta={x}", lambda d, K=K, D=D, x=x: closure_moments(K, D, x, digits=d), K > 2)
       for K, D, x in ((2, 1e6, 1e6), (2, "0.1", "1e-30"), (2, 0, "1e-20"), (2, "1e-8", 0), (3, 2, "0.25"),
                       (4, 1, "0.5"))],
+    # loss-generic engine (asymptotics.losses)
+    *[(f"loss layer {L} Delta={x}", lambda d, L=L, x=x: [loss_layer.layer_moment(L, n, 1, x, d)
+                                                         for n in ("drift", "restoring", "noise")], x == "100")
+      for L in ("focal:gamma=2", "brier", "cross_entropy:T=2") for x in (0, "1e-8", "0.3", "100")],
+    ("loss layer derivative", lambda d: loss_layer.layer_moment("margin:m=1", "noise", 0, "1e-8", d, derivative=1),
+     False),
+    *[(f"loss fixed point {L} eta={e}", lambda d, L=L, e=e: loss_layer.fixed_point(L, e, d), e != "1")
+      for L in ("focal:gamma=2", "margin:m=1") for e in ("0.0001", "1", "100")],
+    *[(f"loss leading {L} K={K} eta={e}", lambda d, L=L, K=K, e=e: loss_layer.leading_constants(L, K, e, d), True)
+      for L, K, e in (("brier", 2, "0.0001"), ("cross_entropy:T=2", 1000, "100"))],
+    *[(f"loss moments {L} K=2 D={D} Delta={x}", lambda d, L=L, D=D, x=x: loss_moments(L, 2, D, x, digits=d),
+       D != "0.1") for L in ("focal:gamma=2", "label_smoothing:eps=0.1")
+      for D, x in ((1e6, 100), ("0.1", "1e-30"), (0, "1e-20"), ("3", 0))],
+    ("loss moments brier K=3", lambda d: loss_moments("brier", 3, 2, "0.25", digits=d), True),
+    ("loss moments T=2 K=4", lambda d: loss_moments("cross_entropy:T=2", 4, 1, "0.5", digits=d), True),
+    *[(f"uniform loss moments K={K}", lambda d, K=K: uniform_loss_moments("margin:m=1", K, d), False) for K in (2, 3)],
 ]
 
 
@@ -180,6 +198,13 @@ def test_digits_reduced_form():
     lambda: junction_moment("loss", (0, 0), "1e-5", 20),
     lambda: junction_moment("loss", (0, 0), 101),
     lambda: li.binary_layer_moment("noise", 0, "1e-9", 20),
+    lambda: loss_layer.layer_moment("brier", "noise", 0, "1e-9", 20),
+    lambda: loss_layer.layer_moment("brier", "noise", 0, 101, 20),
+    lambda: loss_layer.fixed_point("focal:gamma=2", "0.00009", 20),
+    lambda: loss_layer.leading_constants("label_smoothing:eps=0.1", 2, 1, 20),
+    lambda: loss_moments("focal:gamma=2", 2, 2e6, 1, digits=20),
+    lambda: loss_moments("brier", 3, 2e4, 1, digits=20),
+    lambda: loss_moments("brier", 5, 2, 1, digits=20),
 ])
 def test_outside_the_domain_raises(call):
     with pytest.raises(InvalidInputError):

@@ -36,6 +36,8 @@ def register(subparsers) -> None:
                    help=f"relative order of the corrections, 0..{ORDER_MAX} (default 3)")
     p.add_argument("--digits", type=int_in_range(5, DIGITS_MAX), default=15,
                    help=f"digits of every coefficient, 5..{DIGITS_MAX}, default 15 (float64 corrections)")
+    from asymptotics.losses.cli import add_loss_argument
+    add_loss_argument(p, "expand")
     p.add_argument("--json", action="store_true", help="print exactly one JSON object")
     p.add_argument("--latex", default=None, metavar="FILE", help="write a LaTeX document to FILE")
     p.set_defaults(handler=run)
@@ -50,12 +52,37 @@ def run(args) -> int:
     from asymptotics.cli_support import OutputFiles, check_output_file, print_json
 
     latex = check_output_file(args.latex, "--latex") if args.latex else None
+    if getattr(args, "loss", None) is not None:
+        return _run_loss(args, latex)
     order = 3 if args.order is None else args.order
     report = expansion_report(args.K, args.eta, order, args.digits)
     files = OutputFiles()
     if latex is not None:
         files.add(latex, latex_report(report))
     text = None if args.json else format_expansion_report(report)
+    files.commit()
+    if latex is not None:
+        print(f"wrote {latex}", file=sys.stderr)
+    if args.json:
+        print_json(report)
+    else:
+        print(text)
+    return 0
+
+
+def _run_loss(args, latex) -> int:
+    """``expand --loss NAME``: the loss's leading constants, first corrections or saturated plateau."""
+    import json
+    import sys
+
+    from asymptotics.cli_support import OutputFiles, print_json
+    from asymptotics.losses.report import format_loss_report, loss_expansion_report
+
+    report = loss_expansion_report(args.loss, args.K, args.eta, args.digits, args.order)
+    files = OutputFiles()
+    if latex is not None:
+        files.add(latex, "% loss report (JSON)\n% " + json.dumps(report).replace("\n", " ") + "\n")
+    text = None if args.json else format_loss_report(report)
     files.commit()
     if latex is not None:
         print(f"wrote {latex}", file=sys.stderr)

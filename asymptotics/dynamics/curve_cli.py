@@ -91,8 +91,11 @@ def register(subparsers) -> None:
     p.add_argument("--rtol", type=float_in_range(1e-14, 1e-2), default=1e-10,
                    help="ODE relative tolerance in [1e-14, 1e-2], default 1e-10")
     add_output_arguments(p, "curve")
+    from asymptotics.losses.cli import add_loss_argument
+    add_loss_argument(p, "curve")
     p.add_argument("--json", action="store_true",
-                   help="print exactly one JSON object (alpha, D, Delta, eps_g, loss); no files unless --out")
+                   help="print exactly one JSON object (alpha, D, Delta, eps_g, loss; with --loss also "
+                        "cross_entropy); no files unless --out")
     p.set_defaults(handler=run)
 
 
@@ -116,15 +119,18 @@ def run(args) -> int:
             raise InvalidInputError(f"the grid would have {points:.0f} points; at most {MAX_POINTS}")
         alphas = log_grid(lo, args.alpha_max, args.points_per_decade)
     progress = not args.quiet and not args.json and max(alphas) > 1e3
+    loss = getattr(args, "loss", None)
     curve = integrate_closure(args.K, eta, alphas, D0=args.D0, Delta0=args.Delta0, rtol=args.rtol,
-                              progress=progress)
+                              progress=progress, **({} if loss is None else {"loss": loss}))
     table = curve.as_dict()
     strict_jsonable(table)                  # refuse a non-finite number before writing anything
     files = OutputFiles()
     if out is not None:
         files.add(out / "curve.csv", csv_text(table))
-        files.add(out / "curve.json", _json_text({"K": curve.K, "eta": str(eta), "D0": curve.D0,
-                                                  "Delta0": curve.Delta0, "rtol": curve.rtol, **table}))
+        meta = {"K": curve.K, "eta": str(eta), "D0": curve.D0, "Delta0": curve.Delta0, "rtol": curve.rtol}
+        if loss is not None:
+            meta["loss_name"] = loss
+        files.add(out / "curve.json", _json_text({**meta, **table}))
         if not args.no_plot:
             from asymptotics.dynamics.curve_plot import learning_curve_figure
             files.add(out / "curve.png", figure_png(learning_curve_figure(
@@ -134,7 +140,8 @@ def run(args) -> int:
         print_json(table)
     else:
         print(f"# exact closure, K = {curve.K}, eta = {eta}, D0 = {curve.D0}, Delta0 = {curve.Delta0}, "
-              f"rtol = {curve.rtol:g} ({curve.rhs_evaluations} flow evaluations)")
+              f"rtol = {curve.rtol:g} ({curve.rhs_evaluations} flow evaluations)"
+              + ("" if loss is None else f", loss {loss}"))
         print(format_table(table))
     if written:
         print("wrote " + ", ".join(str(w) for w in written), file=sys.stderr)

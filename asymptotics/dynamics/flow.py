@@ -114,6 +114,10 @@ class ClosureCurve:
     method: str = "auto"
     rhs_evaluations: int = 0
     _dense: object = field(default=None, repr=False)
+    #: the training loss (``None``: the cross-entropy closure of the default call) and, with a loss, the
+    #: test cross-entropy at each alpha
+    loss_name: str | None = None
+    cross_entropy: np.ndarray | None = None
 
     def state_at(self, alpha) -> tuple[np.ndarray, np.ndarray]:
         """(D, Delta) at any alpha in [alpha_start, max alpha] from the solver's dense output (interpolant)."""
@@ -124,14 +128,17 @@ class ClosureCurve:
         return y[0], y[1]
 
     def as_dict(self) -> dict:
-        """Plain lists, suitable for JSON."""
-        return {
+        """Plain lists, suitable for JSON (with a loss given: also ``cross_entropy``)."""
+        out = {
             "alpha": self.alpha.tolist(),
             "D": self.D.tolist(),
             "Delta": self.Delta.tolist(),
             "eps_g": self.eps_g.tolist(),
             "loss": self.loss.tolist(),
         }
+        if self.loss_name is not None:
+            out["cross_entropy"] = self.cross_entropy.tolist()
+        return out
 
 
 def _check_alphas(alphas) -> np.ndarray:
@@ -193,7 +200,7 @@ def _check_fixed_point_in_domain(K: int, eta: float) -> None:
 
 def integrate_closure(K: int, eta, alphas, *, D0: float = 0.0, Delta0: float = 0.0, alpha_start: float = 0.0,
                       rtol: float = 1e-10, method: str = "auto", progress: bool = False,
-                      moment_rtol: float | None = None) -> ClosureCurve:
+                      moment_rtol: float | None = None, loss=None) -> ClosureCurve:
     """Integrate the exact (D, Delta) closure from alpha = 0 and report observables at ``alphas``.
 
     Parameters
@@ -206,12 +213,23 @@ def integrate_closure(K: int, eta, alphas, *, D0: float = 0.0, Delta0: float = 0
     rtol : relative tolerance of the ODE solver (the moments are evaluated more accurately).
     method : evaluation method of the moments, passed to ``closure_moments``.
     progress : show a progress bar on stderr.
-    moment_rtol : relative accuracy asked of the moments (K = 3 float64: the rule is chosen from it).
+    moment_rtol : relative accuracy asked of the moments (K = 3 float64: the quadrature rule is chosen
+        from it, faster at lower accuracy; every call fails if its error estimate exceeds it).
+    loss : the training loss (a name such as ``"focal:gamma=2"`` or an
+        :class:`asymptotics.losses.Loss`); ``None`` (default) is the cross-entropy closure of
+        :func:`asymptotics.numeric.closure.closure_moments`.  With a loss the moments come from
+        :func:`asymptotics.losses.moments.loss_moments` (validated domains of
+        :mod:`asymptotics.losses.domain`), ``loss`` is the population training loss and the curve also
+        carries the test ``cross_entropy``.
 
     Raises ``InvalidInputError`` for bad input and ``IntegrationError`` (saying at which alpha and why)
     if the state becomes non-finite or negative or the solver fails.
     """
     K = check_num_classes(K)
+    loss_obj = None
+    if loss is not None:
+        from asymptotics.losses.flow import prepare_loss_flow
+        loss_obj = prepare_loss_flow(loss, K, method)
     rate = learning_rate_function(eta)
     check_nonnegative("D0", D0)
     check_nonnegative("Delta0", Delta0)
@@ -228,15 +246,22 @@ def integrate_closure(K: int, eta, alphas, *, D0: float = 0.0, Delta0: float = 0
     counter = {"n": 0}
     bar = _Progress(progress, tau_end, tau_start)
 
-    if method in ("auto", "binary", "quadrature"):
+    if loss_obj is not None:
+        from asymptotics.losses.flow import check_loss_flow_start, loss_flow_moments
+        check_loss_flow_start(loss_obj, K, D0, Delta0, eta, grid[-1], method)
+        evaluate = loss_flow_moments(loss_obj, K, method)
+    elif method in ("auto", "binary", "quadrature"):
         # the initial state must lie in the validated domain of the moments (checked before any work)
         check_in_domain(K, D0, Delta0, None)
         if not callable(eta) and grid[-1] >= 1.0:
             _check_fixed_point_in_domain(K, float(eta))
+    if loss_obj is None:
+        def evaluate(D, Delta, rtol):
+            return closure_moments(K, D, Delta, method=method, rtol=rtol)
 
     def moments(D: float, Delta: float):
         try:
-            return closure_moments(K, D, Delta, method=method, rtol=moment_rtol)
+            return evaluate(D, Delta, moment_rtol)
         except InvalidInputError as exc:
             raise IntegrationError(f"the flow left the domain of the closure moments at D = {D:.6g}, "
                                    f"Delta = {Delta:.6g}: {exc}") from None
@@ -283,10 +308,14 @@ def integrate_closure(K: int, eta, alphas, *, D0: float = 0.0, Delta0: float = 0
     D_out, Delta_out = states[0].copy(), states[1].copy()
     if not (np.all(np.isfinite(states))):
         raise IntegrationError("non-finite state in the dense output")
-    eps_g, loss = np.empty_like(grid), np.empty_like(grid)
+    eps_g, loss_values = np.empty_like(grid), np.empty_like(grid)
+    ce = np.empty_like(grid) if loss_obj is not None else None
     for i, (D, Delta) in enumerate(zip(D_out, Delta_out)):
         m = moments(max(D, 0.0), max(Delta, 0.0))
-        eps_g[i], loss[i] = float(m.eps_g), float(m.loss)
-    return ClosureCurve(K=K, eta=eta, alpha=grid, D=D_out, Delta=Delta_out, eps_g=eps_g, loss=loss,
+        eps_g[i], loss_values[i] = float(m.eps_g), float(m.loss)
+        if ce is not None:
+            ce[i] = float(m.cross_entropy)
+    return ClosureCurve(K=K, eta=eta, alpha=grid, D=D_out, Delta=Delta_out, eps_g=eps_g, loss=loss_values,
                         D0=float(D0), Delta0=float(Delta0), alpha_start=float(alpha_start), rtol=rtol, method=method,
-                        rhs_evaluations=counter["n"], _dense=dense)
+                        rhs_evaluations=counter["n"], _dense=dense,
+                        loss_name=None if loss_obj is None else loss_obj.name, cross_entropy=ce)

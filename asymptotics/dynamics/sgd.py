@@ -95,6 +95,8 @@ class SGDResult:
     Delta0: float = 0.0
     teacher: np.ndarray | None = field(default=None, repr=False)
     weights: np.ndarray | None = field(default=None, repr=False)
+    #: the training loss when one was given (``loss`` is then its value and ``cross_entropy`` is recorded)
+    loss_name: str | None = None
     mean: dict = field(init=False)
     se: dict = field(init=False)
 
@@ -109,20 +111,23 @@ class SGDResult:
         # D, Delta, eps_g, loss -> means; D_se, ... -> standard errors
         if name.startswith("__") or name in ("mean", "se", "per_seed"):
             raise AttributeError(name)
-        if name in OBSERVABLES:
+        if name in OBSERVABLES or name in self.per_seed:
             return self.mean[name]
-        if name.endswith("_se") and name[:-3] in OBSERVABLES:
+        if name.endswith("_se") and (name[:-3] in OBSERVABLES or name[:-3] in self.per_seed):
             return self.se[name[:-3]]
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def as_dict(self) -> dict:
         """Means and standard errors as plain lists (JSON keys alpha, D, ..., D_se, ...) plus parameters."""
+        names = OBSERVABLES + (("cross_entropy",) if "cross_entropy" in self.per_seed else ())
         out = {"alpha": self.alpha.tolist()}
-        out.update({name: self.mean[name].tolist() for name in OBSERVABLES})
-        out.update({f"{name}_se": self.se[name].tolist() for name in OBSERVABLES})
+        out.update({name: self.mean[name].tolist() for name in names})
+        out.update({f"{name}_se": self.se[name].tolist() for name in names})
         eta = self.eta if isinstance(self.eta, numbers.Real) else repr(self.eta)
         out.update({"K": self.K, "N": self.N, "eta": eta, "seeds": self.seeds, "seed": self.seed,
                     "n_test": self.n_test, "D0": self.D0, "Delta0": self.Delta0})
+        if self.loss_name is not None:
+            out["loss_name"] = self.loss_name
         return out
 
 
@@ -401,7 +406,7 @@ def check_resources(K: int, N: int, seeds: int, steps_total: int, block_size: in
 def simulate_sgd(K: int, eta, *, N: int = 1000, seeds: int = 8, seed: int = 0, alphas=None,
                  alpha_max=None, alpha_min=None, points_per_decade: int = 8, n_test: int = 4000,
                  D0: float = 0.0, Delta0: float = 0.0, block_size: int | None = None,
-                 workers: int | None = None, progress: bool = False) -> SGDResult:
+                 workers: int | None = None, progress: bool = False, loss=None) -> SGDResult:
     """Run ``seeds`` independent online-SGD replicates and record D, Delta, eps_g and loss.
 
     Parameters
@@ -429,6 +434,11 @@ def simulate_sgd(K: int, eta, *, N: int = 1000, seeds: int = 8, seed: int = 0, a
 
     progress : progress bar on stderr.
 
+    loss : the training loss (a name such as ``"focal:gamma=2"`` or an :class:`asymptotics.losses.Loss`);
+        ``None`` (default) is cross-entropy with the original update ``e = onehot(c) - p``.  With a loss the
+        update uses ``e_k = -dl/dz_k`` (:mod:`asymptotics.losses.sgd`), ``loss`` records the training loss and
+        ``cross_entropy`` the test cross-entropy.
+
     Accuracy: the dynamics are simulated exactly (float64); D and Delta are exact for each run, eps_g
     and loss carry Monte Carlo error O(n_test^(-1/2)) per seed.  Raises ``InvalidInputError`` for bad
     input and ``IntegrationError`` (with the alpha) if the weights become non-finite.
@@ -438,6 +448,12 @@ def simulate_sgd(K: int, eta, *, N: int = 1000, seeds: int = 8, seed: int = 0, a
     ((3, 1), 3, 7)
     """
     K = check_num_classes(K)
+    signal = observe = None
+    if loss is not None:
+        from asymptotics.losses.registry import get_loss
+        from asymptotics.losses.sgd import error_signal_function, observables_function
+        loss = get_loss(loss)
+        signal, observe = error_signal_function(loss, K), observables_function(loss, K)
     N = _check_int("N", N, 2)
     seeds = _check_int("seeds", seeds, 1)
     seed = _check_int("seed", seed, 0)
@@ -478,7 +494,8 @@ def simulate_sgd(K: int, eta, *, N: int = 1000, seeds: int = 8, seed: int = 0, a
     BT = np.ascontiguousarray(B.transpose(0, 2, 1)) / math.sqrt(N)  # (S, N, K)
     sqrtN = math.sqrt(N)
 
-    per_seed = {name: np.empty((seeds, steps.size)) for name in OBSERVABLES}
+    names = OBSERVABLES + (("cross_entropy",) if loss is not None else ())
+    per_seed = {name: np.empty((seeds, steps.size)) for name in names}
     bounds = _block_bounds(steps, T)
     bar = None
     if progress:
@@ -494,20 +511,21 @@ def simulate_sgd(K: int, eta, *, N: int = 1000, seeds: int = 8, seed: int = 0, a
             if b + 1 < len(bounds):
                 stream.request(bounds[b + 1][1] - bounds[b + 1][0])
             etas = rates(np.arange(start, stop, dtype=float) / N)
-            _advance_block(W, X, BT, etas, N, sqrtN)
+            _advance_block(W, X, BT, etas, N, sqrtN, signal)
             if not np.all(np.isfinite(W)):
                 raise IntegrationError(_blow_up_message(W, start, stop, N, etas))
             if bar is not None:
                 bar.update(stop - start)
             while record < steps.size and steps[record] == stop:
-                _measure(per_seed, record, W, B, test_rngs, n_test, stop / N)
+                _measure(per_seed, record, W, B, test_rngs, n_test, stop / N, observe)
                 record += 1
     finally:
         stream.close()
         if bar is not None:
             bar.close()
     return SGDResult(K=K, N=N, eta=eta, seeds=seeds, seed=seed, n_test=n_test, alpha=steps / N,
-                     steps=steps, per_seed=per_seed, D0=D0, Delta0=Delta0, teacher=B, weights=W)
+                     steps=steps, per_seed=per_seed, D0=D0, Delta0=Delta0, teacher=B, weights=W,
+                     loss_name=None if loss is None else loss.name)
 
 
 def _block_bounds(steps: np.ndarray, T: int) -> list[tuple[int, int]]:
@@ -522,8 +540,11 @@ def _block_bounds(steps: np.ndarray, T: int) -> list[tuple[int, int]]:
 
 
 def _advance_block(W: np.ndarray, X: np.ndarray, BT: np.ndarray, etas: np.ndarray, N: int,
-                   sqrtN: float) -> None:
-    """Apply the T online steps with inputs ``X`` (S, T, N) to ``W`` (S, K, N) in place."""
+                   sqrtN: float, signal=None) -> None:
+    """Apply the T online steps with inputs ``X`` (S, T, N) to ``W`` (S, K, N) in place.
+
+    ``signal(z, labels) -> e`` replaces the cross-entropy error signal ``onehot - softmax(z)`` when given.
+    """
     S, T, _ = X.shape
     K = W.shape[1]
     labels = np.argmax(X @ BT, axis=2)                                   # (S, T)
@@ -537,10 +558,13 @@ def _advance_block(W: np.ndarray, X: np.ndarray, BT: np.ndarray, etas: np.ndarra
     with np.errstate(over="ignore", invalid="ignore"):
         for t in range(T):
             z = Z[t]
-            p = np.exp(z - z.max(axis=1, keepdims=True))
-            p /= p.sum(axis=1, keepdims=True)
             a = A[t]
-            np.subtract(onehot[t], p, out=a)
+            if signal is None:
+                p = np.exp(z - z.max(axis=1, keepdims=True))
+                p /= p.sum(axis=1, keepdims=True)
+                np.subtract(onehot[t], p, out=a)
+            else:
+                a[...] = signal(z, labels[:, t])
             a *= etas[t]
             if t + 1 < T:
                 Z[t + 1:] += G[t, t + 1:, :, None] * a
@@ -555,7 +579,7 @@ def _blow_up_message(W: np.ndarray, start: int, stop: int, N: int, etas: np.ndar
 
 
 def _measure(per_seed: dict, j: int, W: np.ndarray, B: np.ndarray, test_rngs, n_test: int,
-             alpha: float) -> None:
+             alpha: float, observe=None) -> None:
     D, Delta = centered_order_parameters(W, B)
     if not (np.all(np.isfinite(D)) and np.all(np.isfinite(Delta))):
         norm = float(np.max(np.einsum("skn,skn->s", W, W))) / W.shape[2]
@@ -565,4 +589,7 @@ def _measure(per_seed: dict, j: int, W: np.ndarray, B: np.ndarray, test_rngs, n_
     factors = field_factor(W, B)
     for i, g in enumerate(test_rngs):
         y, z = sample_test_fields(g, W[i], B[i], n_test, factor=factors[i])
-        per_seed["eps_g"][i, j], per_seed["loss"][i, j] = error_and_loss(y, z)
+        if observe is None:
+            per_seed["eps_g"][i, j], per_seed["loss"][i, j] = error_and_loss(y, z)
+        else:
+            per_seed["eps_g"][i, j], per_seed["loss"][i, j], per_seed["cross_entropy"][i, j] = observe(y, z)

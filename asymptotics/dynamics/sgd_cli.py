@@ -44,6 +44,8 @@ def register(subparsers) -> None:
     p.add_argument("--n-test", type=int_in_range(1, 10**7), default=4000,
                    help="test inputs per seed and alpha, default 4000")
     add_output_arguments(p, "simulate")
+    from asymptotics.losses.cli import add_loss_argument
+    add_loss_argument(p, "simulate")
     p.add_argument("--json", action="store_true",
                    help="print exactly one JSON object on stdout; no files unless --out")
     p.add_argument("--no-closure", action="store_true", help="do not integrate and overlay the exact closure")
@@ -65,8 +67,21 @@ def closure_for(result, *, progress: bool = False):
               file=sys.stderr)
         return None
     from asymptotics.dynamics.flow import integrate_closure
+    loss = getattr(result, "loss_name", None)
+    if loss is not None:
+        from asymptotics.losses.registry import get_loss
+        if not get_loss(loss).is_shift_invariant:
+            import sys
+            print(f"note: loss {loss} is not shift invariant: no centred closure to compare with; showing the "
+                  "simulation only", file=sys.stderr)
+            return None
+        if result.K > 3 and get_loss(loss).family != "cross_entropy":
+            import sys
+            print(f"note: loss {loss} has no deterministic closure for K = {result.K}; showing the simulation only",
+                  file=sys.stderr)
+            return None
     return integrate_closure(result.K, result.eta, result.alpha, D0=result.D0, Delta0=result.Delta0,
-                             progress=progress)
+                             progress=progress, **({} if loss is None else {"loss": loss}))
 
 
 def run(args) -> int:
@@ -81,13 +96,15 @@ def run(args) -> int:
     out = output_folder(args, "simulate")
     eta = learning_rate_from_args(args)
     show = not args.quiet and not args.json
+    loss = getattr(args, "loss", None)
     result = simulate_sgd(args.K, eta, N=args.N, seeds=args.seeds, seed=args.seed, alpha_max=args.alpha_max,
                           alpha_min=args.alpha_min, points_per_decade=args.points_per_decade,
-                          n_test=args.n_test, D0=args.D0, Delta0=args.Delta0, progress=show)
+                          n_test=args.n_test, D0=args.D0, Delta0=args.Delta0, progress=show,
+                          **({} if loss is None else {"loss": loss}))
     closure = None if args.no_closure else closure_for(result, progress=show)
 
     table = {"alpha": result.alpha}
-    for name in OBSERVABLES:
+    for name in OBSERVABLES + (("cross_entropy",) if loss is not None else ()):
         table[name] = result.mean[name]
         table[f"{name}_se"] = result.se[name]
     summary = result.as_dict()

@@ -128,16 +128,48 @@ def _teacher_weights_f64(s, D, Delta):
     return W0, math.sqrt(2 * v) * psi
 
 
-def _sum_moments(s, w, D, Delta):
-    """Return ``sum_i w_i * density * integrand`` for the five moments (float64 arrays)."""
+def _sum_moments(s, w, D, Delta, split=None):
+    """Return ``sum_i w_i * density * integrand`` for the moments (float64 arrays).
+
+    ``split`` is a compiled gap split (default: the cross-entropy one of
+    :func:`~asymptotics.symbolic.integrands.compiled_gap_split`); one value per base it returns.
+    """
     S = math.sqrt(2 * (D * D + Delta))
     dens = np.exp(-0.5 * (s / S) ** 2) / (_SQRT2PI * S)
-    bases, coeffs = compiled_gap_split(2, "numpy")(s)
+    bases, coeffs = (compiled_gap_split(2, "numpy") if split is None else split)(s)
     W0, W1 = _teacher_weights_f64(s, D, Delta)
     ww = 2.0 * w * dens
     out = np.array([np.dot(ww * W0, b) for b in bases])
     out[0] += np.dot(ww * W1, coeffs[0])
     return out
+
+
+def binary_sums(D: float, Delta: float, h: float = 0.125, split=None, tail_scale: float = 48.0):
+    """Fine (step ``h``) and coarse (step ``2h``) sums of the K = 2 rule, one entry per base of ``split``.
+
+    ``D, Delta`` floats, not both 0.  ``split`` defaults to the cross-entropy integrands; ``tail_scale`` is
+    the largest positive margin kept (integrands decay like ``exp(-s)`` for cross-entropy; a loss whose
+    integrands decay more slowly passes a larger value).
+    """
+    S, m, v = _binary_scales(D, Delta)
+    layer = math.sqrt(v) / m if (v > 0 and m > 0) else math.inf
+    lo = min(1.0, S, layer)
+    fine = None
+    coarse = None
+    # positive half-line: integrands decay like exp(-s) (softmax) or the Gaussian of width S
+    hi_pos = min(9.5 * S, tail_scale)
+    sides = [(1.0, hi_pos)]
+    if v > 0:
+        sides.append((-1.0, 9.5 * min(S, layer)))
+    for sign, hi in sides:
+        r, w = half_line_nodes(lo, max(hi, 2 * lo), h)
+        vals = _sum_moments(sign * r, w, D, Delta, split)
+        w2 = 2 * w[::2]
+        w2[-1] = w[::2][-1] * (2 if len(w) % 2 == 0 else 1)
+        vals2 = _sum_moments(sign * r[::2], w2, D, Delta, split)
+        fine = vals if fine is None else fine + vals
+        coarse = vals2 if coarse is None else coarse + vals2
+    return fine, coarse
 
 
 def binary_moments(D, Delta, *, h: float = 0.125) -> ClosureMoments:
@@ -156,23 +188,7 @@ def binary_moments(D, Delta, *, h: float = 0.125) -> ClosureMoments:
         vals = [1 / math.sqrt(math.pi)] + [float(x) for x in uniform_moments(2).values()]
         return ClosureMoments(2, D, Delta, *vals, errors=dict.fromkeys(MOMENT_NAMES, 0.0),
                               method="binary", digits=15)
-    S, m, v = _binary_scales(D, Delta)
-    layer = math.sqrt(v) / m if (v > 0 and m > 0) else math.inf
-    lo = min(1.0, S, layer)
-    fine = np.zeros(5)
-    coarse = np.zeros(5)
-    # positive half-line: integrands decay like exp(-s) (softmax) or the Gaussian of width S
-    hi_pos = min(9.5 * S, 48.0)
-    sides = [(1.0, hi_pos)]
-    if v > 0:
-        sides.append((-1.0, 9.5 * min(S, layer)))
-    for sign, hi in sides:
-        r, w = half_line_nodes(lo, max(hi, 2 * lo), h)
-        vals = _sum_moments(sign * r, w, D, Delta)
-        fine += vals
-        w2 = 2 * w[::2]
-        w2[-1] = w[::2][-1] * (2 if len(w) % 2 == 0 else 1)
-        coarse += _sum_moments(sign * r[::2], w2, D, Delta)
+    fine, coarse = binary_sums(D, Delta, h)
     err = trapezoid_error(fine, coarse)
     return ClosureMoments(2, D, Delta, *map(float, fine),
                           errors=dict(zip(MOMENT_NAMES, map(float, err))),
@@ -236,8 +252,10 @@ def binary_moments_mp(D, Delta, digits: int = 30) -> ClosureMoments:
                           digits=digits)
 
 
-def _binary_quad_mp(D, Delta, digits):
-    f = compiled_gap_split(2, "mpmath")
+def _binary_quad_mp(D, Delta, digits, split=None, names=MOMENT_NAMES, tail_scale=1):
+    """tanh-sinh sums of the K = 2 moments (``split``: a compiled mpmath gap split, default cross-entropy;
+    ``names``: one per base; ``tail_scale``: the decay length of the integrands at large margins)."""
+    f = compiled_gap_split(2, "mpmath") if split is None else split
     S = mpmath.sqrt(2 * (D * D + Delta))
     m = mpmath.sqrt(2) * D / S**2
     v = Delta / (D * D + Delta)
@@ -269,13 +287,13 @@ def _binary_quad_mp(D, Delta, digits):
         pts.append(hi)
         return pts
 
-    hi_pos = min(ncut * S, (digits + 8) * mpmath.log(10) + 10)
+    hi_pos = min(ncut * S, tail_scale * ((digits + 8) * mpmath.log(10) + 10))
     segments = [points(hi_pos)]
     if v > 0:
         segments.append([-p for p in points(ncut * min(S, layer))][::-1])
     vals = []
     errors = {}
-    for k, name in enumerate(MOMENT_NAMES):
+    for k, name in enumerate(names):
         total = mpmath.mpf(0)
         err = mpmath.mpf(0)
         for pts in segments:

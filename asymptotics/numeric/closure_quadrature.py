@@ -102,15 +102,18 @@ def _teacher_weights_k3(d1, d2, D, Delta):
     return P, mu * d1 * P + s * (f1 + 0.5 * f2), mu * d2 * P + s * (f2 + 0.5 * f1)
 
 
-def _quadrant_sum(r1, w1, r2, w2, D, Delta):
-    """Sum of weight * density * integrand over the product grid ``d1 = r1[:,None], d2 = r2``."""
+def _quadrant_sum(r1, w1, r2, w2, D, Delta, split=None):
+    """Sum of weight * density * integrand over the product grid ``d1 = r1[:,None], d2 = r2``.
+
+    ``split``: compiled gap split (default: cross-entropy); one sum per base it returns.
+    """
     d1 = r1[:, None]
     d2 = r2[None, :]
     sig2 = D * D + Delta
     dens = np.exp(-(d1 * d1 - d1 * d2 + d2 * d2) / (3 * sig2)) / (2 * math.pi * _SQRT3 * sig2)
     W = 3.0 * dens * (w1[:, None] * w2[None, :])
     P, G1, G2 = _teacher_weights_k3(d1, d2, D, Delta)
-    bases, coeffs = compiled_gap_split(3, "numpy")(d1, d2)
+    bases, coeffs = (compiled_gap_split(3, "numpy") if split is None else split)(d1, d2)
     WP = W * P
     out = np.array([np.sum(WP * b) for b in bases])
     out[0] += np.sum(W * (G1 * coeffs[0] + G2 * coeffs[1]))
@@ -131,7 +134,7 @@ def _k3_axes(D, Delta, h):
     return pos, neg
 
 
-def _k3_sum(D, Delta, h, stride):
+def _k3_sum(D, Delta, h, stride, split=None):
     pos, neg = _k3_axes(D, Delta, h)
 
     def sub(nodes):
@@ -143,11 +146,11 @@ def _k3_sum(D, Delta, h, stride):
         return r, w2
 
     rp, wp = sub(pos)
-    total = _quadrant_sum(rp, wp, rp, wp, D, Delta)
+    total = _quadrant_sum(rp, wp, rp, wp, D, Delta, split)
     if neg is not None:
         rn, wn = sub(neg)
-        total += _quadrant_sum(-rn, wn, -rn, wn, D, Delta)
-        total += 2.0 * _quadrant_sum(rp, wp, -rn, wn, D, Delta)
+        total += _quadrant_sum(-rn, wn, -rn, wn, D, Delta, split)
+        total += 2.0 * _quadrant_sum(rp, wp, -rn, wn, D, Delta, split)
     return total
 
 
@@ -175,16 +178,23 @@ def k3_moments(D, Delta, *, h: float = 1 / 6, rtol: float | None = None) -> Clos
         return uniform_closure(3)
     if rtol is not None and float(rtol) >= 1e-13:
         return k3_moments_rtol(D, Delta, min(float(rtol), 1e-3))
-    fine = _k3_sum(D, Delta, h, 1)
-    coarse = _k3_sum(D, Delta, h, 2)
+    fine, err = k3_sums(D, Delta, h)
+    return ClosureMoments(3, D, Delta, *map(float, fine),
+                          errors=dict(zip(MOMENT_NAMES, map(float, err))),
+                          method="quadrature", digits=15)
+
+
+def k3_sums(D: float, Delta: float, h: float = 1 / 6, split=None):
+    """Values and error estimates (arrays, one per base of ``split``; default cross-entropy) of the
+    fixed K = 3 rule of :func:`k3_moments` (``D, Delta`` floats, not both 0)."""
+    fine = _k3_sum(D, Delta, h, 1, split)
+    coarse = _k3_sum(D, Delta, h, 2, split)
     # error model of k3_moments_rtol (the plain "error squared" estimate was up to 200x too small)
     scale = np.maximum(np.abs(fine), 1e-300)
     indicator = float(np.max(np.abs(fine - coarse) / scale))
     rel = min(indicator, _K3_SAFETY * indicator * math.exp(-_K3_RATE / (2 * h)))
     err = (rel + 32 * np.finfo(float).eps) * np.abs(fine)
-    return ClosureMoments(3, D, Delta, *map(float, fine),
-                          errors=dict(zip(MOMENT_NAMES, map(float, err))),
-                          method="quadrature", digits=15)
+    return fine, err
 
 
 # ---------------------------------------------------------------------------------------------
@@ -234,7 +244,7 @@ def _bvn_half_n(a, b, n: int):
     return special.ndtr(a) * special.ndtr(b) + np.exp(-(A * A + B * B - 2 * A * B * sin) / two_cos2) @ weights
 
 
-def _quadrant_values(r1, r2, D, Delta, n_sheppard):
+def _quadrant_values(r1, r2, D, Delta, n_sheppard, split=None):
     """Integrand values (5, n1, n2) times the Gaussian density (no quadrature weights) on a product grid."""
     d1 = r1[:, None]
     d2 = r2[None, :]
@@ -251,9 +261,9 @@ def _quadrant_values(r1, r2, D, Delta, n_sheppard):
         f1 = _normal_pdf(a1) * special.ndtr((2 * a2 - a1) / _SQRT3)
         f2 = _normal_pdf(a2) * special.ndtr((2 * a1 - a2) / _SQRT3)
         G1, G2 = s * (a1 * P + f1 + 0.5 * f2), s * (a2 * P + f2 + 0.5 * f1)
-    bases, coeffs = compiled_gap_split(3, "numpy")(d1, d2)
+    bases, coeffs = (compiled_gap_split(3, "numpy") if split is None else split)(d1, d2)
     DP = dens * P
-    out = np.empty((5, len(r1), len(r2)))
+    out = np.empty((len(bases), len(r1), len(r2)))
     for j, base in enumerate(bases):
         out[j] = DP * base
     out[0] += dens * (G1 * coeffs[0] + G2 * coeffs[1])
@@ -268,7 +278,7 @@ def _halved(r, w):
     return w2
 
 
-def _k3_sums_rule(D, Delta, rule):
+def _k3_sums_rule(D, Delta, rule, split=None):
     """Fine (step h) and coarse (step 2h) sums from one evaluation of the integrand."""
     h, cut, tail, n = rule["h"], rule["cut"], rule["tail"], rule["sheppard"]
     sig2 = D * D + Delta
@@ -278,11 +288,11 @@ def _k3_sums_rule(D, Delta, rule):
     axes = [half_line_nodes(lo, cut * sd, h, tail)]
     if Delta > 0:
         axes.append(half_line_nodes(lo, cut * min(sd, layer), h, tail, linear_beyond_one=True))
-    fine, coarse = np.zeros(5), np.zeros(5)
+    fine, coarse = 0.0, 0.0
     quadrants = [(0, 1, 0, 1, 1.0)] + ([(1, -1, 1, -1, 1.0), (0, 1, 1, -1, 2.0)] if Delta > 0 else [])
     for i1, s1, i2, s2, mult in quadrants:
         (r1, w1), (r2, w2) = axes[i1], axes[i2]
-        F = _quadrant_values(s1 * r1, s2 * r2, D, Delta, n)
+        F = _quadrant_values(s1 * r1, s2 * r2, D, Delta, n, split)
         fine += mult * np.einsum("jab,a,b->j", F, w1, w2)
         coarse += mult * np.einsum("jab,a,b->j", F[:, ::2, ::2], _halved(r1, w1), _halved(r2, w2))
     return fine, coarse
@@ -310,8 +320,17 @@ def k3_moments_rtol(D, Delta, rtol: float) -> ClosureMoments:
     rule = k3_rule(rtol)
     if D == 0.0 and Delta == 0.0:
         return uniform_closure(3)
+    fine, err = k3_sums_rtol(D, Delta, rtol, rule)
+    return ClosureMoments(3, D, Delta, *map(float, fine), errors=dict(zip(MOMENT_NAMES, map(float, err))),
+                          method="quadrature", digits=15)
+
+
+def k3_sums_rtol(D: float, Delta: float, rtol: float, rule: dict | None = None, split=None):
+    """Values and error estimates of the rtol-driven K = 3 rule (see :func:`k3_moments_rtol`), one per base
+    of ``split`` (default cross-entropy)."""
+    rule = k3_rule(rtol) if rule is None else rule
     for _ in range(5):
-        fine, coarse = _k3_sums_rule(D, Delta, rule)
+        fine, coarse = _k3_sums_rule(D, Delta, rule, split)
         scale = np.maximum(np.abs(fine), 1e-300)
         indicator = float(np.max(np.abs(fine - coarse) / scale))
         rel = min(indicator, _K3_SAFETY * indicator * math.exp(-_K3_RATE / (2 * rule["h"])))
@@ -319,8 +338,7 @@ def k3_moments_rtol(D, Delta, rtol: float) -> ClosureMoments:
         if np.all(err <= rtol * np.abs(fine)):
             break
         rule = {**rule, "h": 0.8 * rule["h"], "sheppard": max(rule["sheppard"], 16)}
-    return ClosureMoments(3, D, Delta, *map(float, fine), errors=dict(zip(MOMENT_NAMES, map(float, err))),
-                          method="quadrature", digits=15)
+    return fine, err
 
 
 def expected_max(K: int, digits: int | None = None):
@@ -783,7 +801,7 @@ def k3_moments_mp(D, Delta, digits: int = 20, *, backend: str | None = None) -> 
                           method=f"quadrature-{nums.name}", digits=digits)
 
 
-def _k3_sum_mp(D, Delta, digits, degree, nums):
+def _k3_sum_mp(D, Delta, digits, degree, nums, split=None):
     ln10 = mpmath.log(10)
     h = mpmath.pi**2 / (2 * ln10 * (digits + 4))
     tail = ln10 * (digits + 6)
@@ -797,7 +815,7 @@ def _k3_sum_mp(D, Delta, digits, degree, nums):
     neg = ([(conv(r), conv(w))
             for r, w in _half_line_nodes_mp(lo, cut * min(sd, layer), h, tail, linear=True)]
            if Delta > 0 else [])
-    f = compiled_gap_split(3, nums.name)
+    f = compiled_gap_split(3, nums.name) if split is None else split
     norm = conv(3 / (2 * mpmath.pi * mpmath.sqrt(3) * sig2))
     mu_s = conv(D / mpmath.sqrt(2 * Delta * sig2)) if Delta > 0 else None     # mu/s
     s = conv(mpmath.sqrt(2 * Delta / sig2))
@@ -805,8 +823,9 @@ def _k3_sum_mp(D, Delta, digits, degree, nums):
     inv3sig2 = conv(1 / (3 * sig2))
     Dn = conv(D)
     exp, npdf, ncdf = nums.exp, nums.npdf, nums.ncdf
-    fine = [conv(0)] * 5
-    coarse = [conv(0)] * 5
+    nb = len(f(conv(1), conv(1))[0])
+    fine = [conv(0)] * nb
+    coarse = [conv(0)] * nb
 
     def point(d1, d2):
         if Delta == 0:
@@ -839,7 +858,7 @@ def _k3_sum_mp(D, Delta, digits, degree, nums):
                     continue
                 w = mult * w1 * w2
                 even = (i % 2 == 0) and (j % 2 == 0)
-                for k in range(5):
+                for k in range(nb):
                     fine[k] += w * vals[k]
                     if even:
                         coarse[k] += 4 * w * vals[k]
