@@ -33,7 +33,7 @@ from dataclasses import dataclass, field, fields
 from functools import lru_cache
 
 import sympy
-from sympy import Derivative, Eq, Indexed, KroneckerDelta, S, Sum, sqrt
+from sympy import Derivative, Eq, Indexed, S, Sum, sqrt
 
 from asymptotics.losses.registry import get_loss
 from asymptotics.symbolic.closure_records import (
@@ -45,26 +45,19 @@ from asymptotics.symbolic.closure_records import (
     tex_text,
 )
 from asymptotics.symbolic.closure_steps import (
-    absorb_sign,
-    apply_error_sum_rule,
-    drop_vanishing_exclusion,
     explicit_flow,
     flip_negative_constant,
-    gaussian_covariance,
-    shift_by_label,
     simplify_cheap,
-    split_expectation_sums,
     split_label_term,
     step_mean_logit_invariance,
     step_observables,
     step_sgd_flow,
     substitute_error_signal,
+    symmetric_sector_traces,
 )
 from asymptotics.symbolic.expectation import (
     GaussianExpectation,
     expand_outside,
-    linear_expand,
-    map_integrands,
 )
 from asymptotics.symbolic.softmax import (
     SoftmaxProbability,
@@ -195,36 +188,9 @@ def step_symmetric_sector_loss(loss, K, previous, signal):
     """Step 3: drift, restoring (Stein's lemma: the loss's Hessian) and noise in the symmetric sector."""
     base = closure_symbols(K)
     s = _loss_symbols(base, signal)
-    k, l, j = s.k, s.l, s.j
-    mu = s.measure
-    Pm = lambda u, v: KroneckerDelta(u, v) - 1 / s.K  # noqa: E731
-    zc = lambda i: s.logit_rep(i) - Sum(s.logit_rep(j), (j, 1, s.K)) / s.K  # noqa: E731
-    cov_zy = gaussian_covariance(zc(k), s.y[l], mu)
-    cov_zz = gaussian_covariance(zc(k), zc(l), mu)
-    cov_checks = {"R": simplify_cheap(cov_zy - s.D * Pm(k, l)),
-                  "Q": simplify_cheap(cov_zz - (s.D ** 2 + s.Delta) * Pm(k, l))}
-    trace = lambda expr: map_integrands(expr.xreplace({l: k}), lambda f: Sum(f, (k, 1, s.K)))  # noqa: E731
-    tr_dR = trace(previous["dR_centered"])
-    tr_dQ = trace(previous["dQ_centered"])
-    tr_dQ = map_integrands(tr_dQ, lambda f: apply_error_sum_rule(collapse_sums(f), s))
-    to_rep = lambda expr: expr.replace(  # noqa: E731
-        lambda a: isinstance(a, GaussianExpectation), lambda a: GaussianExpectation(a.integrand, mu))
-    tr_dR, tr_dQ = to_rep(tr_dR), to_rep(tr_dQ)
-    tr_dQ = map_integrands(tr_dQ, lambda f: f.replace(
-        lambda a: isinstance(a, Indexed) and a.base == s.z, lambda a: s.logit_rep(a.indices[0])))
-    tr_dQ = linear_expand(map_integrands(tr_dQ, lambda f: pull_constants_out_of_sums(
-        Sum(sympy.expand(f.function), *f.limits) if isinstance(f, Sum) else f)))
-    tr_dQ = split_expectation_sums(tr_dQ, mu)
-    dD = tr_dR / (s.K - 1)
-    dDelta_raw = sympy.expand(tr_dQ / (s.K - 1) - 2 * s.D * dD)
-    # (c) drift
-    E_ey = tr_dR.atoms(GaussianExpectation).pop()
-    shifted = shift_by_label(E_ey.integrand, s)
-    label_term, rest = split_label_term(shifted, s)
-    label_term = simplify_cheap(label_term)
-    rest = substitute_error_signal(rest, s)
-    drift_integrand = absorb_sign(drop_vanishing_exclusion(rest, s)) + label_term
-    drift = GaussianExpectation(drift_integrand, mu)
+    parts = symmetric_sector_traces(s, previous)
+    mu, cov_zy, cov_zz, cov_checks = parts["mu"], parts["cov_zy"], parts["cov_zz"], parts["cov_checks"]
+    dD, dDelta_raw, E_ey, shifted, drift = (parts[n] for n in ("dD", "dDelta_raw", "E_ey", "shifted", "drift"))
     # (d) restoring: sum_k e_k xi_k, Stein in xi through the logits
     E_exi = [E for E in dDelta_raw.atoms(GaussianExpectation) if E.integrand.has(s.xi)][0]
     exi = collapse_sums(substitute_error_signal(E_exi.integrand, s))

@@ -381,21 +381,19 @@ def drop_vanishing_exclusion(sum_expr, s):
     return sum_expr
 
 
-def step_symmetric_sector(K, previous=None):
-    """Step 3: the closed flow of (D, Delta) in the symmetric sector, derived by manipulation.
-
-    Returns ``(step, results)`` with results ``dD``, ``dDelta`` (the flows), ``drift``,
-    ``restoring``, ``noise`` (the three expectations) and the covariance checks.
+def symmetric_sector_traces(s: ClosureSymbols, previous: dict) -> dict:
+    """Parts (a)-(c) of step 3, shared by every loss: the covariance checks of the representation
+    ``z = D y + sqrt(Delta) xi``, the traced flows ``dD`` and ``dDelta_raw`` (before Stein's lemma) and the
+    drift expectation, for the symbols ``s`` (whose ``error_signal`` defines ``e_k``) and the centred flows
+    of step 2 in ``previous``.
 
     >>> from asymptotics.symbolic.softmax import num_classes_symbol
-    >>> step, res = step_symmetric_sector(num_classes_symbol())
-    >>> print(res['restoring'])
-    ⟨Sum((1 - p[k])*p[k], (k, 1, K))⟩
+    >>> s = closure_symbols(num_classes_symbol())
+    >>> parts = symmetric_sector_traces(s, step_mean_logit_invariance(s.K)[1])
+    >>> print(parts["drift"])
+    ⟨Sum((y[c] - y[k])*p[k], (k, 1, K))⟩
     """
-    s = closure_symbols(K)
     k, l, j = s.k, s.l, s.j
-    if previous is None:
-        previous = step_mean_logit_invariance(K)[1]
     mu = s.measure
     Pm = lambda u, v: KroneckerDelta(u, v) - 1 / s.K  # noqa: E731
     # (a) representation z = D y + sqrt(Delta) xi reproduces the centred covariances
@@ -430,6 +428,27 @@ def step_symmetric_sector(K, previous=None):
     rest = substitute_error_signal(rest, s)
     drift_integrand = absorb_sign(drop_vanishing_exclusion(rest, s)) + label_term
     drift = GaussianExpectation(drift_integrand, mu)
+    return {"mu": mu, "cov_zy": cov_zy, "cov_zz": cov_zz, "cov_checks": cov_checks, "tr_dR": tr_dR,
+            "tr_dQ": tr_dQ, "dD": dD, "dDelta_raw": dDelta_raw, "E_ey": E_ey, "shifted": shifted, "drift": drift}
+
+
+def step_symmetric_sector(K, previous=None):
+    """Step 3: the closed flow of (D, Delta) in the symmetric sector, derived by manipulation.
+
+    Returns ``(step, results)`` with results ``dD``, ``dDelta`` (the flows), ``drift``,
+    ``restoring``, ``noise`` (the three expectations) and the covariance checks.
+
+    >>> from asymptotics.symbolic.softmax import num_classes_symbol
+    >>> step, res = step_symmetric_sector(num_classes_symbol())
+    >>> print(res['restoring'])
+    ⟨Sum((1 - p[k])*p[k], (k, 1, K))⟩
+    """
+    s = closure_symbols(K)
+    if previous is None:
+        previous = step_mean_logit_invariance(K)[1]
+    parts = symmetric_sector_traces(s, previous)
+    mu, cov_zy, cov_zz, cov_checks = parts["mu"], parts["cov_zy"], parts["cov_zz"], parts["cov_checks"]
+    dD, dDelta_raw, E_ey, shifted, drift = (parts[n] for n in ("dD", "dDelta_raw", "E_ey", "shifted", "drift"))
     # (d) restoring: sum_k e_k xi_k = xi_c - sum_k p_k xi_k, then Stein in xi
     E_exi = [E for E in dDelta_raw.atoms(GaussianExpectation) if E.integrand.has(s.xi)][0]
     exi = collapse_sums(substitute_error_signal(E_exi.integrand, s))
