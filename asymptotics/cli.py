@@ -47,7 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = OneLineErrorParser(
         prog="asymptotics",
         description="Derive, evaluate and validate learning-curve asymptotics "
-                    "(online softmax teacher-student, peaked distributions).")
+        "(online softmax teacher-student, peaked distributions).",
+    )
     parser.add_argument("--version", action="version", version=f"asymptotics {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineErrorParser)
     for name in SUBCOMMAND_MODULES:
@@ -75,7 +76,7 @@ def main(argv=None) -> int:
             parser = build_parser()
             try:
                 args = parser.parse_args(argv)
-            except SystemExit as exc:           # --help, --version, or an argument error already printed
+            except SystemExit as exc:  # --help, --version, or an argument error already printed
                 return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
             if getattr(args, "handler", None) is None:
                 parser.print_help()
@@ -84,7 +85,9 @@ def main(argv=None) -> int:
         except (InvalidInputError, IntegrationError) as exc:
             return _fail(str(exc), 2)
         except MemoryError:
-            return _fail("out of memory: reduce the problem size (see the command's --help for its limits)", 2)
+            return _fail(
+                "out of memory: reduce the problem size (see the command's --help for its limits)", 2
+            )
         except BrokenPipeError:
             _silence_stdout()
             return 1

@@ -35,9 +35,22 @@ from pathlib import Path
 
 from asymptotics.validation import IntegrationError, InvalidInputError
 
-__all__ = ["finite_float", "positive_float", "nonnegative_float", "float_in_range", "decimal_text",
-           "positive_decimal", "int_in_range", "float_list", "check_output_dir", "check_output_file",
-           "OutputFiles", "print_json", "strict_jsonable", "figure_png"]
+__all__ = [
+    "finite_float",
+    "positive_float",
+    "nonnegative_float",
+    "float_in_range",
+    "decimal_text",
+    "positive_decimal",
+    "int_in_range",
+    "float_list",
+    "check_output_dir",
+    "check_output_file",
+    "OutputFiles",
+    "print_json",
+    "strict_jsonable",
+    "figure_png",
+]
 
 
 def finite_float(text: str) -> float:
@@ -79,11 +92,13 @@ def float_in_range(lo: float, hi: float):
     >>> float_in_range(0, 1)("0.5")
     0.5
     """
+
     def parse(text: str) -> float:
         value = finite_float(text)
         if not lo <= value <= hi:
             raise argparse.ArgumentTypeError(f"must lie in [{lo:g}, {hi:g}], got {text!r}")
         return value
+
     parse.__name__ = f"number in [{lo:g}, {hi:g}]"
     return parse
 
@@ -95,6 +110,7 @@ def decimal_text(text: str) -> str:
     ('1e-3', '2')
     """
     from asymptotics.validation import exact_real
+
     try:
         exact_real("value", text)
     except InvalidInputError:
@@ -105,6 +121,7 @@ def decimal_text(text: str) -> str:
 def positive_decimal(text: str) -> str:
     """argparse type: a decimal number > 0, kept as typed."""
     from asymptotics.validation import exact_real
+
     text = decimal_text(text)
     if not exact_real("value", text) > 0:
         raise argparse.ArgumentTypeError(f"must be > 0, got {text!r}")
@@ -113,6 +130,7 @@ def positive_decimal(text: str) -> str:
 
 def int_in_range(lo: int, hi: int):
     """argparse type factory: an integer in ``[lo, hi]``."""
+
     def parse(text: str) -> int:
         try:
             value = int(text)
@@ -121,12 +139,19 @@ def int_in_range(lo: int, hi: int):
         if not lo <= value <= hi:
             raise argparse.ArgumentTypeError(f"must be an integer in [{lo}, {hi}], got {text!r}")
         return value
+
     parse.__name__ = f"integer in [{lo}, {hi}]"
     return parse
 
 
-def float_list(name: str, text: str, *, minimum: float | None = None, maximum: float | None = None,
-               max_count: int = 10_000) -> list[float]:
+def float_list(
+    name: str,
+    text: str,
+    *,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    max_count: int = 10_000,
+) -> list[float]:
     """Parse ``"1,10,1e3"`` into finite floats (bounds inclusive), with a clear error.
 
     >>> float_list("--alpha", "1,10,1e3")
@@ -247,11 +272,13 @@ def strict_jsonable(obj, where: str = "output"):
     asymptotics.validation.IntegrationError: non-finite value in output x: nan
     """
     if isinstance(obj, dict):
-        return {str(k): strict_jsonable(v, f"{k}" if where == "output" else f"{where}.{k}")
-                for k, v in obj.items()}
+        return {
+            str(k): strict_jsonable(v, f"{k}" if where == "output" else f"{where}.{k}")
+            for k, v in obj.items()
+        }
     if isinstance(obj, (list, tuple)):
         return [strict_jsonable(v, where) for v in obj]
-    if hasattr(obj, "tolist") and not isinstance(obj, (str, bytes)):          # numpy arrays/scalars
+    if hasattr(obj, "tolist") and not isinstance(obj, (str, bytes)):  # numpy arrays/scalars
         return strict_jsonable(obj.tolist(), where)
     if isinstance(obj, bool) or obj is None or isinstance(obj, str):
         return obj
@@ -275,6 +302,7 @@ def print_json(obj) -> None:
 def figure_png(fig) -> bytes:
     """PNG bytes of a matplotlib figure (closed afterwards)."""
     import matplotlib.pyplot as plt
+
     buf = io.BytesIO()
     try:
         fig.savefig(buf, format="png")

@@ -78,7 +78,8 @@ def check_digits(digits, *, minimum: int = 5, maximum: int = 10_000) -> int:
         raise InvalidInputError(f"digits must be an integer, got {digits!r}")
     if digits < minimum:
         raise InvalidInputError(
-            f"precision too low: {digits} digits requested, at least {minimum} are needed")
+            f"precision too low: {digits} digits requested, at least {minimum} are needed"
+        )
     if digits > maximum:
         raise InvalidInputError(f"precision too high: {digits} digits requested, at most {maximum}")
     return int(digits)
@@ -110,22 +111,24 @@ def exact_real(name: str, value, *, positive: bool = False, nonnegative: bool = 
         frac = None
     elif isinstance(value, (int, Fraction)):
         frac = Fraction(value)
-    elif isinstance(value, str):                          # "0.1", "1e-3", "1/3"
+    elif isinstance(value, str):  # "0.1", "1e-3", "1/3"
         try:
             frac = Fraction(value.strip())
         except (ValueError, ZeroDivisionError):
             frac = None
     elif isinstance(value, decimal.Decimal):
         frac = Fraction(value) if value.is_finite() else None
-    elif hasattr(value, "_mpf_"):                        # mpmath.mpf
+    elif hasattr(value, "_mpf_"):  # mpmath.mpf
         import mpmath
+
         if mpmath.isfinite(value):
             man, exp = value.man_exp
             frac = Fraction(int(man)) * (Fraction(2) ** int(exp))
-    elif hasattr(value, "is_Rational") and getattr(value, "is_Rational", False):   # SymPy Rational
+    elif hasattr(value, "is_Rational") and getattr(value, "is_Rational", False):  # SymPy Rational
         frac = Fraction(int(value.p), int(value.q))
-    elif hasattr(value, "is_Float") and getattr(value, "is_Float", False):          # SymPy Float
+    elif hasattr(value, "is_Float") and getattr(value, "is_Float", False):  # SymPy Float
         import mpmath
+
         return exact_real(name, mpmath.mpf(value._mpf_), positive=positive, nonnegative=nonnegative)
     elif _is_real_number(value):
         f = float(value)
@@ -150,5 +153,7 @@ def fraction_to_mpf(frac):
     """
     import mpmath
     from mpmath import libmp
-    return mpmath.mpf(libmp.from_rational(frac.numerator, frac.denominator, mpmath.mp.prec,
-                                          libmp.round_nearest))
+
+    return mpmath.mpf(
+        libmp.from_rational(frac.numerator, frac.denominator, mpmath.mp.prec, libmp.round_nearest)
+    )

@@ -25,7 +25,14 @@ from pathlib import Path
 
 import mpmath
 
-from asymptotics.asymptotic import expansion, gap_density, junctions, layer_integrals, local_binary, reduced_flow
+from asymptotics.asymptotic import (
+    expansion,
+    gap_density,
+    junctions,
+    layer_integrals,
+    local_binary,
+    reduced_flow,
+)
 from asymptotics.asymptotic.expansion import expansion_coefficients
 from asymptotics.asymptotic.reduced_flow import leading_prefactors
 
@@ -33,9 +40,16 @@ RESULTS = Path(__file__).resolve().parent / "results" / "asymptotic.json"
 
 
 def _clear():
-    for fn in (reduced_flow._fixed_point_cached, layer_integrals._moment_cached, layer_integrals._moment_float,
-               gap_density._joint_derivative_cached, junctions._moment_cached, junctions._workspace,
-               local_binary._junction_cached, local_binary._weight_grid_cached):
+    for fn in (
+        reduced_flow._fixed_point_cached,
+        layer_integrals._moment_cached,
+        layer_integrals._moment_float,
+        gap_density._joint_derivative_cached,
+        junctions._moment_cached,
+        junctions._workspace,
+        local_binary._junction_cached,
+        local_binary._weight_grid_cached,
+    ):
         fn.cache_clear()
 
 
@@ -55,8 +69,10 @@ def _timed(fn):
 
 def naive_fixed_point(eta, digits):
     with mpmath.workdps(digits + 10):
-        root = mpmath.findroot(lambda d: d - eta * layer_integrals.binary_layer_moment("noise", 0, d, digits + 5) / 2,
-                               mpmath.mpf(eta) * (mpmath.log(2) - mpmath.mpf(1) / 2))
+        root = mpmath.findroot(
+            lambda d: d - eta * layer_integrals.binary_layer_moment("noise", 0, d, digits + 5) / 2,
+            mpmath.mpf(eta) * (mpmath.log(2) - mpmath.mpf(1) / 2),
+        )
     return root
 
 
@@ -64,9 +80,13 @@ def constants_rows():
     rows = []
     for digits in (30, 100):
         lead, t_lib, mem = _timed(lambda: leading_prefactors(3, 1, digits))
-        row = {"task": f"Delta*, C_D, C_eps, C_L (K=3, eta=1) at {digits} digits", "seconds": t_lib,
-               "peak_bytes": mem, "C_eps": mpmath.nstr(lead["C_eps"], 20)}
-        if digits <= 30:      # the naive secant on the generic 1-D layer quadrature is too slow at 100 digits
+        row = {
+            "task": f"Delta*, C_D, C_eps, C_L (K=3, eta=1) at {digits} digits",
+            "seconds": t_lib,
+            "peak_bytes": mem,
+            "C_eps": mpmath.nstr(lead["C_eps"], 20),
+        }
+        if digits <= 30:  # the naive secant on the generic 1-D layer quadrature is too slow at 100 digits
             _clear()
             t = time.perf_counter()
             naive = naive_fixed_point(1, digits)
@@ -81,20 +101,39 @@ def constants_rows():
 def junction_rows(quick):
     rows = []
     for alpha in ((0, 0), (1, 1)):
-        value, t_new, mem = _timed(lambda: [junctions.junction_moment(n, alpha, 0.25) for n in expansion.QUANTITIES])
-        naive, t_naive, _ = _timed(lambda: [local_binary.junction_moment(n, alpha, 0.25, nodes=24)
-                                            for n in expansion.QUANTITIES])
-        rows.append({"task": f"junction moments m=2 alpha={alpha}, 5 quantities, float64", "seconds": t_new,
-                     "peak_bytes": mem, "baseline_seconds": t_naive, "ratio": t_naive / t_new,
-                     "baseline": "2-D tensor Gauss-Legendre (24 nodes/panel)",
-                     "max_difference": max(abs(float(a) - b) for a, b in zip(value, naive))})
-    for digits in ((15, 30) if quick else (15, 30, 50)):
+        value, t_new, mem = _timed(
+            lambda: [junctions.junction_moment(n, alpha, 0.25) for n in expansion.QUANTITIES]
+        )
+        naive, t_naive, _ = _timed(
+            lambda: [local_binary.junction_moment(n, alpha, 0.25, nodes=24) for n in expansion.QUANTITIES]
+        )
+        rows.append(
+            {
+                "task": f"junction moments m=2 alpha={alpha}, 5 quantities, float64",
+                "seconds": t_new,
+                "peak_bytes": mem,
+                "baseline_seconds": t_naive,
+                "ratio": t_naive / t_new,
+                "baseline": "2-D tensor Gauss-Legendre (24 nodes/panel)",
+                "max_difference": max(abs(float(a) - b) for a, b in zip(value, naive)),
+            }
+        )
+    for digits in (15, 30) if quick else (15, 30, 50):
         for m in (1, 2, 3, 4):
             alpha = (0,) * m
-            _, t, mem = _timed(lambda: [junctions.junction_moment(n, alpha, mpmath.mpf("0.25"), digits)
-                                        for n in expansion.QUANTITIES])
-            rows.append({"task": f"junction moments m={m}, 5 quantities, {digits} digits", "seconds": t,
-                         "peak_bytes": mem})
+            _, t, mem = _timed(
+                lambda: [
+                    junctions.junction_moment(n, alpha, mpmath.mpf("0.25"), digits)
+                    for n in expansion.QUANTITIES
+                ]
+            )
+            rows.append(
+                {
+                    "task": f"junction moments m={m}, 5 quantities, {digits} digits",
+                    "seconds": t,
+                    "peak_bytes": mem,
+                }
+            )
     return rows
 
 
@@ -104,8 +143,13 @@ def expansion_rows(quick):
         for K in Ks:
             for n in (1, 2, 3, 4):
                 _, t, mem = _timed(lambda: expansion_coefficients(K, mpmath.mpf("0.25"), n, digits))
-                rows.append({"task": f"1/D expansion K={K} order {n} (5 expectations, {digits} digits)",
-                             "seconds": t, "peak_bytes": mem})
+                rows.append(
+                    {
+                        "task": f"1/D expansion K={K} order {n} (5 expectations, {digits} digits)",
+                        "seconds": t,
+                        "peak_bytes": mem,
+                    }
+                )
     return rows
 
 
@@ -118,8 +162,10 @@ def main(argv=None) -> int:
     RESULTS.write_text(json.dumps(rows, indent=1), encoding="utf-8")
     print(f"{'task':70s} {'s':>9s} {'baseline s':>10s} {'ratio':>6s} {'peak MB':>8s}")
     for r in rows:
-        print(f"{r['task']:70s} {r['seconds']:9.3g} {r.get('baseline_seconds', float('nan')):10.3g} "
-              f"{r.get('ratio', float('nan')):6.1f} {r['peak_bytes'] / 1e6:8.1f}")
+        print(
+            f"{r['task']:70s} {r['seconds']:9.3g} {r.get('baseline_seconds', float('nan')):10.3g} "
+            f"{r.get('ratio', float('nan')):6.1f} {r['peak_bytes'] / 1e6:8.1f}"
+        )
     return 0
 
 

@@ -35,7 +35,7 @@ RESULTS = pathlib.Path(__file__).resolve().parent / "results" / "closure.json"
 
 
 def timed(fn, repeats):
-    fn()                                    # warm-up (code generation, caches)
+    fn()  # warm-up (code generation, caches)
     times = []
     for _ in range(repeats):
         t0 = time.perf_counter()
@@ -77,8 +77,11 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     repeats = 3 if args.quick else 7
     rows = []
-    print(f"{'K':>2} {'D':>6} {'method':>19} {'t_quad[ms]':>10} {'acc':>8} {'mem[kB]':>8} "
-          f"{'t_MC[s]':>8} {'se_MC':>8} {'speedup':>9}", file=sys.stderr)
+    print(
+        f"{'K':>2} {'D':>6} {'method':>19} {'t_quad[ms]':>10} {'acc':>8} {'mem[kB]':>8} "
+        f"{'t_MC[s]':>8} {'se_MC':>8} {'speedup':>9}",
+        file=sys.stderr,
+    )
     for K in (2, 3, 4, 5):
         for D in (1.0, 10.0, 100.0, 1000.0):
             res, t_quad = timed(lambda: closure_moments(K, D, DELTA), repeats)
@@ -90,31 +93,56 @@ def main(argv=None) -> int:
             t_mc = time.perf_counter() - t0
             se = max(mc.errors[n] / abs(getattr(mc, n)) for n in MOMENT_NAMES)
             t_mc_equal = t_mc * (se / acc) ** 2
-            row = {"K": K, "D": D, "Delta": DELTA, "method": res.method,
-                   "time_s": t_quad, "accuracy_rel": acc, "reference": ref_name,
-                   "error_estimate_rel": max(res.errors[n] / abs(getattr(res, n))
-                                             for n in MOMENT_NAMES if getattr(res, n)),
-                   "peak_memory_bytes": mem,
-                   "mc_samples": 200_000, "mc_time_s": t_mc, "mc_rel_se": se,
-                   "mc_time_at_equal_accuracy_s_extrapolated": t_mc_equal,
-                   "speedup_at_equal_accuracy": t_mc_equal / t_quad,
-                   "speedup_at_mc_cost": t_mc / t_quad}
+            row = {
+                "K": K,
+                "D": D,
+                "Delta": DELTA,
+                "method": res.method,
+                "time_s": t_quad,
+                "accuracy_rel": acc,
+                "reference": ref_name,
+                "error_estimate_rel": max(
+                    res.errors[n] / abs(getattr(res, n)) for n in MOMENT_NAMES if getattr(res, n)
+                ),
+                "peak_memory_bytes": mem,
+                "mc_samples": 200_000,
+                "mc_time_s": t_mc,
+                "mc_rel_se": se,
+                "mc_time_at_equal_accuracy_s_extrapolated": t_mc_equal,
+                "speedup_at_equal_accuracy": t_mc_equal / t_quad,
+                "speedup_at_mc_cost": t_mc / t_quad,
+            }
             rows.append(row)
-            print(f"{K:>2} {D:>6g} {res.method:>19} {1e3 * t_quad:>10.2f} {acc:>8.1e} "
-                  f"{mem / 1024:>8.0f} {t_mc:>8.3f} {se:>8.1e} {row['speedup_at_equal_accuracy']:>9.1e}",
-                  file=sys.stderr)
+            print(
+                f"{K:>2} {D:>6g} {res.method:>19} {1e3 * t_quad:>10.2f} {acc:>8.1e} "
+                f"{mem / 1024:>8.0f} {t_mc:>8.3f} {se:>8.1e} {row['speedup_at_equal_accuracy']:>9.1e}",
+                file=sys.stderr,
+            )
 
     mp_rows = []
     if not args.quick:
-        for K, D, digits in [(2, 1, 30), (2, 1000, 30), (2, 1000, 50), (3, 20, 20), (3, 200, 20),
-                             (3, 2000, 20)]:
+        for K, D, digits in [
+            (2, 1, 30),
+            (2, 1000, 30),
+            (2, 1000, 50),
+            (3, 20, 20),
+            (3, 200, 20),
+            (3, 2000, 20),
+        ]:
             t0 = time.perf_counter()
             m = closure_moments(K, D, DELTA, digits=digits)
             dt = time.perf_counter() - t0
-            row = {"K": K, "D": D, "Delta": DELTA, "digits": digits, "method": m.method,
-                   "time_s": dt,
-                   "error_estimate_rel": float(max(m.errors[n] / abs(getattr(m, n))
-                                                   for n in MOMENT_NAMES if getattr(m, n)))}
+            row = {
+                "K": K,
+                "D": D,
+                "Delta": DELTA,
+                "digits": digits,
+                "method": m.method,
+                "time_s": dt,
+                "error_estimate_rel": float(
+                    max(m.errors[n] / abs(getattr(m, n)) for n in MOMENT_NAMES if getattr(m, n))
+                ),
+            }
             if K == 3:
                 exact = cq.k3_eps_g_exact(D, DELTA, digits=digits + 5)
                 with mpmath.workdps(digits + 5):
@@ -124,9 +152,13 @@ def main(argv=None) -> int:
             mp_rows.append(row)
             print(f"mpmath K={K} D={D:g} digits={digits}: {dt:.2f} s  {row}", file=sys.stderr)
 
-    out = {"benchmark": "closure", "python": platform.python_version(),
-           "note": "speedup_at_equal_accuracy extrapolates Monte Carlo time as t*(se/acc)^2",
-           "rows": rows, "arbitrary_precision": mp_rows}
+    out = {
+        "benchmark": "closure",
+        "python": platform.python_version(),
+        "note": "speedup_at_equal_accuracy extrapolates Monte Carlo time as t*(se/acc)^2",
+        "rows": rows,
+        "arbitrary_precision": mp_rows,
+    }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(out, indent=1))
     print(json.dumps({"written": str(RESULTS), "rows": len(rows)}))

@@ -25,7 +25,14 @@ from asymptotics.losses import get_loss
 from asymptotics.losses.moments import loss_moments
 from asymptotics.numeric.closure import closure_moments
 
-LOSSES = ("cross_entropy", "cross_entropy:T=2", "label_smoothing:eps=0.1", "focal:gamma=2", "brier", "margin:m=1")
+LOSSES = (
+    "cross_entropy",
+    "cross_entropy:T=2",
+    "label_smoothing:eps=0.1",
+    "focal:gamma=2",
+    "brier",
+    "margin:m=1",
+)
 STATES = ((0.5, 0.25), (3.0, 0.25), (30.0, 0.25), (300.0, 0.25))
 RESULTS = pathlib.Path(__file__).resolve().parent / "results" / "losses.json"
 
@@ -47,11 +54,11 @@ def main():
     repeats = 5 if args.quick else 15
     out = {"platform": platform.platform(), "states": STATES, "repeats": repeats, "rows": []}
     for K in (2, 3):
-        closure_moments(K, 1.0, 0.25)                       # warm-up of the baseline
+        closure_moments(K, 1.0, 0.25)  # warm-up of the baseline
         for name in LOSSES:
             loss = get_loss(name)
             t0 = time.perf_counter()
-            loss_moments(loss, K, 1.0, 0.25)                 # derivation + compilation (once per process)
+            loss_moments(loss, K, 1.0, 0.25)  # derivation + compilation (once per process)
             compile_s = time.perf_counter() - t0
             # interleave: baseline, generic, baseline, generic ...
             base, gen = [], []
@@ -60,8 +67,14 @@ def main():
                 gen.append(rhs_time(lambda D, x, _l=loss: loss_moments(_l, K, D, x), repeats))
             tb = min(b[1] for b in base)
             tg = min(g[1] for g in gen)
-            row = {"K": K, "loss": name, "compile_seconds": round(compile_s, 3),
-                   "baseline_ms": round(1e3 * tb, 4), "generic_ms": round(1e3 * tg, 4), "ratio": round(tg / tb, 3)}
+            row = {
+                "K": K,
+                "loss": name,
+                "compile_seconds": round(compile_s, 3),
+                "baseline_ms": round(1e3 * tb, 4),
+                "generic_ms": round(1e3 * tg, 4),
+                "ratio": round(tg / tb, 3),
+            }
             print(row, flush=True)
             out["rows"].append(row)
     out["max_ratio"] = max(r["ratio"] for r in out["rows"])

@@ -53,14 +53,32 @@ def bench_lnz(n=32000, betas=(1.0, 100.0, 1e4)):
         sigma = float(np.std(lnz_samples[b]))
         eps = 1e-15 * abs(lnz)
         t_naive = t_mc * (sigma / eps) ** 2
-        rows.append({"n": n, "beta": b, "lnZ": lnz, "digits": 15, "time_s": t,
-                     "mc_time_per_sample_s": t_mc, "mc_sigma": sigma,
-                     "naive_mc_time_equal_accuracy_s": t_naive, "ratio_naive_over_ours": t_naive / t})
+        rows.append(
+            {
+                "n": n,
+                "beta": b,
+                "lnZ": lnz,
+                "digits": 15,
+                "time_s": t,
+                "mc_time_per_sample_s": t_mc,
+                "mc_sigma": sigma,
+                "naive_mc_time_equal_accuracy_s": t_naive,
+                "ratio_naive_over_ours": t_naive / t,
+            }
+        )
     for b in (1.0, 1e4):
         t, r = timed(gap_thermodynamics_mp, n, b, 30, repeat=1)
-        rows.append({"n": n, "beta": b, "lnZ": str(r["lnZ"]), "digits": 30, "time_s": t,
-                     "note": "stat_mech_mp.gap_thermodynamics_mp (2-D Laplace representation, python-flint "
-                             "ball arithmetic with guard digits)"})
+        rows.append(
+            {
+                "n": n,
+                "beta": b,
+                "lnZ": str(r["lnZ"]),
+                "digits": 30,
+                "time_s": t,
+                "note": "stat_mech_mp.gap_thermodynamics_mp (2-D Laplace representation, python-flint "
+                "ball arithmetic with guard digits)",
+            }
+        )
     return rows
 
 
@@ -83,10 +101,18 @@ def bench_flow():
         beta += (float(tab.V(max(beta, 1e-3))) - Vs) / 127
     t_step = (time.perf_counter() - t0) / steps
     naive = t_step * 1e11
-    return {"n": 128, "beta_star": 1e4, "decades": math.log10(c.tau[-1] / c.tau[0]),
-            "table_time_s": t_table, "ode_time_s": t_ode, "peak_memory_MB": peak / 2 ** 20,
-            "naive_euler_time_extrapolated_s": naive, "ratio_naive_over_ours": naive / (t_table + t_ode),
-            "final_beta": float(c.beta[-1]), "final_loss": float(c.loss[-1])}
+    return {
+        "n": 128,
+        "beta_star": 1e4,
+        "decades": math.log10(c.tau[-1] / c.tau[0]),
+        "table_time_s": t_table,
+        "ode_time_s": t_ode,
+        "peak_memory_MB": peak / 2**20,
+        "naive_euler_time_extrapolated_s": naive,
+        "ratio_naive_over_ours": naive / (t_table + t_ode),
+        "final_beta": float(c.beta[-1]),
+        "final_loss": float(c.loss[-1]),
+    }
 
 
 def bench_scaling():
@@ -97,9 +123,9 @@ def bench_scaling():
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
         t0 = time.perf_counter()
-        h = np.random.default_rng(1).standard_normal((20, n))
+        np.random.default_rng(1).standard_normal((20, n))
         t_mc = (time.perf_counter() - t0) / 20
-        rows.append({"n": n, "time_s": t, "peak_memory_MB": peak / 2 ** 20, "mc_time_per_sample_s": t_mc})
+        rows.append({"n": n, "time_s": t, "peak_memory_MB": peak / 2**20, "mc_time_per_sample_s": t_mc})
     return rows
 
 
@@ -113,11 +139,15 @@ def main():
         if r.get("time_s") is not None:
             naive = r.get("naive_mc_time_equal_accuracy_s", float("nan"))
             ratio = r.get("ratio_naive_over_ours", float("nan"))
-            print(f"lnZ n={r['n']} beta={r['beta']:<8g} {r.get('digits', 15)} digits {r['time_s']:>10.4f}"
-                  f"{naive:>14.3g}{ratio:>12.3g}")
+            print(
+                f"lnZ n={r['n']} beta={r['beta']:<8g} {r.get('digits', 15)} digits {r['time_s']:>10.4f}"
+                f"{naive:>14.3g}{ratio:>12.3g}"
+            )
     f = res["flow"]
-    print(f"flow 12 decades (table+ode){f['table_time_s'] + f['ode_time_s']:>12.2f}"
-          f"{f['naive_euler_time_extrapolated_s']:>14.3g}{f['ratio_naive_over_ours']:>12.3g}")
+    print(
+        f"flow 12 decades (table+ode){f['table_time_s'] + f['ode_time_s']:>12.2f}"
+        f"{f['naive_euler_time_extrapolated_s']:>14.3g}{f['ratio_naive_over_ours']:>12.3g}"
+    )
     for r in res["scaling"]:
         print(f"gap_thermodynamics n={r['n']:<8d}{r['time_s']:>12.4f} s  peak {r['peak_memory_MB']:.1f} MB")
     print(f"written to {out}")

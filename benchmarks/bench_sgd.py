@@ -114,13 +114,15 @@ def main(argv=None) -> int:
             "naive_steps_per_s": naive_steps / t_naive,
             "speedup": (fast_steps / t_fast) / (naive_steps / t_naive),
             "input_generation_only_steps_per_s": fast_steps / t_inputs,
-            "fast_peak_memory_MB": peak / 2 ** 20,
-            "state_memory_MB": 2 * seeds * K * N * 8 / 2 ** 20,
+            "fast_peak_memory_MB": peak / 2**20,
+            "state_memory_MB": 2 * seeds * K * N * 8 / 2**20,
         }
         rows.append(row)
-        print(f"N={N:5d}  fast {row['fast_steps_per_s']:9.0f} steps/s  naive {row['naive_steps_per_s']:8.0f} "
-              f"steps/s  ratio {row['speedup']:5.1f}  peak {row['fast_peak_memory_MB']:6.1f} MB",
-              file=sys.stderr)
+        print(
+            f"N={N:5d}  fast {row['fast_steps_per_s']:9.0f} steps/s  naive {row['naive_steps_per_s']:8.0f} "
+            f"steps/s  ratio {row['speedup']:5.1f}  peak {row['fast_peak_memory_MB']:6.1f} MB",
+            file=sys.stderr,
+        )
 
     serial_steps = max(200, int(scale * 4000))
     t_serial = time_fast(K, 1000, seeds, serial_steps, workers=0)
@@ -131,26 +133,37 @@ def main(argv=None) -> int:
     slope_naive = float(np.polyfit(logN, np.log([1 / r["naive_steps_per_s"] for r in rows]), 1)[0])
     result = {
         "benchmark": "online SGD simulator, K = 3, 8 seeds, eta = 1 (one step = one update of every seed)",
-        "machine": {"python": platform.python_version(), "numpy": np.__version__,
-                    "cpus": os.cpu_count(), "load_average_1min_before": load,
-                    "max_rss_MB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024},
+        "machine": {
+            "python": platform.python_version(),
+            "numpy": np.__version__,
+            "cpus": os.cpu_count(),
+            "load_average_1min_before": load,
+            "max_rss_MB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        },
         "K": K,
         "seeds": seeds,
         "rows": rows,
-        "N1000": {"fast_steps_per_s": ref["fast_steps_per_s"], "naive_steps_per_s": ref["naive_steps_per_s"],
-                  "speedup": ref["speedup"],
-                  "fast_steps_per_s_without_input_threads": serial_steps / t_serial},
+        "N1000": {
+            "fast_steps_per_s": ref["fast_steps_per_s"],
+            "naive_steps_per_s": ref["naive_steps_per_s"],
+            "speedup": ref["speedup"],
+            "fast_steps_per_s_without_input_threads": serial_steps / t_serial,
+        },
         "time_per_step_vs_N_loglog_slope": {"fast": slope, "naive": slope_naive},
         "quick": bool(args.quick),
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")
 
-    print(f"{'N':>6} {'fast steps/s':>13} {'naive steps/s':>14} {'ratio':>7} {'inputs only':>12} {'peak MB':>8}")
+    print(
+        f"{'N':>6} {'fast steps/s':>13} {'naive steps/s':>14} {'ratio':>7} {'inputs only':>12} {'peak MB':>8}"
+    )
     for r in rows:
-        print(f"{r['N']:>6} {r['fast_steps_per_s']:>13.0f} {r['naive_steps_per_s']:>14.0f} "
-              f"{r['speedup']:>7.1f} {r['input_generation_only_steps_per_s']:>12.0f} "
-              f"{r['fast_peak_memory_MB']:>8.1f}")
+        print(
+            f"{r['N']:>6} {r['fast_steps_per_s']:>13.0f} {r['naive_steps_per_s']:>14.0f} "
+            f"{r['speedup']:>7.1f} {r['input_generation_only_steps_per_s']:>12.0f} "
+            f"{r['fast_peak_memory_MB']:>8.1f}"
+        )
     print(f"N = 1000 without input threads: {serial_steps / t_serial:.0f} steps/s")
     print(f"time per step ~ N^{slope:.2f} (fast), N^{slope_naive:.2f} (naive); load before run {load:.2f}")
     print(f"wrote {RESULTS}")

@@ -11,7 +11,6 @@ Run:  flock /work/heavy.lock python benchmarks/bench_sparse_frontier_instability
 from __future__ import annotations
 
 import json
-import math
 import pathlib
 import time
 
@@ -30,7 +29,10 @@ def bench_frontier():
     for name, surf in (("ridgeless", RidgelessSurface(m)), ("optimal_ridge", OptimalRidgeSurface(m))):
         t = time.perf_counter()
         frontier(surf, Cs)
-        out[name] = {"seconds_per_C": (time.perf_counter() - t) / len(Cs), "evaluations_per_C": surf.evaluations / len(Cs)}
+        out[name] = {
+            "seconds_per_C": (time.perf_counter() - t) / len(Cs),
+            "evaluations_per_C": surf.evaluations / len(Cs),
+        }
     return out
 
 
@@ -54,11 +56,17 @@ def bench_instability():
             t = time.perf_counter()
             sample_lambda_max(2.0, N, 1000, draws, seed=2, method="power")
             t_power_total = time.perf_counter() - t
-            rows.append({"N": N, "D": 1000, "draws": draws,
-                         "eigen_part_draws_per_s": {"power": draws / t_power, "eigvalsh": draws / t_eig},
-                         "speedup_power_vs_eigvalsh": t_eig / t_power,
-                         "total_draws_per_s": {"power": draws / t_power_total, "lanczos": draws / t_lanczos_total},
-                         "max_rel_difference": float(np.max(np.abs(lp / le - 1)))})
+            rows.append(
+                {
+                    "N": N,
+                    "D": 1000,
+                    "draws": draws,
+                    "eigen_part_draws_per_s": {"power": draws / t_power, "eigvalsh": draws / t_eig},
+                    "speedup_power_vs_eigvalsh": t_eig / t_power,
+                    "total_draws_per_s": {"power": draws / t_power_total, "lanczos": draws / t_lanczos_total},
+                    "max_rel_difference": float(np.max(np.abs(lp / le - 1))),
+                }
+            )
     return rows
 
 

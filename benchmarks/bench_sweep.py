@@ -45,11 +45,17 @@ RESULTS = Path(__file__).resolve().parent / "results" / "sweep.json"
 
 def local_client(workers: int):
     from distributed import Client, LocalCluster
+
     t0 = time.perf_counter()
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                           silence_logs=logging.ERROR)
+    cluster = LocalCluster(
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        silence_logs=logging.ERROR,
+    )
     client = Client(cluster)
-    client.run(lambda: __import__("asymptotics.sweep.tasks"))          # warm the workers' imports
+    client.run(lambda: __import__("asymptotics.sweep.tasks"))  # warm the workers' imports
     return cluster, client, time.perf_counter() - t0
 
 
@@ -66,7 +72,7 @@ def overhead(points: int) -> dict:
     cluster, client, startup = local_client(2)
     try:
         out["local_cluster_2_workers_startup_s"] = startup
-        run_sweep("asymptotics.sweep.tasks:noop", grid[:10], client=client)              # warm-up
+        run_sweep("asymptotics.sweep.tasks:noop", grid[:10], client=client)  # warm-up
         res = run_sweep("asymptotics.sweep.tasks:noop", grid, client=client)
         out["local_cluster_2_workers_s_per_point"] = res.elapsed / points
         with tempfile.TemporaryDirectory() as tmp:
@@ -82,8 +88,10 @@ def speedup(points: int, n: int, repeats: int = 3) -> dict:
     """Serial (in-process) versus LocalCluster with 1 and 2 workers; each timed ``repeats`` times,
     interleaved, keeping the fastest (the least disturbed by other load on the machine)."""
     grid = product_grid({"seed": list(range(points))}, fixed={"n": n})
-    reference = [r["result"] for r in run_sweep("asymptotics.sweep.tasks:busy", grid[:1],
-                                                 scheduler="synchronous").records]
+    reference = [
+        r["result"]
+        for r in run_sweep("asymptotics.sweep.tasks:busy", grid[:1], scheduler="synchronous").records
+    ]
     clusters = {w: local_client(w) for w in (1, 2)}
     times = {"serial": [], 1: [], 2: []}
     identical = {1: True, 2: True}
@@ -101,8 +109,14 @@ def speedup(points: int, n: int, repeats: int = 3) -> dict:
             client.close()
             cluster.close()
     best = min(times["serial"])
-    out = {"points": points, "busy_n": n, "repeats": repeats, "serial_s": best, "serial_s_per_point": best / points,
-           "serial_s_all": times["serial"]}
+    out = {
+        "points": points,
+        "busy_n": n,
+        "repeats": repeats,
+        "serial_s": best,
+        "serial_s_per_point": best / points,
+        "serial_s_all": times["serial"],
+    }
     for w in (1, 2):
         out[f"workers_{w}_s"] = min(times[w])
         out[f"workers_{w}_s_all"] = times[w]
@@ -114,6 +128,7 @@ def speedup(points: int, n: int, repeats: int = 3) -> dict:
 
 def closure_states(quick: bool) -> list:
     from asymptotics.dynamics.flow import integrate_closure
+
     alphas = np.logspace(-1, 4 if quick else 6, 12 if quick else 25)
     curve = integrate_closure(3, 1.0, alphas)
     states = [(float(d), float(v)) for d, v in zip(curve.D, curve.Delta)]
@@ -149,46 +164,69 @@ def closure_rtol(quick: bool) -> dict:
     for rtol in levels:
         times, errors, honest = [], [], []
         for (D, De), ref in zip(states, refs):
-            fn = (lambda D=D, De=De: closure_moments(3, D, De)) if rtol is None else \
-                (lambda D=D, De=De, r=rtol: closure_moments(3, D, De, rtol=r))
+            fn = (
+                (lambda D=D, De=De: closure_moments(3, D, De))
+                if rtol is None
+                else (lambda D=D, De=De, r=rtol: closure_moments(3, D, De, rtol=r))
+            )
             times.append(time_call(fn, repeats))
             m = fn()
             errors.append(rel_error(m, ref))
-            honest.append(all(abs(float(getattr(m, n)) - float(getattr(ref, n)))
-                              <= float(m.errors[n]) + 2e-15 * abs(float(getattr(ref, n))) for n in MOMENT_NAMES))
+            honest.append(
+                all(
+                    abs(float(getattr(m, n)) - float(getattr(ref, n)))
+                    <= float(m.errors[n]) + 2e-15 * abs(float(getattr(ref, n)))
+                    for n in MOMENT_NAMES
+                )
+            )
         traj = len(states) - 7
-        rows.append({"rtol": rtol if rtol is not None else "default (fixed ~1e-12 rule)",
-                     "time_ms_median": 1e3 * statistics.median(times),
-                     "time_ms_trajectory_mean": 1e3 * statistics.fmean(times[:traj]),
-                     "time_ms_max": 1e3 * max(times),
-                     "true_rel_error_max": max(errors),
-                     "error_estimate_bounds_true_error_at_all_states": all(honest)})
+        rows.append(
+            {
+                "rtol": rtol if rtol is not None else "default (fixed ~1e-12 rule)",
+                "time_ms_median": 1e3 * statistics.median(times),
+                "time_ms_trajectory_mean": 1e3 * statistics.fmean(times[:traj]),
+                "time_ms_max": 1e3 * max(times),
+                "true_rel_error_max": max(errors),
+                "error_estimate_bounds_true_error_at_all_states": all(honest),
+            }
+        )
     base = rows[0]["time_ms_trajectory_mean"]
     for row in rows[1:]:
         row["speedup_vs_default_trajectory_mean"] = base / row["time_ms_trajectory_mean"]
-    return {"states": len(states), "trajectory_states": len(states) - 7,
-            "reference": "k3_moments(h=1/9): gap rule at ~1e-15", "rows": rows}
+    return {
+        "states": len(states),
+        "trajectory_states": len(states) - 7,
+        "reference": "k3_moments(h=1/9): gap rule at ~1e-15",
+        "rows": rows,
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--parts", default="overhead,speedup,closure",
-                        help="comma-separated parts to (re)measure; the others are kept from the results file")
+    parser.add_argument(
+        "--parts",
+        default="overhead,speedup,closure",
+        help="comma-separated parts to (re)measure; the others are kept from the results file",
+    )
     args = parser.parse_args()
     parts = set(args.parts.split(","))
     load = os.getloadavg()[0]
     t0 = time.perf_counter()
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     out = RESULTS if not args.quick else RESULTS.with_name("sweep_quick.json")
-    result = json.loads(out.read_text()) if out.exists() and parts != {"overhead", "speedup", "closure"} else {}
+    result = (
+        json.loads(out.read_text()) if out.exists() and parts != {"overhead", "speedup", "closure"} else {}
+    )
     result["benchmark"] = "sweep machinery (Dask) and closure K = 3 at a requested rtol"
     machine = {"python": platform.python_version(), "cpus": os.cpu_count(), "load_average_1min_before": load}
     if "overhead" in parts:
         result["overhead"] = {**overhead(100 if args.quick else 400), "machine": machine}
     if "speedup" in parts:
-        result["speedup"] = {**speedup(8 if args.quick else 12, 2_000_000 if args.quick else 8_000_000),
-                             "machine": machine}
+        result["speedup"] = {
+            **speedup(8 if args.quick else 12, 2_000_000 if args.quick else 8_000_000),
+            "machine": machine,
+        }
     if "closure" in parts:
         result["closure_k3_rtol"] = {**closure_rtol(args.quick), "machine": machine}
     result.pop("machine", None)

@@ -45,11 +45,19 @@ RESULTS = ROOT / "benchmarks" / "results"
 def config(quick: bool) -> StudyConfig:
     if quick:
         Ns = (100, 200, 400)
-        return StudyConfig(Ns=Ns, alphas=(0.5, 2.0), seeds=plan_seeds(Ns, ratio=1.0, z=1.0, minimum=500,
-                                                                       block=250), block=250)
+        return StudyConfig(
+            Ns=Ns,
+            alphas=(0.5, 2.0),
+            seeds=plan_seeds(Ns, ratio=1.0, z=1.0, minimum=500, block=250),
+            block=250,
+        )
     Ns = (100, 200, 500, 1000, 2000)
-    return StudyConfig(Ns=Ns, alphas=(0.25, 0.5, 1.0, 2.0),
-                       seeds=plan_seeds(Ns, ratio=1.0, z=math.sqrt(3.0), minimum=1000, block=250), block=250)
+    return StudyConfig(
+        Ns=Ns,
+        alphas=(0.25, 0.5, 1.0, 2.0),
+        seeds=plan_seeds(Ns, ratio=1.0, z=math.sqrt(3.0), minimum=1000, block=250),
+        block=250,
+    )
 
 
 def _clean(obj):
@@ -75,8 +83,11 @@ def main() -> None:
     if args.analyse_only:
         results = analyse(pooled_from_cache(cfg, cache), cfg)
         entries = [json.loads(f.read_text()) for f in cache.glob("??/*.json")]
-        results["sweep"] = {"note": "analysed from the cache", "cached_points": len(entries),
-                            "cpu_seconds_of_points": sum(e["wall_time"] for e in entries)}
+        results["sweep"] = {
+            "note": "analysed from the cache",
+            "cached_points": len(entries),
+            "cpu_seconds_of_points": sum(e["wall_time"] for e in entries),
+        }
     else:
         results = run_study(cfg, cache=cache, workers=args.workers, progress=True)
     results["headline"] = headline(results)

@@ -54,9 +54,9 @@ from asymptotics.numeric.closure import closure_moments
 
 RESULTS = Path(__file__).resolve().parent / "results" / "late_time_k5.json"
 K, ETA = 5, 1.0
-ALPHA_LO = 1e4                 # lower end of the validation range
+ALPHA_LO = 1e4  # lower end of the validation range
 NAMES = ("eps_g", "loss", "D")
-MOMENT_FLOOR = 1e-12           # relative accuracy of the float64 K >= 4 moments (~4e-13, rounded up)
+MOMENT_FLOOR = 1e-12  # relative accuracy of the float64 K >= 4 moments (~4e-13, rounded up)
 
 
 def _f(x) -> float:
@@ -105,8 +105,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--alpha-max", type=float, default=1e8, help="end of the integration (default 1e8)")
     parser.add_argument("--rtol", type=float, default=1e-13, help="solver rtol of the main run")
-    parser.add_argument("--rtol-ref", type=float, default=1e-12,
-                        help="solver rtol of the reference run used for the noise estimate")
+    parser.add_argument(
+        "--rtol-ref",
+        type=float,
+        default=1e-12,
+        help="solver rtol of the reference run used for the noise estimate",
+    )
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args()
     if args.alpha_max < 1e5:
@@ -122,13 +126,19 @@ def main() -> None:
     t0 = time.perf_counter()
     cur = integrate_closure(K, ETA, alphas, rtol=args.rtol)
     t_main = time.perf_counter() - t0
-    print(f"closure to alpha = {args.alpha_max:.0e} at rtol {args.rtol:g}: {t_main:.1f} s, "
-          f"{cur.rhs_evaluations} flow evaluations", flush=True)
+    print(
+        f"closure to alpha = {args.alpha_max:.0e} at rtol {args.rtol:g}: {t_main:.1f} s, "
+        f"{cur.rhs_evaluations} flow evaluations",
+        flush=True,
+    )
     t0 = time.perf_counter()
     ref = integrate_closure(K, ETA, alphas, rtol=args.rtol_ref)
     t_ref = time.perf_counter() - t0
-    print(f"closure to alpha = {args.alpha_max:.0e} at rtol {args.rtol_ref:g}: {t_ref:.1f} s, "
-          f"{ref.rhs_evaluations} flow evaluations", flush=True)
+    print(
+        f"closure to alpha = {args.alpha_max:.0e} at rtol {args.rtol_ref:g}: {t_ref:.1f} s, "
+        f"{ref.rhs_evaluations} flow evaluations",
+        flush=True,
+    )
 
     # integration noise: relative difference of the two runs (max over the grid), x3, plus moment floor
     noise = {}
@@ -174,8 +184,11 @@ def main() -> None:
                 "fitted_slope_absolute": fit_slope(aa[use], absr[use]),
                 "predicted": predicted_slopes(k),
                 "brief_formula": brief_formula(k),
-                "residual_at_alpha_max": {"relative": float(rel[-1]), "absolute": float(absr[-1]),
-                                          "above_30x_noise": bool(above[-1])},
+                "residual_at_alpha_max": {
+                    "relative": float(rel[-1]),
+                    "absolute": float(absr[-1]),
+                    "above_30x_noise": bool(above[-1]),
+                },
             }
             if k < 4:
                 known = np.abs(full - ser)
@@ -210,41 +223,66 @@ def main() -> None:
         two_point = math.log(grid[-1] / grid[-2]) / math.log(a[-1] / a[-2])
         ys = [math.log(series_value(lt, name, x, C, 4)) for x in pts]
         series_slope = (3 * ys[0] - 4 * ys[1] + ys[2]) / (2 * h)
-        local[name] = {"alpha": a_max, "dense_output_slope": dense_slope, "deviation_from_-1/3": dense_slope + 1 / 3,
-                       "last_two_grid_points_slope": two_point,
-                       "last_two_grid_points_alpha": [float(a[-2]), float(a[-1])],
-                       "series_predicted_slope": series_slope, "prediction": -1 / 3, "tolerance": 1e-3,
-                       "within_tolerance": abs(dense_slope + 1 / 3) < 1e-3}
+        local[name] = {
+            "alpha": a_max,
+            "dense_output_slope": dense_slope,
+            "deviation_from_-1/3": dense_slope + 1 / 3,
+            "last_two_grid_points_slope": two_point,
+            "last_two_grid_points_alpha": [float(a[-2]), float(a[-1])],
+            "series_predicted_slope": series_slope,
+            "prediction": -1 / 3,
+            "tolerance": 1e-3,
+            "within_tolerance": abs(dense_slope + 1 / 3) < 1e-3,
+        }
 
     lead = lt.leading
     prefactors = {}
     for name, key, power in (("eps_g", "C_eps", 1 / 3), ("loss", "C_L", 1 / 3), ("D", "C_D", -1 / 3)):
-        ratio = float(getattr(cur, name)[-1]) * a_max ** power / _f(lead[key])
-        pred = series_value(lt, name, a_max, C, 4) * a_max ** power / _f(lead[key])
-        prefactors[name] = {"alpha": a_max, "constant": key, "value": _f(lead[key]), "ratio": ratio,
-                            "ratio_minus_1": ratio - 1, "series_predicted_ratio_minus_1": pred - 1,
-                            "tolerance": 1e-3, "within_tolerance": abs(ratio - 1) < 1e-3}
+        ratio = float(getattr(cur, name)[-1]) * a_max**power / _f(lead[key])
+        pred = series_value(lt, name, a_max, C, 4) * a_max**power / _f(lead[key])
+        prefactors[name] = {
+            "alpha": a_max,
+            "constant": key,
+            "value": _f(lead[key]),
+            "ratio": ratio,
+            "ratio_minus_1": ratio - 1,
+            "series_predicted_ratio_minus_1": pred - 1,
+            "tolerance": 1e-3,
+            "within_tolerance": abs(ratio - 1) < 1e-3,
+        }
 
     runtime = time.perf_counter() - t_total
     out = {
-        "K": K, "eta": ETA, "initial_condition": "W(0) = 0 (D = Delta = 0 at alpha = 0)",
+        "K": K,
+        "eta": ETA,
+        "initial_condition": "W(0) = 0 (D = Delta = 0 at alpha = 0)",
         "alpha_grid": "log-spaced, 4 per decade, from 1e2 to alpha_max",
-        "alpha_max": a_max, "validation_range": [ALPHA_LO, a_max],
+        "alpha_max": a_max,
+        "validation_range": [ALPHA_LO, a_max],
         "upper_half_range": [float(aa[upper].min()), a_max],
-        "rtol": args.rtol, "rtol_ref": args.rtol_ref,
-        "seconds": {"late_time_series": t_series, "closure_main": t_main, "closure_ref": t_ref, "total": runtime},
+        "rtol": args.rtol,
+        "rtol_ref": args.rtol_ref,
+        "seconds": {
+            "late_time_series": t_series,
+            "closure_main": t_main,
+            "closure_ref": t_ref,
+            "total": runtime,
+        },
         "rhs_evaluations": {"main": cur.rhs_evaluations, "ref": ref.rhs_evaluations},
         "load_average_1min": os.getloadavg()[0],
         "noise_relative": noise,
         "noise_note": "3 x max relative difference between the rtol and rtol_ref runs + 1e-12 moment floor; "
-                      "residuals below 30 x noise are left out of the slopes",
+        "residuals below 30 x noise are left out of the slopes",
         "leading": {k: _f(v) for k, v in lead.items()},
-        "coefficients": {n: [(_f(c) if not isinstance(c, tuple) else [_f(x) for x in c])
-                             for c in lt.coefficients[n]] for n in NAMES},
+        "coefficients": {
+            n: [(_f(c) if not isinstance(c, tuple) else [_f(x) for x in c]) for c in lt.coefficients[n]]
+            for n in NAMES
+        },
         "e": [_f(x) for x in lt.e],
         "C_fit_at_alpha_max": C_float,
         "C_fit_vs_alpha": C_track,
-        "C_extrapolated_1_over_D": float(C_extrap), "C_slope_in_1_over_D": float(slope_c),
+        "C_extrapolated_1_over_D": float(C_extrap),
+        "C_slope_in_1_over_D": float(slope_c),
         "residuals": residuals,
         "local_slopes_at_alpha_max": local,
         "prefactor_ratios_at_alpha_max": prefactors,
@@ -254,33 +292,49 @@ def main() -> None:
     args.output.write_text(json.dumps(out, indent=1) + "\n")
 
     # ------------------------------------------------------------------------------------------- tables
-    print(f"\nK = {K}, eta = {ETA}, alpha_max = {a_max:.3g}, C (fit at alpha_max) = {C_float:.6f}, "
-          f"C extrapolated in 1/D = {C_extrap:.6f}")
+    print(
+        f"\nK = {K}, eta = {ETA}, alpha_max = {a_max:.3g}, C (fit at alpha_max) = {C_float:.6f}, "
+        f"C extrapolated in 1/D = {C_extrap:.6f}"
+    )
     print("noise (relative): " + ", ".join(f"{n} {v:.1e}" for n, v in noise.items()))
-    print(f"\nresiduals after k terms; slopes fitted over alpha in [{upper_lo:.3g}, {a_max:.3g}] "
-          "(points above 30 x noise)")
-    print(f"{'obs':6s} {'k':>2s} {'rel@amax':>10s} {'abs@amax':>10s} {'n':>2s} {'fit rel':>8s} {'pred':>7s} "
-          f"{'known':>7s} {'brief':>7s} {'fit abs':>8s} {'pred':>7s}")
+    print(
+        f"\nresiduals after k terms; slopes fitted over alpha in [{upper_lo:.3g}, {a_max:.3g}] "
+        "(points above 30 x noise)"
+    )
+    print(
+        f"{'obs':6s} {'k':>2s} {'rel@amax':>10s} {'abs@amax':>10s} {'n':>2s} {'fit rel':>8s} {'pred':>7s} "
+        f"{'known':>7s} {'brief':>7s} {'fit abs':>8s} {'pred':>7s}"
+    )
     for name in NAMES:
         for k in (1, 2, 3, 4):
             e = residuals[name][str(k)]
             fr, fa = e["fitted_slope_relative"], e["fitted_slope_absolute"]
             kn = e.get("known_series_fitted_slope_relative")
             fmt = lambda v: f"{v:7.3f}" if v is not None else f"{'-':>7s}"
-            print(f"{name:6s} {k:2d} {e['residual_at_alpha_max']['relative']:10.2e} "
-                  f"{e['residual_at_alpha_max']['absolute']:10.2e} {e['fit_points']:2d} {fmt(fr):>8s} "
-                  f"{e['predicted']['relative']:7.3f} {fmt(kn)} {e['brief_formula']['relative']:7.3f} "
-                  f"{fmt(fa):>8s} {e['predicted']['absolute'][name]:7.3f}")
-    print("\nk = 4 with C extrapolated: " + ", ".join(
-        f"{n} slope {residuals[n]['4']['with_extrapolated_C']['fitted_slope_relative']}" for n in NAMES))
+            print(
+                f"{name:6s} {k:2d} {e['residual_at_alpha_max']['relative']:10.2e} "
+                f"{e['residual_at_alpha_max']['absolute']:10.2e} {e['fit_points']:2d} {fmt(fr):>8s} "
+                f"{e['predicted']['relative']:7.3f} {fmt(kn)} {e['brief_formula']['relative']:7.3f} "
+                f"{fmt(fa):>8s} {e['predicted']['absolute'][name]:7.3f}"
+            )
+    print(
+        "\nk = 4 with C extrapolated: "
+        + ", ".join(
+            f"{n} slope {residuals[n]['4']['with_extrapolated_C']['fitted_slope_relative']}" for n in NAMES
+        )
+    )
     print(f"\nlocal slopes at alpha = {a_max:.3g} (prediction -1/3 within 1e-3)")
     for name, v in local.items():
-        print(f"  {name:6s} dense {v['dense_output_slope']:.6f} (dev {v['deviation_from_-1/3']:+.2e})  "
-              f"last two grid points {v['last_two_grid_points_slope']:.6f}  series {v['series_predicted_slope']:.6f}")
+        print(
+            f"  {name:6s} dense {v['dense_output_slope']:.6f} (dev {v['deviation_from_-1/3']:+.2e})  "
+            f"last two grid points {v['last_two_grid_points_slope']:.6f}  series {v['series_predicted_slope']:.6f}"
+        )
     print(f"prefactor ratios at alpha = {a_max:.3g} (prediction 1 within 1e-3)")
     for name, v in prefactors.items():
-        print(f"  {name:6s} {v['constant']:6s} ratio - 1 = {v['ratio_minus_1']:+.3e}  "
-              f"(series predicts {v['series_predicted_ratio_minus_1']:+.3e})")
+        print(
+            f"  {name:6s} {v['constant']:6s} ratio - 1 = {v['ratio_minus_1']:+.3e}  "
+            f"(series predicts {v['series_predicted_ratio_minus_1']:+.3e})"
+        )
     print(f"\ntotal {runtime:.1f} s; wrote {args.output}")
 
 

@@ -60,6 +60,7 @@ def _accurate_observables(loss, K, D, Delta):
         m = loss_moments(loss, K, D, Delta)
     else:
         from asymptotics.losses.moments import _k3
+
         m = _k3(loss, exact_real("D", D), exact_real("Delta", Delta), None, 1e-13)
     for name in ("eps_g", "loss"):
         if float(m.errors[name]) > 1e-12 * abs(float(getattr(m, name))):
@@ -74,8 +75,11 @@ def _observables(curve, loss, K, accurate=False):
         if a not in cache:
             D, Delta = curve.state_at(a)
             D, Delta = max(float(np.ravel(D)[0]), 0.0), max(float(np.ravel(Delta)[0]), 0.0)
-            cache[a] = _accurate_observables(loss, K, D, Delta) if accurate else loss_moments(loss, K, D, Delta)
+            cache[a] = (
+                _accurate_observables(loss, K, D, Delta) if accurate else loss_moments(loss, K, D, Delta)
+            )
         return cache[a]
+
     return moments
 
 
@@ -88,16 +92,22 @@ def boundary_layer(loss_name, K, alpha_max, fit_from):
     k = series["order"]
     moments = _observables(curve, loss, K)
     grid = np.logspace(math.log10(fit_from), math.log10(alpha_max / 1.2), 16)
-    out = {"loss": loss.name, "K": K, "alpha_max": alpha_max, "rhs_evaluations": curve.rhs_evaluations,
-           "integration_seconds": round(seconds, 2), "first_correction_order": k}
+    out = {
+        "loss": loss.name,
+        "K": K,
+        "alpha_max": alpha_max,
+        "rhs_evaluations": curve.rhs_evaluations,
+        "integration_seconds": round(seconds, 2),
+        "first_correction_order": k,
+    }
     for name in ("eps_g", "loss"):
         C = series["prefactor"][name]
         a = series["relative_corrections"][name][f"a{k}"]
-        f = (lambda q, _n=name: float(getattr(moments(q), _n)))
+        f = lambda q, _n=name: float(getattr(moments(q), _n))
         exact = np.array([f(q) for q in grid])
         t = grid ** (-1 / 3)
         rel = exact / (C * grid ** (-1 / 3)) - 1
-        first = a * t ** k
+        first = a * t**k
         resid = rel - first
         slope_resid = float(np.polyfit(np.log(grid[-8:]), np.log(np.abs(resid[-8:])), 1)[0])
         s, e = local_slope(f, grid, alpha_range=(fit_from / 2, alpha_max))
@@ -106,13 +116,21 @@ def boundary_layer(loss_name, K, alpha_max, fit_from):
         at_max = f(alpha_max)
         rel_max = at_max / (C * alpha_max ** (-1 / 3)) - 1
         first_max = a * alpha_max ** (-k / 3)
-        out[name] = {"prefactor": C, "first_correction_coefficient": a, "exact_at_alpha_max": at_max,
-                     "relative_deviation_at_alpha_max": rel_max, "first_correction_at_alpha_max": first_max,
-                     "ratio_to_first_correction": rel_max / first_max if first_max else None,
-                     "residual_after_first_correction_at_alpha_max": float(resid[-1]),
-                     "residual_slope": slope_resid, "residual_slope_predicted": -(k + 1) / 3 if K >= 3 else -1.0,
-                     "extrapolated_exponent": ex.value, "extrapolation_error": ex.error,
-                     "local_slope_at_fit_end": float(s[-1]), "exponent_deviation": abs(ex.value + 1 / 3)}
+        out[name] = {
+            "prefactor": C,
+            "first_correction_coefficient": a,
+            "exact_at_alpha_max": at_max,
+            "relative_deviation_at_alpha_max": rel_max,
+            "first_correction_at_alpha_max": first_max,
+            "ratio_to_first_correction": rel_max / first_max if first_max else None,
+            "residual_after_first_correction_at_alpha_max": float(resid[-1]),
+            "residual_slope": slope_resid,
+            "residual_slope_predicted": -(k + 1) / 3 if K >= 3 else -1.0,
+            "extrapolated_exponent": ex.value,
+            "extrapolation_error": ex.error,
+            "local_slope_at_fit_end": float(s[-1]),
+            "exponent_deviation": abs(ex.value + 1 / 3),
+        }
     return out
 
 
@@ -122,11 +140,21 @@ def saturated(K, alpha_max, fit_from, schedule_range, betas=(0.25, 0.5, 0.75, 1.
     p = plateau(loss, K, 1.0)
     c = integrate_closure(K, 1.0, [1e4], loss=loss, rtol=1e-12)
     m = loss_moments(loss, K, float(c.D[-1]), float(c.Delta[-1]))
-    out["plateau"] = {"derived": {k: p[k] for k in ("D", "Delta", "eps_g", "loss")},
-                      "closure_at_1e4": {"D": float(c.D[-1]), "Delta": float(c.Delta[-1]), "eps_g": float(m.eps_g),
-                                         "loss": float(m.loss)},
-                      "max_abs_deviation": max(abs(float(c.D[-1]) - p["D"]), abs(float(c.Delta[-1]) - p["Delta"]),
-                                               abs(float(m.eps_g) - p["eps_g"]), abs(float(m.loss) - p["loss"]))}
+    out["plateau"] = {
+        "derived": {k: p[k] for k in ("D", "Delta", "eps_g", "loss")},
+        "closure_at_1e4": {
+            "D": float(c.D[-1]),
+            "Delta": float(c.Delta[-1]),
+            "eps_g": float(m.eps_g),
+            "loss": float(m.loss),
+        },
+        "max_abs_deviation": max(
+            abs(float(c.D[-1]) - p["D"]),
+            abs(float(c.Delta[-1]) - p["Delta"]),
+            abs(float(m.eps_g) - p["eps_g"]),
+            abs(float(m.loss) - p["loss"]),
+        ),
+    }
     out["schedules"] = []
     for beta in betas:
         law = saturated_schedule_law(loss, K, beta)
@@ -137,16 +165,25 @@ def saturated(K, alpha_max, fit_from, schedule_range, betas=(0.25, 0.5, 0.75, 1.
         # the excess loss L - L_min is a small difference: moments to 1e-13 (K = 3 quadrature default ~1e-8)
         moments = _observables(curve, loss, K, accurate=True)
         grid = np.logspace(math.log10(lo), math.log10(hi / 1.2), 16)
-        powers = tuple(sorted({round(q, 10) for q in (beta, 1 - beta, 2 * beta, 2 * (1 - beta), 1.0) if q > 0}))[:4]
+        powers = tuple(
+            sorted({round(q, 10) for q in (beta, 1 - beta, 2 * beta, 2 * (1 - beta), 1.0) if q > 0})
+        )[:4]
         row = {"beta": beta, "integration_seconds": round(time.time() - t0, 2)}
-        for name, f, target in (("eps_g", lambda q: float(moments(q).eps_g), law["exponent_eps_g"]),
-                                ("excess_loss", lambda q: float(moments(q).loss) - law["L_min"],
-                                 law["exponent_excess_loss"])):
+        for name, f, target in (
+            ("eps_g", lambda q: float(moments(q).eps_g), law["exponent_eps_g"]),
+            ("excess_loss", lambda q: float(moments(q).loss) - law["L_min"], law["exponent_excess_loss"]),
+        ):
             s, e = local_slope(f, grid, alpha_range=(lo / 2, hi))
             ex = extrapolate_exponent(grid, s, e, powers=powers, tol=1e-4)
-            row[name] = {"fit_range": [lo, hi / 1.2], "derived": target, "extrapolated": ex.value, "extrapolation_error": ex.error,
-                         "local_slope_at_fit_end": float(s[-1]),
-                         "deviation_extrapolated": abs(ex.value - target), "deviation_local": abs(float(s[-1]) - target)}
+            row[name] = {
+                "fit_range": [lo, hi / 1.2],
+                "derived": target,
+                "extrapolated": ex.value,
+                "extrapolation_error": ex.error,
+                "local_slope_at_fit_end": float(s[-1]),
+                "deviation_extrapolated": abs(ex.value - target),
+                "deviation_local": abs(float(s[-1]) - target),
+            }
         out["schedules"].append(row)
     return out
 
@@ -158,22 +195,38 @@ def main():
     alpha_max, fit_from = (1e6, 1e3) if args.quick else (1e8, 1e5)
     # the schedule laws converge like alpha^-(1 - beta): beta = 0.75 needs the longer range
     schedule_range = (1e3, 1e6) if args.quick else (1e6, 1e12)
-    results = {"alpha_max": alpha_max, "fit_range": [fit_from, alpha_max / 1.2],
-               "schedule_fit_range": [schedule_range[0], schedule_range[1] / 1.2], "boundary_layer": [],
-               "saturated": []}
+    results = {
+        "alpha_max": alpha_max,
+        "fit_range": [fit_from, alpha_max / 1.2],
+        "schedule_fit_range": [schedule_range[0], schedule_range[1] / 1.2],
+        "boundary_layer": [],
+        "saturated": [],
+    }
     t0 = time.time()
     for K in (2, 3):
         for name in BOUNDARY_LAYER:
             r = boundary_layer(name, K, alpha_max, fit_from)
-            print(json.dumps({k: r[k] for k in ("loss", "K", "integration_seconds")}),
-                  {n: {k: r[n][k] for k in ("ratio_to_first_correction", "residual_slope", "exponent_deviation")}
-                   for n in ("eps_g", "loss")}, flush=True)
+            print(
+                json.dumps({k: r[k] for k in ("loss", "K", "integration_seconds")}),
+                {
+                    n: {
+                        k: r[n][k]
+                        for k in ("ratio_to_first_correction", "residual_slope", "exponent_deviation")
+                    }
+                    for n in ("eps_g", "loss")
+                },
+                flush=True,
+            )
             results["boundary_layer"].append(r)
         r = saturated(K, alpha_max, fit_from, schedule_range)
         print(json.dumps(r), flush=True)
         results["saturated"].append(r)
     results["seconds"] = round(time.time() - t0, 1)
-    path = Path(__file__).parent / "results" / ("loss_late_time_quick.json" if args.quick else "loss_late_time.json")
+    path = (
+        Path(__file__).parent
+        / "results"
+        / ("loss_late_time_quick.json" if args.quick else "loss_late_time.json")
+    )
     path.write_text(json.dumps(results, indent=1) + "\n")
     print("wrote", path)
 

@@ -89,8 +89,10 @@ def escape_bars(app, what, name, obj, options, lines):
         if "|" not in line or line.lstrip().startswith(">>>") or line.lstrip().startswith("..."):
             continue
         parts = _LITERAL.split(line)
-        lines[i] = "".join(p if p.startswith("``") and p.endswith("``") and len(p) >= 4
-                           else p.replace("|", "\\|") for p in parts)
+        lines[i] = "".join(
+            p if p.startswith("``") and p.endswith("``") and len(p) >= 4 else p.replace("|", "\\|")
+            for p in parts
+        )
 
 
 def setup(app):

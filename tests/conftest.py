@@ -9,8 +9,9 @@ import pytest
 
 
 def pytest_addoption(parser):
-    parser.addoption("--run-slow", action="store_true", default=False,
-                     help="run the long validations in full")
+    parser.addoption(
+        "--run-slow", action="store_true", default=False, help="run the long validations in full"
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -34,11 +35,11 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_DIR = ROOT / "notebooks"
 #: the notebook sources (MyST markdown read by jupytext); adding a notebook = adding one such file
 NOTEBOOK_PATHS = sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.md"))
-NOTEBOOK_CELL_TIMEOUT = 180     # seconds; a notebook is meant to run in < 60 s in total
+NOTEBOOK_CELL_TIMEOUT = 180  # seconds; a notebook is meant to run in < 60 s in total
 NOTEBOOK_WORKERS = 2
 #: the execution cache of the documentation build (``nb_execution_cache_path`` in docs/conf.py)
 DOCS_EXECUTION_CACHE = ROOT / "docs" / "_build" / ".jupyter_cache"
-_CACHE_LOCK = threading.Lock()    # one writer at a time into the cache database
+_CACHE_LOCK = threading.Lock()  # one writer at a time into the cache database
 
 
 def _execute_notebook(path: Path, workdir: Path, cache_dir: Path | None):
@@ -56,8 +57,13 @@ def _execute_notebook(path: Path, workdir: Path, cache_dir: Path | None):
     path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     env = dict(os.environ, PYTHONPATH=path)
     t0 = time.perf_counter()
-    NotebookClient(nb, timeout=NOTEBOOK_CELL_TIMEOUT, kernel_name="python3", record_timing=False,
-                   resources={"metadata": {"path": str(workdir)}}).execute(env=env)
+    NotebookClient(
+        nb,
+        timeout=NOTEBOOK_CELL_TIMEOUT,
+        kernel_name="python3",
+        record_timing=False,
+        resources={"metadata": {"path": str(workdir)}},
+    ).execute(env=env)
     seconds = time.perf_counter() - t0
     if cache_dir is not None:
         from jupyter_cache import get_cache
@@ -66,7 +72,9 @@ def _execute_notebook(path: Path, workdir: Path, cache_dir: Path | None):
         with _CACHE_LOCK:
             get_cache(str(cache_dir)).cache_notebook_bundle(
                 CacheBundleIn(nb, str(path), data={"execution_seconds": seconds}),
-                check_validity=False, overwrite=True)
+                check_validity=False,
+                overwrite=True,
+            )
     return nb, seconds
 
 
@@ -79,20 +87,27 @@ def notebook_runs(request, tmp_path_factory):
     execution cache, so that the site is built from these executions instead of repeating them.
     """
     items = [item for item in request.session.items if "notebook_runs" in getattr(item, "fixturenames", ())]
-    wanted = {item.callspec.params["name"] for item in items
-              if getattr(item, "originalname", "") == "test_notebook_executes" and hasattr(item, "callspec")}
+    wanted = {
+        item.callspec.params["name"]
+        for item in items
+        if getattr(item, "originalname", "") == "test_notebook_executes" and hasattr(item, "callspec")
+    }
     for_docs = any(item.path.parent.name == "docs" for item in items)
     cache_dir = None
     if for_docs:
         wanted = {p.stem for p in NOTEBOOK_PATHS}
         try:
             import jupyter_cache  # noqa: F401
+
             cache_dir = DOCS_EXECUTION_CACHE
         except ImportError:
             cache_dir = None
     base = tmp_path_factory.mktemp("notebooks")
     pool = ThreadPoolExecutor(max_workers=NOTEBOOK_WORKERS)
-    futures = {p.stem: pool.submit(_execute_notebook, p, base / p.stem, cache_dir)
-               for p in NOTEBOOK_PATHS if p.stem in wanted}
+    futures = {
+        p.stem: pool.submit(_execute_notebook, p, base / p.stem, cache_dir)
+        for p in NOTEBOOK_PATHS
+        if p.stem in wanted
+    }
     yield futures
     pool.shutdown(wait=True, cancel_futures=True)

@@ -17,7 +17,6 @@ from dataclasses import fields, is_dataclass
 import mpmath
 import pytest
 
-from asymptotics.dynamics import bayes_optimal as bo
 from asymptotics.asymptotic import gap_density as gd
 from asymptotics.asymptotic import layer_integrals as li
 from asymptotics.asymptotic.expansion import coefficient_taylor, expansion_coefficients
@@ -25,6 +24,7 @@ from asymptotics.asymptotic.expansion_report import expansion_report
 from asymptotics.asymptotic.junctions import junction_moment
 from asymptotics.asymptotic.late_time import late_time_series
 from asymptotics.asymptotic.reduced_flow import fixed_point_Delta, leading_prefactors, noise_function
+from asymptotics.dynamics import bayes_optimal as bo
 from asymptotics.losses import layer as loss_layer
 from asymptotics.losses.moments import loss_moments, uniform_loss_moments
 from asymptotics.numeric.closure import closure_moments
@@ -71,7 +71,7 @@ def assert_digits(fn, digits: int, *, printed: bool = False) -> None:
             value = low[key]
             assert hasattr(value, "_mpf_"), f"{key} is a float, not an mpf, at digits={digits}"
             ref = mpmath.mpf(ref)
-            floor = mpmath.mpf(10) ** (-(digits + 20)) * scale      # a value that vanishes exactly
+            floor = mpmath.mpf(10) ** (-(digits + 20)) * scale  # a value that vanishes exactly
             err = abs(mpmath.mpf(value) - ref)
             if printed:
                 ulp = mpmath.mpf(10) ** (mpmath.floor(mpmath.log10(max(abs(ref), floor))) - digits + 1)
@@ -92,6 +92,7 @@ def _decimal_strings(report):
             return [convert(v) for v in x]
         with mpmath.workdps(100):
             return mpmath.mpf(x)
+
     return convert(report)
 
 
@@ -102,68 +103,170 @@ CASES = [
     *[(f"uniform_closure K={K}", lambda d, K=K: uniform_closure(K, d), False) for K in (2, 20)],
     *[(f"rho0 K={K}", lambda d, K=K: gd.top_gap_density_at_zero(K, d), False) for K in (2, 3, 20, 1000)],
     *[(f"expected_maximum K={K}", lambda d, K=K: gd.expected_maximum(K, d), False) for K in (2, 1000)],
-    *[(f"rho derivative K={K}", lambda d, K=K: gd.top_gap_density_derivative(K, 3, d), False) for K in (3, 20)],
-    *[(f"joint derivative K={K} {a}", lambda d, K=K, a=a: gd.gap_joint_derivative(K, a, d), False)
-      for K in (3, 20) for a in ((1, 0), (2, 0), (1, 1))],
-    *[(f"noise_function Delta={x}", lambda d, x=x: noise_function(x, d), False)
-      for x in (0, "1e-30", "0.3", 1000, 320000)],
-    *[(f"fixed_point eta={e}", lambda d, e=e: fixed_point_Delta(e, d), False)
-      for e in ("0.0001", "0.001", "0.1", "1", "100", "1000")],
-    *[(f"leading K={K} eta={e}", lambda d, K=K, e=e: leading_prefactors(K, e, d), False)
-      for K, e in ((2, "0.0001"), (20, "1000"), (3, "0.3"), (1000, "1"))],
-    *[(f"layer {n} Delta={x}", lambda d, n=n, x=x: li.binary_layer_moment(n, 2, x, d), x in (25, 100))
-      for x in (0, "1e-8", "0.3", 25, 100) for n in ("drift", "noise", "eps_g", "restoring", "loss")],
-    *[(f"layer derivative Delta={x}", lambda d, x=x: li.binary_layer_moment_derivative("noise", 1, 2, x, d), False)
-      for x in ("1e-8", "0.3", 100)],
-    *[(f"layer integrals Delta={x}", lambda d, x=x: [li.restoring_integral(x, d), li.drift_integral(x, d),
-                                                      li.noise_integral(x, d), li.error_integral(x, d)], False)
-      for x in (0, "0.25")],
-    *[(f"junction {a} Delta={x}", lambda d, a=a, x=x: [junction_moment(n, a, x, d) for n in ("loss", "eps_g")]
-       + [junction_moment("drift", a, x, d, derivative=1)], x != "0.25")
-      for a in ((0, 0), (1, 0, 0)) for x in ("1e-4", "0.25", 100)],
+    *[
+        (f"rho derivative K={K}", lambda d, K=K: gd.top_gap_density_derivative(K, 3, d), False)
+        for K in (3, 20)
+    ],
+    *[
+        (f"joint derivative K={K} {a}", lambda d, K=K, a=a: gd.gap_joint_derivative(K, a, d), False)
+        for K in (3, 20)
+        for a in ((1, 0), (2, 0), (1, 1))
+    ],
+    *[
+        (f"noise_function Delta={x}", lambda d, x=x: noise_function(x, d), False)
+        for x in (0, "1e-30", "0.3", 1000, 320000)
+    ],
+    *[
+        (f"fixed_point eta={e}", lambda d, e=e: fixed_point_Delta(e, d), False)
+        for e in ("0.0001", "0.001", "0.1", "1", "100", "1000")
+    ],
+    *[
+        (f"leading K={K} eta={e}", lambda d, K=K, e=e: leading_prefactors(K, e, d), False)
+        for K, e in ((2, "0.0001"), (20, "1000"), (3, "0.3"), (1000, "1"))
+    ],
+    *[
+        (f"layer {n} Delta={x}", lambda d, n=n, x=x: li.binary_layer_moment(n, 2, x, d), x in (25, 100))
+        for x in (0, "1e-8", "0.3", 25, 100)
+        for n in ("drift", "noise", "eps_g", "restoring", "loss")
+    ],
+    *[
+        (
+            f"layer derivative Delta={x}",
+            lambda d, x=x: li.binary_layer_moment_derivative("noise", 1, 2, x, d),
+            False,
+        )
+        for x in ("1e-8", "0.3", 100)
+    ],
+    *[
+        (
+            f"layer integrals Delta={x}",
+            lambda d, x=x: [
+                li.restoring_integral(x, d),
+                li.drift_integral(x, d),
+                li.noise_integral(x, d),
+                li.error_integral(x, d),
+            ],
+            False,
+        )
+        for x in (0, "0.25")
+    ],
+    *[
+        (
+            f"junction {a} Delta={x}",
+            lambda d, a=a, x=x: (
+                [junction_moment(n, a, x, d) for n in ("loss", "eps_g")]
+                + [junction_moment("drift", a, x, d, derivative=1)]
+            ),
+            x != "0.25",
+        )
+        for a in ((0, 0), (1, 0, 0))
+        for x in ("1e-4", "0.25", 100)
+    ],
     ("coefficient_taylor K=5", lambda d: coefficient_taylor(5, "noise", 2, 1, "0.25", d), False),
     ("expansion_coefficients K=3 Delta=23", lambda d: expansion_coefficients(3, 23, 2, d), True),
     ("expansion_coefficients K=20", lambda d: expansion_coefficients(20, "0.25", 1, d), True),
     ("late_time K=3 eta=1", lambda d: late_time_series(3, "1", 2, d), False),
     ("late_time K=2 eta=0.001", lambda d: late_time_series(2, "0.001", 2, d), True),
     ("late_time K=3 eta=10", lambda d: late_time_series(3, "10", 2, d), True),
-    ("expansion_report K=3 eta=0.1", lambda d: _decimal_strings(expansion_report(3, "0.1", 1, d)),
-     "printed-slow"),
+    (
+        "expansion_report K=3 eta=0.1",
+        lambda d: _decimal_strings(expansion_report(3, "0.1", 1, d)),
+        "printed-slow",
+    ),
     *[(f"peaked coefficients n={n}", lambda d, n=n: pe.coefficients(n, d), n != 2) for n in (2, 128, 100000)],
-    *[(f"thermodynamics n={n} beta={b}", lambda d, n=n, b=b: sm.thermodynamics(n, b, d), True)
-      for n, b in ((2, "0.001"), (128, 100), (128, "1e7"), (5, 30))],
+    *[
+        (f"thermodynamics n={n} beta={b}", lambda d, n=n, b=b: sm.thermodynamics(n, b, d), True)
+        for n, b in ((2, "0.001"), (128, 100), (128, "1e7"), (5, 30))
+    ],
     ("bridge n=3", lambda d: bridge_summary(3, 1, d), True),
-    *[(f"overlap_kernel r={r}", lambda d, r=r: bo.overlap_kernel(r, d), False) for r in (0, "0.5", "0.999999")],
-    *[(f"bayes alpha={a}", lambda d, a=a: [bo.bayes_overlap(a, d), bo.bayes_error(a, d)], a != 1)
-      for a in ("0.01", 1, 1000)],
+    *[
+        (f"overlap_kernel r={r}", lambda d, r=r: bo.overlap_kernel(r, d), False)
+        for r in (0, "0.5", "0.999999")
+    ],
+    *[
+        (f"bayes alpha={a}", lambda d, a=a: [bo.bayes_overlap(a, d), bo.bayes_error(a, d)], a != 1)
+        for a in ("0.01", 1, 1000)
+    ],
     ("large_alpha_constants", lambda d: bo.large_alpha_constants(d), False),
-    *[(f"sparse {name} s={sv} a={av} D={D}",
-       lambda d, name=name, sv=sv, av=av, D=D: getattr(sx, name)(SparseModel(sv, av), [D], digits=d), D > 1e9)
-      for name in ("seen_expected", "missing_signal", "unseen_mass") for sv, av in (("1.3", "0.7"), (2, "0.5"))
-      for D in (1, 10**6, 10**12)],
-    *[(f"sparse series {name}", lambda d, name=name: _decimal_strings(
-        {str(i): {"c": t["coefficient"], "p": t["power"]}
-         for i, t in enumerate(asymptotic_series(name, SparseModel("1.3", "0.7"), 3, digits=d))}), "printed")
-      for name in ("seen_expected", "missing_signal")],
-    *[(f"closure K={K} D={D} Delta={x}", lambda d, K=K, D=D, x=x: closure_moments(K, D, x, digits=d), K > 2)
-      for K, D, x in ((2, 1e6, 1e6), (2, "0.1", "1e-30"), (2, 0, "1e-20"), (2, "1e-8", 0), (3, 2, "0.25"),
-                      (4, 1, "0.5"))],
+    *[
+        (
+            f"sparse {name} s={sv} a={av} D={D}",
+            lambda d, name=name, sv=sv, av=av, D=D: getattr(sx, name)(SparseModel(sv, av), [D], digits=d),
+            D > 1e9,
+        )
+        for name in ("seen_expected", "missing_signal", "unseen_mass")
+        for sv, av in (("1.3", "0.7"), (2, "0.5"))
+        for D in (1, 10**6, 10**12)
+    ],
+    *[
+        (
+            f"sparse series {name}",
+            lambda d, name=name: _decimal_strings(
+                {
+                    str(i): {"c": t["coefficient"], "p": t["power"]}
+                    for i, t in enumerate(asymptotic_series(name, SparseModel("1.3", "0.7"), 3, digits=d))
+                }
+            ),
+            "printed",
+        )
+        for name in ("seen_expected", "missing_signal")
+    ],
+    *[
+        (f"closure K={K} D={D} Delta={x}", lambda d, K=K, D=D, x=x: closure_moments(K, D, x, digits=d), K > 2)
+        for K, D, x in (
+            (2, 1e6, 1e6),
+            (2, "0.1", "1e-30"),
+            (2, 0, "1e-20"),
+            (2, "1e-8", 0),
+            (3, 2, "0.25"),
+            (4, 1, "0.5"),
+        )
+    ],
     # loss-generic engine (asymptotics.losses)
-    *[(f"loss layer {L} Delta={x}", lambda d, L=L, x=x: [loss_layer.layer_moment(L, n, 1, x, d)
-                                                         for n in ("drift", "restoring", "noise")], x == "100")
-      for L in ("focal:gamma=2", "brier", "cross_entropy:T=2") for x in (0, "1e-8", "0.3", "100")],
-    ("loss layer derivative", lambda d: loss_layer.layer_moment("margin:m=1", "noise", 0, "1e-8", d, derivative=1),
-     False),
-    *[(f"loss fixed point {L} eta={e}", lambda d, L=L, e=e: loss_layer.fixed_point(L, e, d), e != "1")
-      for L in ("focal:gamma=2", "margin:m=1") for e in ("0.0001", "1", "100")],
-    *[(f"loss leading {L} K={K} eta={e}", lambda d, L=L, K=K, e=e: loss_layer.leading_constants(L, K, e, d), True)
-      for L, K, e in (("brier", 2, "0.0001"), ("cross_entropy:T=2", 1000, "100"))],
-    *[(f"loss moments {L} K=2 D={D} Delta={x}", lambda d, L=L, D=D, x=x: loss_moments(L, 2, D, x, digits=d),
-       D != "0.1") for L in ("focal:gamma=2", "label_smoothing:eps=0.1")
-      for D, x in ((1e6, 100), ("0.1", "1e-30"), (0, "1e-20"), ("3", 0))],
+    *[
+        (
+            f"loss layer {L} Delta={x}",
+            lambda d, L=L, x=x: [
+                loss_layer.layer_moment(L, n, 1, x, d) for n in ("drift", "restoring", "noise")
+            ],
+            x == "100",
+        )
+        for L in ("focal:gamma=2", "brier", "cross_entropy:T=2")
+        for x in (0, "1e-8", "0.3", "100")
+    ],
+    (
+        "loss layer derivative",
+        lambda d: loss_layer.layer_moment("margin:m=1", "noise", 0, "1e-8", d, derivative=1),
+        False,
+    ),
+    *[
+        (f"loss fixed point {L} eta={e}", lambda d, L=L, e=e: loss_layer.fixed_point(L, e, d), e != "1")
+        for L in ("focal:gamma=2", "margin:m=1")
+        for e in ("0.0001", "1", "100")
+    ],
+    *[
+        (
+            f"loss leading {L} K={K} eta={e}",
+            lambda d, L=L, K=K, e=e: loss_layer.leading_constants(L, K, e, d),
+            True,
+        )
+        for L, K, e in (("brier", 2, "0.0001"), ("cross_entropy:T=2", 1000, "100"))
+    ],
+    *[
+        (
+            f"loss moments {L} K=2 D={D} Delta={x}",
+            lambda d, L=L, D=D, x=x: loss_moments(L, 2, D, x, digits=d),
+            D != "0.1",
+        )
+        for L in ("focal:gamma=2", "label_smoothing:eps=0.1")
+        for D, x in ((1e6, 100), ("0.1", "1e-30"), (0, "1e-20"), ("3", 0))
+    ],
     ("loss moments brier K=3", lambda d: loss_moments("brier", 3, 2, "0.25", digits=d), True),
     ("loss moments T=2 K=4", lambda d: loss_moments("cross_entropy:T=2", 4, 1, "0.5", digits=d), True),
-    *[(f"uniform loss moments K={K}", lambda d, K=K: uniform_loss_moments("margin:m=1", K, d), False) for K in (2, 3)],
+    *[
+        (f"uniform loss moments K={K}", lambda d, K=K: uniform_loss_moments("margin:m=1", K, d), False)
+        for K in (2, 3)
+    ],
 ]
 
 
@@ -184,28 +287,31 @@ def test_digits_reduced_form():
     assert_digits(lambda d: pe.coefficients(128, d), 10)
 
 
-@pytest.mark.parametrize("call", [
-    lambda: fixed_point_Delta("0.00009", 20),
-    lambda: fixed_point_Delta("1001", 20),
-    lambda: late_time_series(3, "30", 2, 20),
-    lambda: leading_prefactors(1001, 1, 20),
-    lambda: late_time_series(21, 1, 1, 20),
-    lambda: closure_moments(21, 1.0, 0.5, digits=20),
-    lambda: closure_moments(3, 1e5, 0.5, digits=20),
-    lambda: expansion_report(3, 1, 2, 101),
-    lambda: noise_function("-1", 20),
-    lambda: junction_moment("loss", (0, 0), "nan", 20),
-    lambda: junction_moment("loss", (0, 0), "1e-5", 20),
-    lambda: junction_moment("loss", (0, 0), 101),
-    lambda: li.binary_layer_moment("noise", 0, "1e-9", 20),
-    lambda: loss_layer.layer_moment("brier", "noise", 0, "1e-9", 20),
-    lambda: loss_layer.layer_moment("brier", "noise", 0, 101, 20),
-    lambda: loss_layer.fixed_point("focal:gamma=2", "0.00009", 20),
-    lambda: loss_layer.leading_constants("label_smoothing:eps=0.1", 2, 1, 20),
-    lambda: loss_moments("focal:gamma=2", 2, 2e6, 1, digits=20),
-    lambda: loss_moments("brier", 3, 2e4, 1, digits=20),
-    lambda: loss_moments("brier", 5, 2, 1, digits=20),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: fixed_point_Delta("0.00009", 20),
+        lambda: fixed_point_Delta("1001", 20),
+        lambda: late_time_series(3, "30", 2, 20),
+        lambda: leading_prefactors(1001, 1, 20),
+        lambda: late_time_series(21, 1, 1, 20),
+        lambda: closure_moments(21, 1.0, 0.5, digits=20),
+        lambda: closure_moments(3, 1e5, 0.5, digits=20),
+        lambda: expansion_report(3, 1, 2, 101),
+        lambda: noise_function("-1", 20),
+        lambda: junction_moment("loss", (0, 0), "nan", 20),
+        lambda: junction_moment("loss", (0, 0), "1e-5", 20),
+        lambda: junction_moment("loss", (0, 0), 101),
+        lambda: li.binary_layer_moment("noise", 0, "1e-9", 20),
+        lambda: loss_layer.layer_moment("brier", "noise", 0, "1e-9", 20),
+        lambda: loss_layer.layer_moment("brier", "noise", 0, 101, 20),
+        lambda: loss_layer.fixed_point("focal:gamma=2", "0.00009", 20),
+        lambda: loss_layer.leading_constants("label_smoothing:eps=0.1", 2, 1, 20),
+        lambda: loss_moments("focal:gamma=2", 2, 2e6, 1, digits=20),
+        lambda: loss_moments("brier", 3, 2e4, 1, digits=20),
+        lambda: loss_moments("brier", 5, 2, 1, digits=20),
+    ],
+)
 def test_outside_the_domain_raises(call):
     with pytest.raises(InvalidInputError):
         call()

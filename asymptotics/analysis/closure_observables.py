@@ -17,7 +17,6 @@ from asymptotics.validation import InvalidInputError, check_num_classes, check_p
 __all__ = ["ClosureObservables", "exact_closure_observables"]
 
 
-
 @dataclass
 class ClosureObservables:
     """Exact-closure solution with dense output: ``state(alpha)``, ``eps_g(alpha)``, ``loss(alpha)``."""
@@ -40,8 +39,11 @@ class ClosureObservables:
         key = float(alpha)
         if key not in self._cache:
             from asymptotics.numeric.closure import closure_moments
+
             if not 0 <= key <= self.alpha_max * (1 + 1e-12):
-                raise InvalidInputError(f"alpha = {key:g} outside the integrated range [0, {self.alpha_max:g}]")
+                raise InvalidInputError(
+                    f"alpha = {key:g} outside the integrated range [0, {self.alpha_max:g}]"
+                )
             self._cache[key] = closure_moments(self.K, *self.state(key))
         return self._cache[key]
 
@@ -52,8 +54,9 @@ class ClosureObservables:
         return float(self._moments(alpha).loss)
 
 
-def exact_closure_observables(K: int, eta, alpha_max: float, *, rtol: float = 1e-10,
-                              D0: float = 0.0, Delta0: float = 0.0) -> ClosureObservables:
+def exact_closure_observables(
+    K: int, eta, alpha_max: float, *, rtol: float = 1e-10, D0: float = 0.0, Delta0: float = 0.0
+) -> ClosureObservables:
     """The exact closure from alpha = 0 to ``alpha_max`` as callables ``eps_g(alpha)``, ``loss(alpha)``.
 
     Wraps :func:`asymptotics.dynamics.flow.integrate_closure` (stiff LSODA solver in ``ln(1+alpha)``)

@@ -28,8 +28,16 @@ import numpy as np
 
 from asymptotics.validation import InvalidInputError, check_positive
 
-__all__ = ["fit_with_corrections", "richardson", "shanks", "extrapolate_exponent", "Extrapolation",
-           "residual_order_check", "ResidualOrderCheck", "default_correction_powers"]
+__all__ = [
+    "fit_with_corrections",
+    "richardson",
+    "shanks",
+    "extrapolate_exponent",
+    "Extrapolation",
+    "residual_order_check",
+    "ResidualOrderCheck",
+    "default_correction_powers",
+]
 
 
 def default_correction_powers(step: float = 1 / 3, count: int = 4) -> tuple:
@@ -74,8 +82,8 @@ def fit_with_corrections(alpha, values, powers, weights=None):
     coef, *_ = np.linalg.lstsq(X * w[:, None] / norms, v * w, rcond=None)
     coef = coef / norms
     resid = v - X @ coef
-    c = np.array([coef[j + 1] * ref ** p for j, p in enumerate(powers)])
-    return float(coef[0]), c, float(np.sqrt(np.mean(resid ** 2)))
+    c = np.array([coef[j + 1] * ref**p for j, p in enumerate(powers)])
+    return float(coef[0]), c, float(np.sqrt(np.mean(resid**2)))
 
 
 def richardson(alpha, values, powers):
@@ -96,7 +104,7 @@ def richardson(alpha, values, powers):
         raise InvalidInputError(f"richardson with {m} powers needs at least {m + 2} points, got {a.size}")
     ests = []
     for level in (m - 1, m):
-        s, _, _ = fit_with_corrections(a[-(level + 1):], v[-(level + 1):], powers[:level])
+        s, _, _ = fit_with_corrections(a[-(level + 1) :], v[-(level + 1) :], powers[:level])
         ests.append(s)
     return ests[1], abs(ests[1] - ests[0])
 
@@ -155,12 +163,18 @@ class Extrapolation:
     candidates: list = field(default_factory=list)
 
     def as_dict(self) -> dict:
-        return {"value": self.value, "error": self.error, "asymptotic": self.asymptotic,
-                "n_terms": self.n_terms, "powers": [float(p) for p in self.powers[:self.n_terms]]}
+        return {
+            "value": self.value,
+            "error": self.error,
+            "asymptotic": self.asymptotic,
+            "n_terms": self.n_terms,
+            "powers": [float(p) for p in self.powers[: self.n_terms]],
+        }
 
 
-def extrapolate_exponent(alpha, slopes, slope_errors=None, powers=None, *, tol: float = 1e-4,
-                         min_points_per_param: float = 1.5) -> Extrapolation:
+def extrapolate_exponent(
+    alpha, slopes, slope_errors=None, powers=None, *, tol: float = 1e-4, min_points_per_param: float = 1.5
+) -> Extrapolation:
     """Extrapolate local slopes to alpha -> infinity with known correction powers.
 
     ``powers`` default ``(1/3, 2/3, 1, 4/3)``.  The sampled alphas should span several decades with
@@ -200,9 +214,16 @@ def extrapolate_exponent(alpha, slopes, slope_errors=None, powers=None, *, tol: 
         raise InvalidInputError(f"too few points ({a.size}) to extrapolate")
     best = int(np.argmin([c[2] for c in candidates]))
     value, _, error = candidates[best]
-    return Extrapolation(value=float(value), error=float(error), asymptotic=bool(error <= tol),
-                         n_terms=best, powers=powers, tol=tol, last_local=float(s[-1]),
-                         candidates=candidates)
+    return Extrapolation(
+        value=float(value),
+        error=float(error),
+        asymptotic=bool(error <= tol),
+        n_terms=best,
+        powers=powers,
+        tol=tol,
+        last_local=float(s[-1]),
+        candidates=candidates,
+    )
 
 
 @dataclass
@@ -230,7 +251,9 @@ def _fit_slope(x, y):
     return float(np.polyfit(x, y, 1)[0])
 
 
-def residual_order_check(alpha, exact, terms, *, margin: float = 0.05, tail: float = 0.5) -> ResidualOrderCheck:
+def residual_order_check(
+    alpha, exact, terms, *, margin: float = 0.05, tail: float = 0.5
+) -> ResidualOrderCheck:
     """Check numerically that the error of each k-term expansion is o() of its last term.
 
     ``exact`` is a sequence of values (floats or ``mpmath.mpf``: residuals are formed in the input

@@ -73,8 +73,9 @@ class StudyConfig:
         return int(self.seeds[N])
 
 
-def plan_seeds(Ns, *, ratio: float, z: float = 3.0, minimum: int = 500, block: int = 250,
-               maximum: int | None = None) -> dict:
+def plan_seeds(
+    Ns, *, ratio: float, z: float = 3.0, minimum: int = 500, block: int = 250, maximum: int | None = None
+) -> dict:
     """Seeds per N: ``S(N) = z^2 ratio N`` (ratio = (spread coefficient / deviation coefficient)^2),
     rounded up to whole blocks, at least ``minimum`` (and at most ``maximum``).
 
@@ -100,10 +101,17 @@ def study_points(config: StudyConfig) -> list:
         for b, start in enumerate(range(0, total, config.block)):
             for K in config.Ks:
                 for eta in config.etas:
-                    points.append({"K": int(K), "eta": float(eta), "N": int(N),
-                                   "seeds": int(min(config.block, total - start)),
-                                   "seed": int(config.seed0 + b), "alphas": [float(a) for a in config.alphas],
-                                   "n_test": int(config.n_test_per_N * N if K >= 3 else 1)})
+                    points.append(
+                        {
+                            "K": int(K),
+                            "eta": float(eta),
+                            "N": int(N),
+                            "seeds": int(min(config.block, total - start)),
+                            "seed": int(config.seed0 + b),
+                            "alphas": [float(a) for a in config.alphas],
+                            "n_test": int(config.n_test_per_N * N if K >= 3 else 1),
+                        }
+                    )
     return points
 
 
@@ -116,7 +124,7 @@ def _k2_loss_rule():
     edges = np.linspace(0.0, 9.0, 10)
     a, b = edges[:-1, None], edges[1:, None]
     u = (0.5 * (b - a) * x + 0.5 * (a + b)).ravel()
-    wu = (0.5 * (b - a) * w).ravel() * 2.0 * np.exp(-0.5 * u * u) / math.sqrt(2 * math.pi)   # |u| density
+    wu = (0.5 * (b - a) * w).ravel() * 2.0 * np.exp(-0.5 * u * u) / math.sqrt(2 * math.pi)  # |u| density
     h, wh = np.polynomial.hermite_e.hermegauss(40)
     return u, wu, h, wh / math.sqrt(2 * math.pi)
 
@@ -170,7 +178,7 @@ def pooled_from_cache(config: StudyConfig, cache, *, equal_seeds: bool = True) -
         entry = cache.get(cache_key(STUDY_FUNCTION, p))
         if entry is not None:
             groups.setdefault((p["K"], p["eta"], p["N"]), []).append(entry["result"])
-    if equal_seeds:                 # the same number of blocks for every model at each N
+    if equal_seeds:  # the same number of blocks for every model at each N
         for N in config.Ns:
             keys = [k for k in groups if k[2] == N]
             if keys:
@@ -183,15 +191,23 @@ def pooled_from_cache(config: StudyConfig, cache, *, equal_seeds: bool = True) -
 STUDY_FUNCTION = "asymptotics.analysis.finite_size:k2_exact_block"
 
 
-def run_study(config: StudyConfig, *, cache=None, client=None, scheduler=None, workers=None,
-              progress: bool = False) -> dict:
+def run_study(
+    config: StudyConfig, *, cache=None, client=None, scheduler=None, workers=None, progress: bool = False
+) -> dict:
     """Run the sweep of the study and return :func:`analyse` of its pooled results."""
     from asymptotics.sweep.runner import run_sweep
     from asymptotics.sweep.tasks import combine_blocks
 
     points = study_points(config)
-    res = run_sweep(STUDY_FUNCTION, points, cache=cache, client=client,
-                    scheduler=scheduler, workers=workers, progress=progress)
+    res = run_sweep(
+        STUDY_FUNCTION,
+        points,
+        cache=cache,
+        client=client,
+        scheduler=scheduler,
+        workers=workers,
+        progress=progress,
+    )
     if res.failed:
         first = next(r for r in res.records if r["status"] == "failed")
         raise RuntimeError(f"{res.failed} study points failed; first: {first['params']}: {first['error']}")
@@ -201,9 +217,13 @@ def run_study(config: StudyConfig, *, cache=None, client=None, scheduler=None, w
         groups.setdefault((p["K"], p["eta"], p["N"]), []).append(rec["result"])
     pooled = {key: combine_blocks(blocks) for key, blocks in groups.items()}
     out = analyse(pooled, config)
-    out["sweep"] = {"points": res.points, "cached": res.cached, "computed": res.computed,
-                    "elapsed_seconds": res.elapsed, "cpu_seconds_of_points": sum(r["wall_time"] for r in res.records
-                                                                                 if not r["cached"])}
+    out["sweep"] = {
+        "points": res.points,
+        "cached": res.cached,
+        "computed": res.computed,
+        "elapsed_seconds": res.elapsed,
+        "cpu_seconds_of_points": sum(r["wall_time"] for r in res.records if not r["cached"]),
+    }
     return out
 
 
@@ -252,8 +272,13 @@ def fit_power(N, dev, se):
     c = C * N0**p
     # c = C N0^p: d c = N0^p dC + c ln(N0) dp
     gc = np.array([N0**p, c * math.log(N0)])
-    return {"p": float(p), "p_err": float(math.sqrt(cov[1, 1])), "c": float(c),
-            "c_err": float(math.sqrt(gc @ cov @ gc)), "chi2_dof": chi2 / dof if dof > 0 else math.nan}
+    return {
+        "p": float(p),
+        "p_err": float(math.sqrt(cov[1, 1])),
+        "c": float(c),
+        "c_err": float(math.sqrt(gc @ cov @ gc)),
+        "chi2_dof": chi2 / dof if dof > 0 else math.nan,
+    }
 
 
 def secant_exponents(N, dev, se) -> list:
@@ -270,19 +295,20 @@ def secant_exponents(N, dev, se) -> list:
             row.update(p=math.nan, p_err=math.nan)
         else:
             L = math.log(N[i + 1] / N[i])
-            row.update(p=-math.log(b / a) / L,
-                       p_err=math.sqrt((se[i] / a) ** 2 + (se[i + 1] / b) ** 2) / L)
+            row.update(p=-math.log(b / a) / L, p_err=math.sqrt((se[i] / a) ** 2 + (se[i + 1] / b) ** 2) / L)
         out.append(row)
     return out
 
 
 def _closure_curves(Ks, etas, alphas):
     from asymptotics.dynamics.flow import integrate_closure
+
     return {(K, eta): integrate_closure(K, eta, list(alphas), rtol=1e-11) for K in Ks for eta in etas}
 
 
 def _theory_k2(etas, alphas):
     from asymptotics.analysis.finite_size_k2 import k2_finite_size
+
     return {eta: k2_finite_size(eta, list(alphas)) for eta in etas}
 
 
@@ -290,16 +316,23 @@ def analyse(pooled: dict, config: StudyConfig, *, theory: bool = True) -> dict:
     """Deviations, fits, coefficients and spreads from pooled results ``{(K, eta, N): combine_blocks}``."""
     closure = _closure_curves(config.Ks, config.etas, config.alphas)
     k2 = _theory_k2(config.etas, config.alphas) if (theory and 2 in config.Ks) else {}
-    out = {"config": {k: v for k, v in asdict(config).items() if k != "seeds"},
-           "seeds_planned": {str(N): config.seeds_for(N) for N in config.Ns if N in config.seeds},
-           "models": []}
+    out = {
+        "config": {k: v for k, v in asdict(config).items() if k != "seeds"},
+        "seeds_planned": {str(N): config.seeds_for(N) for N in config.Ns if N in config.seeds},
+        "models": [],
+    }
     for K in config.Ks:
         for eta in config.etas:
             Ns = np.array(sorted(N for (k, e, N) in pooled if k == K and e == eta), dtype=float)
             if Ns.size == 0:
                 continue
-            model = {"K": int(K), "eta": float(eta), "N": Ns.astype(int).tolist(),
-                     "seeds": [int(pooled[(K, eta, int(N))]["seeds"]) for N in Ns], "observables": {}}
+            model = {
+                "K": int(K),
+                "eta": float(eta),
+                "N": Ns.astype(int).tolist(),
+                "seeds": [int(pooled[(K, eta, int(N))]["seeds"]) for N in Ns],
+                "observables": {},
+            }
             curve = closure[(K, eta)]
             for name in OBSERVABLES:
                 rows = []
@@ -313,18 +346,29 @@ def analyse(pooled: dict, config: StudyConfig, *, theory: bool = True) -> dict:
                     coeff = float(np.sum(w * dev * Ns) / np.sum(w))
                     coeff_err = float(1.0 / math.sqrt(np.sum(w)))
                     spread_fit = fit_power(Ns, sd, sd / np.sqrt(2.0 * (np.array(model["seeds"]) - 1)))
-                    row = {"alpha": float(alpha), "closure": ref, "mean": mean.tolist(), "se": se.tolist(),
-                           "deviation": dev.tolist(), "z": (dev / se).tolist(),
-                           "N_times_deviation": (dev * Ns).tolist(), "N_times_se": (se * Ns).tolist(),
-                           "fit": fit_power(Ns, dev, se), "secant": secant_exponents(Ns, dev, se),
-                           "coefficient": coeff, "coefficient_err": coeff_err,
-                           "spread": sd.tolist(), "sqrtN_times_spread": (sd * np.sqrt(Ns)).tolist(),
-                           "spread_fit": {"exponent": -spread_fit["p"], "exponent_err": spread_fit["p_err"]}}
+                    row = {
+                        "alpha": float(alpha),
+                        "closure": ref,
+                        "mean": mean.tolist(),
+                        "se": se.tolist(),
+                        "deviation": dev.tolist(),
+                        "z": (dev / se).tolist(),
+                        "N_times_deviation": (dev * Ns).tolist(),
+                        "N_times_se": (se * Ns).tolist(),
+                        "fit": fit_power(Ns, dev, se),
+                        "secant": secant_exponents(Ns, dev, se),
+                        "coefficient": coeff,
+                        "coefficient_err": coeff_err,
+                        "spread": sd.tolist(),
+                        "sqrtN_times_spread": (sd * np.sqrt(Ns)).tolist(),
+                        "spread_fit": {"exponent": -spread_fit["p"], "exponent_err": spread_fit["p_err"]},
+                    }
                     if K == 2 and eta in k2:
                         th = k2[eta]
                         row["theory_coefficient"] = float(th.c1[name][j])
-                        row["theory_coefficient_parts"] = {part: float(v[j])
-                                                           for part, v in th.c1_parts[name].items()}
+                        row["theory_coefficient_parts"] = {
+                            part: float(v[j]) for part, v in th.c1_parts[name].items()
+                        }
                         row["theory_sqrtN_spread"] = float(math.sqrt(max(th.var1[name][j], 0.0)))
                     rows.append(row)
                 model["observables"][name] = rows
@@ -348,18 +392,37 @@ def headline(results: dict, *, alpha: float | None = None) -> list:
         for name, per_alpha in model["observables"].items():
             alphas = [r["alpha"] for r in per_alpha]
             best = per_alpha[-1 if alpha is None else alphas.index(alpha)]
-            fits = [r["fit"] for r in per_alpha
-                    if r["fit"]["p_err"] is not None and np.isfinite(r["fit"]["p_err"]) and r["fit"]["p_err"] > 0]
+            fits = [
+                r["fit"]
+                for r in per_alpha
+                if r["fit"]["p_err"] is not None and np.isfinite(r["fit"]["p_err"]) and r["fit"]["p_err"] > 0
+            ]
             w = np.array([1.0 / f["p_err"] ** 2 for f in fits])
-            pooled = (float(np.sum(w * np.array([f["p"] for f in fits])) / np.sum(w)), float(1 / math.sqrt(np.sum(w)))) \
-                if fits else (math.nan, math.nan)
-            row = {"K": model["K"], "eta": model["eta"], "observable": name, "alpha": best["alpha"],
-                   "N_max": model["N"][-1], "seeds_at_N_max": model["seeds"][-1],
-                   "z_at_N_max": best["z"][-1], "exponent": best["fit"]["p"], "exponent_err": best["fit"]["p_err"],
-                   "exponent_pooled_over_alpha": pooled[0], "exponent_pooled_err": pooled[1],
-                   "coefficient": best["coefficient"], "coefficient_err": best["coefficient_err"],
-                   "spread_exponent": best["spread_fit"]["exponent"],
-                   "spread_exponent_err": best["spread_fit"]["exponent_err"]}
+            pooled = (
+                (
+                    float(np.sum(w * np.array([f["p"] for f in fits])) / np.sum(w)),
+                    float(1 / math.sqrt(np.sum(w))),
+                )
+                if fits
+                else (math.nan, math.nan)
+            )
+            row = {
+                "K": model["K"],
+                "eta": model["eta"],
+                "observable": name,
+                "alpha": best["alpha"],
+                "N_max": model["N"][-1],
+                "seeds_at_N_max": model["seeds"][-1],
+                "z_at_N_max": best["z"][-1],
+                "exponent": best["fit"]["p"],
+                "exponent_err": best["fit"]["p_err"],
+                "exponent_pooled_over_alpha": pooled[0],
+                "exponent_pooled_err": pooled[1],
+                "coefficient": best["coefficient"],
+                "coefficient_err": best["coefficient_err"],
+                "spread_exponent": best["spread_fit"]["exponent"],
+                "spread_exponent_err": best["spread_fit"]["exponent_err"],
+            }
             if "theory_coefficient" in best:
                 row["theory_coefficient"] = best["theory_coefficient"]
             rows.append(row)
@@ -374,6 +437,7 @@ def plot_finite_size(results: dict, path, *, alpha=None):
     """Three panels: ``|deviation|`` vs N at one alpha (with a 1/N guide), N x deviation vs alpha at the
     largest N (points) and for K = 2 the derived coefficient (lines), and sqrt(N) x spread vs N."""
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -394,9 +458,17 @@ def plot_finite_size(results: dict, path, *, alpha=None):
             ax_n.errorbar(N, np.abs(dev), yerr=se, fmt="o-", color=col, ms=4, capsize=2, label=tag)
             rows = model["observables"][name]
             a = np.array([r["alpha"] for r in rows])
-            shift = 1.0 + 0.04 * (c - (len(models) - 1) / 2)          # side by side, not on top
-            ax_a.errorbar(a * shift, [r["coefficient"] for r in rows], yerr=[r["coefficient_err"] for r in rows],
-                          fmt="o", color=col, ms=4, capsize=2, label=tag)
+            shift = 1.0 + 0.04 * (c - (len(models) - 1) / 2)  # side by side, not on top
+            ax_a.errorbar(
+                a * shift,
+                [r["coefficient"] for r in rows],
+                yerr=[r["coefficient_err"] for r in rows],
+                fmt="o",
+                color=col,
+                ms=4,
+                capsize=2,
+                label=tag,
+            )
             if "theory_coefficient" in rows[0]:
                 ax_a.plot(a, [r["theory_coefficient"] for r in rows], "-", color=col, lw=1)
             ax_s.plot(N, row["sqrtN_times_spread"], "o-", color=col, ms=4, label=tag)
@@ -405,11 +477,20 @@ def plot_finite_size(results: dict, path, *, alpha=None):
         N_all = np.array(models[0]["N"], dtype=float)
         ref = np.nanmax([abs(m["observables"][name][j]["coefficient"]) for m in models])
         ax_n.plot(N_all, ref / N_all, "k--", lw=0.8, label="∝ 1/N")
-        ax_n.set(xscale="log", yscale="log", xlabel="N", ylabel=f"|E[{labels[name]}] − closure|",
-                 title=f"{labels[name]}: mean deviation at α = {alphas[j]:g}")
+        ax_n.set(
+            xscale="log",
+            yscale="log",
+            xlabel="N",
+            ylabel=f"|E[{labels[name]}] − closure|",
+            title=f"{labels[name]}: mean deviation at α = {alphas[j]:g}",
+        )
         ax_a.axhline(0.0, color="0.6", lw=0.5)
-        ax_a.set(xscale="log", xlabel="α", ylabel="N × deviation",
-                 title="coefficient of 1/N (points: measured; lines: derived, K = 2)")
+        ax_a.set(
+            xscale="log",
+            xlabel="α",
+            ylabel="N × deviation",
+            title="coefficient of 1/N (points: measured; lines: derived, K = 2)",
+        )
         ax_a.set_xticks(alphas)
         ax_a.set_xticklabels([f"{x:g}" for x in alphas])
         ax_a.minorticks_off()

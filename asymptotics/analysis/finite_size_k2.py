@@ -150,7 +150,9 @@ def _derivatives(fun, s):
         for j in range(i + 1, n):
             ei, ej = np.zeros(n), np.zeros(n)
             ei[i], ej[j] = h[i], h[j]
-            val = (fun(s + ei + ej) - fun(s + ei - ej) - fun(s - ei + ej) + fun(s - ei - ej)) / (4 * h[i] * h[j])
+            val = (fun(s + ei + ej) - fun(s + ei - ej) - fun(s - ei + ej) + fun(s - ei - ej)) / (
+                4 * h[i] * h[j]
+            )
             H[:, i, j] = H[:, j, i] = val
     return f0, J, H
 
@@ -164,7 +166,7 @@ def _eps_g(s):
 def _loss_rule():
     u, wu, h, wh = _fields_rule()
     pos = u > 0
-    return u[pos], 2.0 * wu[pos], h, wh          # |u| on the half-line (weights doubled)
+    return u[pos], 2.0 * wu[pos], h, wh  # |u| on the half-line (weights doubled)
 
 
 def _loss(s):
@@ -196,7 +198,6 @@ class FiniteSizeK2:
     var1: dict
     c1_parts: dict | None = None
 
-
     def __getattr__(self, name):
         if name.startswith("__") or name in ("values", "c1", "var1", "c1_parts"):
             raise AttributeError(name)
@@ -211,8 +212,12 @@ class FiniteSizeK2:
 
 def _observables(s):
     r_u, _, q = s
-    return {"D": np.array([SQRT2 * r_u]), "Delta": np.array([2 * q - 2 * r_u * r_u]),
-            "eps_g": _eps_g(s), "loss": _loss(s)}
+    return {
+        "D": np.array([SQRT2 * r_u]),
+        "Delta": np.array([2 * q - 2 * r_u * r_u]),
+        "eps_g": _eps_g(s),
+        "loss": _loss(s),
+    }
 
 
 def k2_finite_size(eta: float, alphas, *, alpha0: float = 1e-3, rtol: float = 1e-6) -> FiniteSizeK2:
@@ -243,10 +248,12 @@ def k2_finite_size(eta: float, alphas, *, alpha0: float = 1e-3, rtol: float = 1e
     x0[1] = 0.0
     _, S0, _ = _moments(np.zeros(3), eta)
     y0 = np.concatenate([x0, (alpha0 * S0).ravel(), np.zeros(9)])
-    sol = solve_ivp(rhs, (alpha0, float(grid[-1])), y0, t_eval=grid, rtol=rtol, atol=rtol * 1e-3,
-                    method="RK45")
+    sol = solve_ivp(
+        rhs, (alpha0, float(grid[-1])), y0, t_eval=grid, rtol=rtol, atol=rtol * 1e-3, method="RK45"
+    )
     if not sol.success:
         from asymptotics.validation import IntegrationError
+
         raise IntegrationError(f"the 1/N expansion stopped at alpha = {sol.t[-1]:.4g}: {sol.message}")
     values = {k: [] for k in ("D", "Delta", "eps_g", "loss")}
     c1 = {k: [] for k in values}
@@ -264,6 +271,14 @@ def k2_finite_size(eta: float, alphas, *, alpha0: float = 1e-3, rtol: float = 1e
             for label, value in zip(C1_PARTS, contributions):
                 parts_out[name][label].append(value)
     arr = lambda d: {k: np.array(v) for k, v in d.items()}
-    return FiniteSizeK2(eta=eta, alpha=grid, state=sol.y[:3].T.copy(), m1=sol.y[12:].T.reshape(-1, 3, 3).sum(1),
-                        Sigma=sol.y[3:12].T.reshape(-1, 3, 3).copy(), values=arr(values), c1=arr(c1),
-                        var1=arr(var1), c1_parts={k: arr(v) for k, v in parts_out.items()})
+    return FiniteSizeK2(
+        eta=eta,
+        alpha=grid,
+        state=sol.y[:3].T.copy(),
+        m1=sol.y[12:].T.reshape(-1, 3, 3).sum(1),
+        Sigma=sol.y[3:12].T.reshape(-1, 3, 3).copy(),
+        values=arr(values),
+        c1=arr(c1),
+        var1=arr(var1),
+        c1_parts={k: arr(v) for k, v in parts_out.items()},
+    )

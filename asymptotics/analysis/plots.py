@@ -30,8 +30,9 @@ STYLE = {
     "grid.alpha": 0.3,
     "grid.linestyle": ":",
     "lines.linewidth": 1.6,
-    "axes.prop_cycle": matplotlib.cycler(color=["#1f4e79", "#c0392b", "#27ae60", "#8e44ad",
-                                                "#d68910", "#17a589", "#5d6d7e"]),
+    "axes.prop_cycle": matplotlib.cycler(
+        color=["#1f4e79", "#c0392b", "#27ae60", "#8e44ad", "#d68910", "#17a589", "#5d6d7e"]
+    ),
     "legend.frameon": False,
     "savefig.bbox": "tight",
 }
@@ -47,9 +48,17 @@ def apply_style() -> dict:
     return STYLE
 
 
-def loglog_with_slope_inset(curves: dict, *, slopes: dict | None = None, references: dict | None = None,
-                            title: str = "", xlabel: str = r"$\alpha$", ylabel: str = "",
-                            inset_ylim: tuple | None = None, inset_range: tuple | None = None):
+def loglog_with_slope_inset(
+    curves: dict,
+    *,
+    slopes: dict | None = None,
+    references: dict | None = None,
+    title: str = "",
+    xlabel: str = r"$\alpha$",
+    ylabel: str = "",
+    inset_ylim: tuple | None = None,
+    inset_range: tuple | None = None,
+):
     """Figure with ``curves = {label: (alpha, y)}`` on log-log axes and an inset of local slopes.
 
     ``slopes = {label: (alpha, slope)}`` (or ``(alpha, slope, error)``) are drawn in the inset;

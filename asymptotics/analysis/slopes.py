@@ -132,18 +132,31 @@ class ExponentTable:
 
     def rows(self) -> list[dict]:
         """The table as a list of plain dicts (JSON-ready)."""
-        return [{"alpha_lo": float(a), "alpha_hi": float(b), "alpha_center": float(c),
-                 "secant_exponent": float(s), "local_slope": float(l), "local_slope_error": float(e)}
-                for a, b, c, s, l, e in zip(self.lo, self.hi, self.center, self.secant, self.local,
-                                            self.local_error)]
+        return [
+            {
+                "alpha_lo": float(a),
+                "alpha_hi": float(b),
+                "alpha_center": float(c),
+                "secant_exponent": float(s),
+                "local_slope": float(l),
+                "local_slope_error": float(e),
+            }
+            for a, b, c, s, l, e in zip(
+                self.lo, self.hi, self.center, self.secant, self.local, self.local_error
+            )
+        ]
 
     def format(self, digits: int = 6) -> str:
         """Fixed-width text table."""
-        head = f"{'alpha_lo':>10} {'alpha_hi':>10} {'secant':>{digits + 5}} {'local':>{digits + 5}} {'err':>8}"
+        head = (
+            f"{'alpha_lo':>10} {'alpha_hi':>10} {'secant':>{digits + 5}} {'local':>{digits + 5}} {'err':>8}"
+        )
         lines = [f"effective exponents of {self.label}", head]
         for r in self.rows():
-            lines.append(f"{r['alpha_lo']:10.3g} {r['alpha_hi']:10.3g} {r['secant_exponent']:+{digits + 5}.{digits}f}"
-                         f" {r['local_slope']:+{digits + 5}.{digits}f} {r['local_slope_error']:8.1e}")
+            lines.append(
+                f"{r['alpha_lo']:10.3g} {r['alpha_hi']:10.3g} {r['secant_exponent']:+{digits + 5}.{digits}f}"
+                f" {r['local_slope']:+{digits + 5}.{digits}f} {r['local_slope_error']:8.1e}"
+            )
         return "\n".join(lines)
 
 
@@ -158,12 +171,20 @@ def _windows(alpha_min: float, alpha_max: float, per: str | float) -> np.ndarray
     n = int(math.floor((hi - lo) / width + 1e-9))
     if n < 1:
         raise InvalidInputError(
-            f"the range [{alpha_min:g}, {alpha_max:g}] is shorter than one window of {width} decades")
+            f"the range [{alpha_min:g}, {alpha_max:g}] is shorter than one window of {width} decades"
+        )
     return 10.0 ** (lo + width * np.arange(n + 1))
 
 
-def effective_exponents(curve, alpha_min: float, alpha_max: float, *, per: str | float = "decade",
-                        label: str = "y", h: float = 0.02) -> ExponentTable:
+def effective_exponents(
+    curve,
+    alpha_min: float,
+    alpha_max: float,
+    *,
+    per: str | float = "decade",
+    label: str = "y",
+    h: float = 0.02,
+) -> ExponentTable:
     """Windowed effective-exponent table of a curve between ``alpha_min`` and ``alpha_max``.
 
     ``curve`` is either a callable ``alpha -> y`` (dense output; local slopes by :func:`local_slope`)
@@ -189,6 +210,7 @@ def effective_exponents(curve, alpha_min: float, alpha_max: float, *, per: str |
         local, err = local_slope(f, center, h=h)
     else:
         from scipy.interpolate import make_interp_spline
+
         a, y = (np.asarray(c, dtype=float) for c in curve)
         slopes, errs = local_slope_from_samples(a, y)
         if edges[0] < a[0] * (1 - 1e-12) or edges[-1] > a[-1] * (1 + 1e-12):
@@ -199,5 +221,12 @@ def effective_exponents(curve, alpha_min: float, alpha_max: float, *, per: str |
         local = spl.derivative()(np.log(center))
         err = np.interp(np.log(center), x, errs)
     secant = np.diff(np.log(vals)) / np.diff(np.log(edges))
-    return ExponentTable(lo=lo, hi=hi, center=center, secant=secant, local=np.asarray(local),
-                         local_error=np.asarray(err), label=label)
+    return ExponentTable(
+        lo=lo,
+        hi=hi,
+        center=center,
+        secant=secant,
+        local=np.asarray(local),
+        local_error=np.asarray(err),
+        label=label,
+    )

@@ -20,23 +20,43 @@ __all__ = ["register", "run"]
 
 def register(subparsers) -> None:
     """Add the ``expand`` subcommand."""
-    from asymptotics.asymptotic.expansion_domain import (DIGITS_MAX, K_MAX, ORDER_MAX, SERIES_ETA_MAX,
-                                                          SERIES_ETA_MIN)
+    from asymptotics.asymptotic.expansion_domain import (
+        DIGITS_MAX,
+        K_MAX,
+        ORDER_MAX,
+        SERIES_ETA_MAX,
+        SERIES_ETA_MIN,
+    )
 
     p = subparsers.add_parser(
-        "expand", help="reduced flow and late-time series with numeric coefficients",
+        "expand",
+        help="reduced flow and late-time series with numeric coefficients",
         description="Boundary-layer asymptotics: 1/D expansion, reduced flow, fixed point Delta*(eta), "
-                    f"late-time series in alpha^(-1/3).  Domain: {SERIES_ETA_MIN:g} <= eta <= {SERIES_ETA_MAX:g} "
-                    f"(a decimal, kept exact), 2 <= K <= {K_MAX}, digits <= {DIGITS_MAX}.")
+        f"late-time series in alpha^(-1/3).  Domain: {SERIES_ETA_MIN:g} <= eta <= {SERIES_ETA_MAX:g} "
+        f"(a decimal, kept exact), 2 <= K <= {K_MAX}, digits <= {DIGITS_MAX}.",
+    )
     p.add_argument("--K", type=int_in_range(2, K_MAX), default=3, help="number of classes (>= 2), default 3")
-    p.add_argument("--eta", type=positive_decimal, default="1",
-                   help=f"learning rate eta in [{SERIES_ETA_MIN:g}, {SERIES_ETA_MAX:g}], a decimal kept exact, "
-                        "default 1")
-    p.add_argument("--order", type=int_in_range(0, ORDER_MAX), default=None,
-                   help=f"relative order of the corrections, 0..{ORDER_MAX} (default 3)")
-    p.add_argument("--digits", type=int_in_range(5, DIGITS_MAX), default=15,
-                   help=f"digits of every coefficient, 5..{DIGITS_MAX}, default 15 (float64 corrections)")
+    p.add_argument(
+        "--eta",
+        type=positive_decimal,
+        default="1",
+        help=f"learning rate eta in [{SERIES_ETA_MIN:g}, {SERIES_ETA_MAX:g}], a decimal kept exact, "
+        "default 1",
+    )
+    p.add_argument(
+        "--order",
+        type=int_in_range(0, ORDER_MAX),
+        default=None,
+        help=f"relative order of the corrections, 0..{ORDER_MAX} (default 3)",
+    )
+    p.add_argument(
+        "--digits",
+        type=int_in_range(5, DIGITS_MAX),
+        default=15,
+        help=f"digits of every coefficient, 5..{DIGITS_MAX}, default 15 (float64 corrections)",
+    )
     from asymptotics.losses.cli import add_loss_argument
+
     add_loss_argument(p, "expand")
     p.add_argument("--json", action="store_true", help="print exactly one JSON object")
     p.add_argument("--latex", default=None, metavar="FILE", help="write a LaTeX document to FILE")
@@ -47,8 +67,11 @@ def run(args) -> int:
     """Handler of ``asymptotics expand``."""
     import sys
 
-    from asymptotics.asymptotic.expansion_report import (expansion_report, format_expansion_report,
-                                                          latex_report)
+    from asymptotics.asymptotic.expansion_report import (
+        expansion_report,
+        format_expansion_report,
+        latex_report,
+    )
     from asymptotics.cli_support import OutputFiles, check_output_file, print_json
 
     latex = check_output_file(args.latex, "--latex") if args.latex else None

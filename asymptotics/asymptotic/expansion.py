@@ -37,7 +37,13 @@ import sympy as sp
 from asymptotics.asymptotic.gap_density import gap_joint_derivative, labelled_gap_density_derivative
 from asymptotics.asymptotic.junctions import junction_moment
 from asymptotics.asymptotic.layer_integrals import QUANTITIES
-from asymptotics.validation import InvalidInputError, check_digits, check_num_classes, check_positive, exact_real
+from asymptotics.validation import (
+    InvalidInputError,
+    check_digits,
+    check_num_classes,
+    check_positive,
+    exact_real,
+)
 
 __all__ = [
     "LEADING_POWER",
@@ -103,8 +109,11 @@ def coefficient_taylor(K: int, name: str, j: int, k: int, Delta, digits: int | N
     inner = None if digits is None else check_digits(digits) + 5
     work = 15 if digits is None else digits
     with mpmath.workdps(work + 5):
-        value = labelled_gap_density_derivative(K, j, work + 5) / mpmath.factorial(j) \
+        value = (
+            labelled_gap_density_derivative(K, j, work + 5)
+            / mpmath.factorial(j)
             * junction_moment(name, (j,), Delta, inner, derivative=k)
+        )
         for m, a, mult in junction_terms(K, j):
             weight = math.comb(K - 1, m) * mult * gap_joint_derivative(K, a, work + 5)
             for ai in a:
@@ -131,11 +140,15 @@ def expansion_coefficients(K: int, Delta, order: int, digits: int | None = None)
     """
     K = check_num_classes(K)
     order = _check_order(order)
-    return {name: [expansion_coefficient(K, name, j, Delta, digits) for j in range(order + 1)]
-            for name in QUANTITIES}
+    return {
+        name: [expansion_coefficient(K, name, j, Delta, digits) for j in range(order + 1)]
+        for name in QUANTITIES
+    }
 
 
-def expanded_moments(K: int, D, Delta, order: int, digits: int | None = None, coefficients: dict | None = None) -> dict:
+def expanded_moments(
+    K: int, D, Delta, order: int, digits: int | None = None, coefficients: dict | None = None
+) -> dict:
     """Truncated expansion ``sum_{j<=order} c_j D^{-(j+p)}`` of every closure expectation.
 
     >>> m = expanded_moments(2, 100.0, 0.25, 0)

@@ -31,8 +31,19 @@ from fractions import Fraction
 
 from asymptotics.validation import InvalidInputError, check_digits, exact_real
 
-__all__ = ["ETA_MIN", "ETA_MAX", "SERIES_ETA_MIN", "SERIES_ETA_MAX", "DIGITS_MAX", "ORDER_MAX", "K_MAX", "LEADING_K_MAX", "check_eta",
-           "check_expansion_digits", "exact_key"]
+__all__ = [
+    "ETA_MIN",
+    "ETA_MAX",
+    "SERIES_ETA_MIN",
+    "SERIES_ETA_MAX",
+    "DIGITS_MAX",
+    "ORDER_MAX",
+    "K_MAX",
+    "LEADING_K_MAX",
+    "check_eta",
+    "check_expansion_digits",
+    "exact_key",
+]
 
 ETA_MIN = 1e-4
 ETA_MAX = 1e3
@@ -40,7 +51,7 @@ SERIES_ETA_MIN = 1e-3
 SERIES_ETA_MAX = 10.0
 DIGITS_MAX = 100
 ORDER_MAX = 5
-K_MAX = 20            # the correction terms (junction moments, gap-density derivatives)
+K_MAX = 20  # the correction terms (junction moments, gap-density derivatives)
 LEADING_K_MAX = 1000  # the leading constants (rho_K(0) and Delta*)
 
 
@@ -53,8 +64,11 @@ def check_eta(eta, *, series: bool = False) -> Fraction:
     asymptotics.validation.InvalidInputError: eta must lie in [0.001, 10] for the correction terms, got 30
     """
     q = exact_real("eta", eta, positive=True)
-    lo, hi, what = ((SERIES_ETA_MIN, SERIES_ETA_MAX, "the correction terms") if series
-                    else (ETA_MIN, ETA_MAX, "the boundary-layer constants"))
+    lo, hi, what = (
+        (SERIES_ETA_MIN, SERIES_ETA_MAX, "the correction terms")
+        if series
+        else (ETA_MIN, ETA_MAX, "the boundary-layer constants")
+    )
     if not Fraction(repr(lo)) <= q <= Fraction(repr(hi)):
         raise InvalidInputError(f"eta must lie in [{lo:g}, {hi:g}] for {what}, got {eta!r}")
     return q

@@ -12,9 +12,9 @@ import mpmath
 import sympy as sp
 
 from asymptotics.asymptotic.expansion import LEADING_POWER, expansion_coefficients
+from asymptotics.asymptotic.expansion_domain import K_MAX, check_eta, check_expansion_digits, exact_key
 from asymptotics.asymptotic.late_time import MAX_SERIES_ORDER, late_time_series
 from asymptotics.asymptotic.reduced_flow import leading_prefactors, reduced_flow_sympy
-from asymptotics.asymptotic.expansion_domain import K_MAX, check_eta, check_expansion_digits, exact_key
 from asymptotics.validation import InvalidInputError, check_num_classes
 
 __all__ = ["expansion_report", "latex_report", "format_expansion_report"]
@@ -26,8 +26,11 @@ def _s(x, digits):
 
 def _correction_json(c, digits):
     if isinstance(c, tuple):
-        return {"value": _s(c[0], digits), "log_alpha_coefficient": _s(c[1], digits),
-                "C_coefficient": _s(c[2], digits)}
+        return {
+            "value": _s(c[0], digits),
+            "log_alpha_coefficient": _s(c[1], digits),
+            "C_coefficient": _s(c[2], digits),
+        }
     return _s(c, digits)
 
 
@@ -50,7 +53,11 @@ def expansion_report(K: int, eta, order: int = 3, digits: int = 15) -> dict:
     cdig = digits
     coeffs = expansion_coefficients(K, lead["Delta_star"], order, digits)
     return {
-        "K": K, "eta": float(eta_q), "eta_exact": exact_key(eta_q), "order": order, "digits": digits,
+        "K": K,
+        "eta": float(eta_q),
+        "eta_exact": exact_key(eta_q),
+        "order": order,
+        "digits": digits,
         "rho0": _s(lead["rho0"], digits),
         "Delta_star": _s(lead["Delta_star"], digits),
         "A_star": _s(lead["A_star"], digits),
@@ -63,8 +70,10 @@ def expansion_report(K: int, eta, order: int = 3, digits: int = 15) -> dict:
         "slaving": [_s(x, cdig) for x in lt.slaving],
         "quadrature_e": [_s(x, cdig) for x in lt.e],
         "kappa_g0": _s(lt.kappa_g0, cdig),
-        "corrections": {name: [_correction_json(c, cdig) for c in lt.coefficients[name][1:]]
-                        for name in ("D", "eps_g", "loss")},
+        "corrections": {
+            name: [_correction_json(c, cdig) for c in lt.coefficients[name][1:]]
+            for name in ("D", "eps_g", "loss")
+        },
     }
 
 
@@ -72,8 +81,10 @@ def _series_text(label, prefactor, corrections, power):
     parts = ["1"]
     for i, c in enumerate(corrections, start=1):
         if isinstance(c, dict):
-            parts.append(f"({c['value']} + {c['log_alpha_coefficient']} ln(alpha) + {c['C_coefficient']} C)"
-                         f" alpha^(-{i}/3)")
+            parts.append(
+                f"({c['value']} + {c['log_alpha_coefficient']} ln(alpha) + {c['C_coefficient']} C)"
+                f" alpha^(-{i}/3)"
+            )
         else:
             parts.append(f"{c} alpha^(-{i}/3)")
     return f"  {label} = {prefactor} alpha^({power}) [ " + " + ".join(parts) + " + ... ]"
@@ -83,24 +94,37 @@ def latex_report(report: dict) -> str:
     """A standalone LaTeX document with the reduced flow and the late-time series."""
     K = report["K"]
     dD, dDelta = reduced_flow_sympy(K)
-    lines = [r"\documentclass{article}", r"\usepackage{amsmath}", r"\begin{document}",
-             rf"\section*{{Boundary-layer asymptotics, $K={K}$, $\eta={report['eta']}$}}",
-             r"Reduced flow (leading order):",
-             r"\begin{align*}", rf"\frac{{dD}}{{d\alpha}} &= {sp.latex(dD)}\\",
-             rf"\frac{{d\Delta}}{{d\alpha}} &= {sp.latex(dDelta)}", r"\end{align*}",
-             rf"$\rho_K(0) = {report['rho0']}$, $\Delta^* = {report['Delta_star']}$, "
-             rf"$A^* = {report['A_star']}$.", "", r"Late-time series ($C$: initial-condition constant):",
-             r"\begin{align*}"]
-    for name, key, power in (("D", "C_D", r"\alpha^{1/3}"), (r"\varepsilon_g", "C_eps", r"\alpha^{-1/3}"),
-                             ("L", "C_L", r"\alpha^{-1/3}")):
+    lines = [
+        r"\documentclass{article}",
+        r"\usepackage{amsmath}",
+        r"\begin{document}",
+        rf"\section*{{Boundary-layer asymptotics, $K={K}$, $\eta={report['eta']}$}}",
+        r"Reduced flow (leading order):",
+        r"\begin{align*}",
+        rf"\frac{{dD}}{{d\alpha}} &= {sp.latex(dD)}\\",
+        rf"\frac{{d\Delta}}{{d\alpha}} &= {sp.latex(dDelta)}",
+        r"\end{align*}",
+        rf"$\rho_K(0) = {report['rho0']}$, $\Delta^* = {report['Delta_star']}$, "
+        rf"$A^* = {report['A_star']}$.",
+        "",
+        r"Late-time series ($C$: initial-condition constant):",
+        r"\begin{align*}",
+    ]
+    for name, key, power in (
+        ("D", "C_D", r"\alpha^{1/3}"),
+        (r"\varepsilon_g", "C_eps", r"\alpha^{-1/3}"),
+        ("L", "C_L", r"\alpha^{-1/3}"),
+    ):
         src = {"D": "D", r"\varepsilon_g": "eps_g", "L": "loss"}[name]
         terms = ["1"]
         for i, c in enumerate(report["corrections"][src], start=1):
             if isinstance(c, dict):
-                terms.append(rf"\left({c['value']} {'+' if not c['log_alpha_coefficient'].startswith('-') else ''}"
-                             rf"{c['log_alpha_coefficient']}\ln\alpha "
-                             rf"{'+' if not c['C_coefficient'].startswith('-') else ''}{c['C_coefficient']}\,C\right)"
-                             rf"\alpha^{{-{i}/3}}")
+                terms.append(
+                    rf"\left({c['value']} {'+' if not c['log_alpha_coefficient'].startswith('-') else ''}"
+                    rf"{c['log_alpha_coefficient']}\ln\alpha "
+                    rf"{'+' if not c['C_coefficient'].startswith('-') else ''}{c['C_coefficient']}\,C\right)"
+                    rf"\alpha^{{-{i}/3}}"
+                )
             else:
                 terms.append(rf"({c})\,\alpha^{{-{i}/3}}")
         lines.append(rf"{name} &= {report[key]}\,{power}\Big[" + " + ".join(terms) + r" + \dots\Big]\\")
@@ -111,14 +135,16 @@ def latex_report(report: dict) -> str:
 def format_expansion_report(report: dict) -> str:
     """The report as the text printed by ``asymptotics expand``."""
     dD, dDelta = reduced_flow_sympy(report["K"])
-    out = [f"Boundary-layer asymptotics: K = {report['K']}, eta = {report['eta']}, order = {report['order']}",
-           "Reduced flow (leading order):",
-           f"  dD/dalpha     = {dD}",
-           f"  dDelta/dalpha = {dDelta}",
-           f"  rho_K(0) = {report['rho0']}",
-           f"  Delta*   = {report['Delta_star']}   (root of Delta = eta B(Delta))",
-           f"  A*       = {report['A_star']}",
-           f"1/D expansion at Delta* (coefficients of D^-(j+p); accuracy {report['corrections_accuracy']}):"]
+    out = [
+        f"Boundary-layer asymptotics: K = {report['K']}, eta = {report['eta']}, order = {report['order']}",
+        "Reduced flow (leading order):",
+        f"  dD/dalpha     = {dD}",
+        f"  dDelta/dalpha = {dDelta}",
+        f"  rho_K(0) = {report['rho0']}",
+        f"  Delta*   = {report['Delta_star']}   (root of Delta = eta B(Delta))",
+        f"  A*       = {report['A_star']}",
+        f"1/D expansion at Delta* (coefficients of D^-(j+p); accuracy {report['corrections_accuracy']}):",
+    ]
     for name, cs in report["expansion_at_Delta_star"].items():
         out.append(f"  {name:9s} p={LEADING_POWER[name]}: " + ", ".join(cs))
     out.append("Slaving Delta = Delta* + sum s_i/D^i: s = " + ", ".join(report["slaving"]))

@@ -115,7 +115,7 @@ def _joint_derivative_cached(K: int, orders: tuple, digits: int):
     for n in orders:
         poly = _poly_mul(poly, _hermite_coeffs(n))
     if K - 1 - m == 0 and sum(orders) % 2 == 1:
-        return mpmath.mpf(0)            # odd polynomial against the even phi^(m+1): exactly zero
+        return mpmath.mpf(0)  # odd polynomial against the even phi^(m+1): exactly zero
     with mpmath.workdps(digits + _guard(K) + 2 * sum(orders)):
         value = K * _gauss_power_integral(poly, m + 1, K - 1 - m)
     return value
@@ -132,8 +132,12 @@ def gap_joint_derivative(K: int, orders, digits: int = 15) -> mpmath.mpf:
     """
     K = check_num_classes(K)
     digits = check_digits(digits)
-    orders = tuple(_check_order("derivative order", int(n)) if isinstance(n, int) else
-                   _check_order("derivative order", n) for n in orders)
+    orders = tuple(
+        _check_order("derivative order", int(n))
+        if isinstance(n, int)
+        else _check_order("derivative order", n)
+        for n in orders
+    )
     if not 1 <= len(orders) <= K - 1:
         raise InvalidInputError(f"need between 1 and K-1 = {K - 1} gap orders, got {len(orders)}")
     return _joint_derivative_cached(K, tuple(sorted(orders)), digits)
@@ -150,7 +154,7 @@ def labelled_gap_density_derivative(K: int, n: int, digits: int = 15) -> mpmath.
     K = check_num_classes(K)
     n = _check_order("n", n)
     if K == 2 and n % 2 == 1:
-        return mpmath.mpf(0)          # phi^2 is even, He_n odd
+        return mpmath.mpf(0)  # phi^2 is even, He_n odd
     value = gap_joint_derivative(K, (n,), digits)
     with mpmath.workdps(digits + _guard(K)):
         return (K - 1) * value
@@ -202,7 +206,7 @@ def expected_maximum(K: int, digits: int = 15) -> mpmath.mpf:
 # ---------------------------------------------------------------------------------------------------
 
 _y = sp.Symbol("y", real=True)
-_PHI = sp.exp(-_y**2 / 2) / sp.sqrt(2 * sp.pi)
+_PHI = sp.exp(-(_y**2) / 2) / sp.sqrt(2 * sp.pi)
 _CDF = (1 + sp.erf(_y / sp.sqrt(2))) / 2
 
 

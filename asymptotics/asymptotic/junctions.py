@@ -77,14 +77,15 @@ TERMS = {
 #: 30 digits in tests/test_precision_contract.py)
 DELTA_RANGE = ("1e-4", "100")
 
-_FLOAT_DIGITS = 16   # target of the float64 path
-_GUARD = 6           # extra digits of the truncation/step choice
-_ARB_GUARD = 25      # extra working digits of the arb path
+_FLOAT_DIGITS = 16  # target of the float64 path
+_GUARD = 6  # extra digits of the truncation/step choice
+_ARB_GUARD = 25  # extra working digits of the arb path
 
 
 # ---------------------------------------------------------------------------------------------------
 # Elementwise functions on float64 arrays or object arrays of arb balls
 # ---------------------------------------------------------------------------------------------------
+
 
 class _FloatOps:
     exact = False
@@ -120,6 +121,7 @@ class _ArbOps:
 
     def __init__(self, digits: int):
         from flint import arb, arb_poly, ctx
+
         self.arb, self.arb_poly, self.ctx = arb, arb_poly, ctx
         self.pi = arb.pi()
         self._exp = np.frompyfunc(lambda v: v.exp(), 1, 1)
@@ -165,6 +167,7 @@ class _ArbOps:
         The returned balls carry a bound of the input radii and of the fixed-point rounding.
         """
         from flint import fmpz_poly
+
         bits = self.ctx.prec + 16
         fi, f_big, f_rad = self._fixed(f, bits)
         gi, g_big, g_rad = self._fixed(g[::-1], bits)
@@ -172,10 +175,11 @@ class _ArbOps:
         coeffs = (fmpz_poly(fi) * fmpz_poly(gi)).coeffs()
         coeffs += [0] * (len(g) - 1 + n_out - len(coeffs))
         scale = self.arb(2) ** (-2 * bits)
-        bound = len(g) * (f_big * g_rad + g_big * f_rad + f_rad * g_rad + (f_big + g_big + 1) * 2.0 ** -bits)
+        bound = len(g) * (f_big * g_rad + g_big * f_rad + f_rad * g_rad + (f_big + g_big + 1) * 2.0**-bits)
         radius = self.arb(0, bound * (1 + 1e-6)) if bound > 0 else self.arb(0)
-        return np.array([self.arb(c) * scale + radius for c in coeffs[len(g) - 1: len(g) - 1 + n_out]],
-                        dtype=object)
+        return np.array(
+            [self.arb(c) * scale + radius for c in coeffs[len(g) - 1 : len(g) - 1 + n_out]], dtype=object
+        )
 
 
 def _hermite_e(ops, r: int, x):
@@ -224,6 +228,7 @@ def _psi(ops, q, y):
 # Grid workspace: trapezoidal rule on a shared uniform grid
 # ---------------------------------------------------------------------------------------------------
 
+
 def _step(L: float, Delta: float) -> float:
     """Trapezoid step: error ~ exp(-2 pi d/h + d^2/(2 Delta)) <= e^{-L} for the best strip width d < pi/2."""
     best = 0.0
@@ -237,7 +242,7 @@ class _Workspace:
 
     def __init__(self, Delta, digits: int, gaussians: int = 1):
         self.digits = digits
-        self.float_mode = digits == 0              # 0: the float64 path (digits=None)
+        self.float_mode = digits == 0  # 0: the float64 path (digits=None)
         target = _FLOAT_DIGITS if self.float_mode else digits
         L = (target + _GUARD) * math.log(10)
         Df = float(Delta)
@@ -278,12 +283,14 @@ class _Workspace:
             def __enter__(self_inner):
                 if not ws.float_mode:
                     from flint import ctx
+
                     self_inner.old = ctx.prec
                     ctx.prec = ws._prec
 
             def __exit__(self_inner, *exc):
                 if not ws.float_mode:
                     from flint import ctx
+
                     ctx.prec = self_inner.old
 
         return _Ctx()
@@ -312,8 +319,9 @@ class _Workspace:
         if key not in self._cache:
             with self._precision():
                 z = self.ops.grid(*self.z_range, self.h)
-                self._cache[key] = self._convolve(q, _partial_moment_derivative(self.ops, n, k, z, self.sd),
-                                                  self.z_range)
+                self._cache[key] = self._convolve(
+                    q, _partial_moment_derivative(self.ops, n, k, z, self.sd), self.z_range
+                )
         return self._cache[key]
 
     def error_kernel(self, k: int):
@@ -435,8 +443,10 @@ def junction_moment(name: str, alpha, Delta, digits: int | None = None, derivati
         raise InvalidInputError(f"derivative must be an integer >= 0, got {derivative!r}")
     q = exact_real("Delta", Delta, positive=True)
     if not Fraction(DELTA_RANGE[0]) <= q <= Fraction(DELTA_RANGE[1]):
-        raise InvalidInputError(f"Delta must lie in [{DELTA_RANGE[0]}, {DELTA_RANGE[1]}] for junction moments "
-                                f"(the grid grows like 1/sqrt(Delta) below), got {Delta!r}")
+        raise InvalidInputError(
+            f"Delta must lie in [{DELTA_RANGE[0]}, {DELTA_RANGE[1]}] for junction moments "
+            f"(the grid grows like 1/sqrt(Delta) below), got {Delta!r}"
+        )
     if digits is None:
         return _moment_cached(name, tuple(sorted(alpha)), repr(float(q)), 0, derivative)
     digits = check_digits(digits)
@@ -449,6 +459,7 @@ def junction_moment(name: str, alpha, Delta, digits: int | None = None, derivati
 # Symbolic derivation of the Laplace-transform reduction
 # ---------------------------------------------------------------------------------------------------
 
+
 def _connected_softmax_sympy(name: str, x, u):
     """Moebius-connected integrand ``sum_T (-1)^{m-|T|} F_T`` from the softmax (``x_j = e^{-v_j}``)."""
     m = len(x)
@@ -458,10 +469,12 @@ def _connected_softmax_sympy(name: str, x, u):
             X = sum((x[j] for j in T), sp.Integer(0))
             pc = 1 / (1 + X)
             pj = {j: x[j] / (1 + X) for j in T}
-            F = {"loss": sp.log(1 + X),
-                 "restoring": 1 - pc**2 - sum((p**2 for p in pj.values()), sp.Integer(0)),
-                 "noise": (1 - pc) ** 2 + sum((p**2 for p in pj.values()), sp.Integer(0)),
-                 "drift": sum((u[j] * p for j, p in pj.items()), sp.Integer(0))}[name]
+            F = {
+                "loss": sp.log(1 + X),
+                "restoring": 1 - pc**2 - sum((p**2 for p in pj.values()), sp.Integer(0)),
+                "noise": (1 - pc) ** 2 + sum((p**2 for p in pj.values()), sp.Integer(0)),
+                "drift": sum((u[j] * p for j, p in pj.items()), sp.Integer(0)),
+            }[name]
             total += (-1) ** (m - r) * F
     return total
 

@@ -32,7 +32,6 @@ Delta-derivatives (heat equation).  The numeric series goes to relative order 5 
 from __future__ import annotations
 
 import functools
-import math
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -41,9 +40,12 @@ import sympy as sp
 
 from asymptotics.asymptotic.expansion import coefficient_taylor
 from asymptotics.asymptotic.expansion_domain import K_MAX, check_eta, check_expansion_digits, exact_key
-from asymptotics.asymptotic.reduced_flow import fixed_point_Delta, leading_prefactors
-from asymptotics.validation import (InvalidInputError, check_digits, check_num_classes, check_positive,
-                                    fraction_to_mpf)
+from asymptotics.asymptotic.reduced_flow import leading_prefactors
+from asymptotics.validation import (
+    InvalidInputError,
+    check_num_classes,
+    fraction_to_mpf,
+)
 
 __all__ = ["LateTimeSeries", "derive_late_time_series", "late_time_series", "coefficient_taylor"]
 
@@ -54,6 +56,7 @@ _OBS = ("eps_g", "loss")
 # ---------------------------------------------------------------------------------------------------
 # Symbolic derivation (generic coefficients)
 # ---------------------------------------------------------------------------------------------------
+
 
 def _coef_symbol(name: str, j: int, k: int) -> sp.Symbol:
     """Taylor coefficient ``(1/k!) d^k c^name_j/dDelta^k`` at Delta*."""
@@ -102,8 +105,12 @@ def derive_late_time_series(order: int) -> dict:
         bsol.update(res)
     D_series = sp.expand(ratio.subs(bsol))
     h0p, h1 = sp.symbols("h_0' h_1")
-    return {"alpha": alpha, "D": D_series, "s": [-h1 / h0p],
-            "symbols": {"t": t, "Lx": Lx, "C": C, "D": D, "kappa_g0": kg0, "e": e}}
+    return {
+        "alpha": alpha,
+        "D": D_series,
+        "s": [-h1 / h0p],
+        "symbols": {"t": t, "Lx": Lx, "C": C, "D": D, "kappa_g0": kg0, "e": e},
+    }
 
 
 def _ps_mul(a, b, n):
@@ -120,7 +127,7 @@ def _ps_compose(taylor, delta, n):
     """sum_k taylor[k] delta^k as a power series (delta has zero constant term)."""
     out = [mpmath.mpf(0)] * (n + 1)
     power = [mpmath.mpf(1)] + [mpmath.mpf(0)] * n
-    for k, c in enumerate(taylor):
+    for c in taylor:
         for i in range(n + 1):
             out[i] += c * power[i]
         power = _ps_mul(power, delta, n)
@@ -137,6 +144,7 @@ def _ps_inverse(a, n):
 # ---------------------------------------------------------------------------------------------------
 # Numeric coefficients
 # ---------------------------------------------------------------------------------------------------
+
 
 @dataclass
 class LateTimeSeries:
@@ -172,8 +180,9 @@ class LateTimeSeries:
             x = self.x_scale * mpmath.cbrt(mpmath.mpf(alpha))
             lx = mpmath.log(x)
             C = mpmath.mpf(C)
-            total = sum((a + al * lx + ac * C) * x ** (-i)
-                        for i, (a, al, ac) in enumerate(self.series[name][:terms]))
+            total = sum(
+                (a + al * lx + ac * C) * x ** (-i) for i, (a, al, ac) in enumerate(self.series[name][:terms])
+            )
             if name == "D":
                 return x * total
             if name == "Delta":
@@ -299,8 +308,10 @@ def _late_time_cached(K, eta_key, order, digits):
         tay = {}
         for name in _FLOW + _OBS:
             top_j = n + 1 if name in ("restoring", "noise") else n
-            tay[name] = [[coefficient_taylor(K, name, j, k, d_star, digits) for k in range(top_j - j + 1)]
-                         for j in range(top_j + 1)]
+            tay[name] = [
+                [coefficient_taylor(K, name, j, k, d_star, digits) for k in range(top_j - j + 1)]
+                for j in range(top_j + 1)
+            ]
 
         def on_manifold(name, delta, top):
             out = [mpmath.mpf(0)] * (top + 1)
@@ -312,8 +323,7 @@ def _late_time_cached(K, eta_key, order, digits):
 
         # slaving: H(eps) = -2 S r(S) + eta n(S) = -eps^2 dS/deps * eps G(eps)   (orders eps^1..eps^(n+1))
         s = []
-        h0p = (-2 * tay["restoring"][0][0] - 2 * d_star * tay["restoring"][0][1]
-               + eta * tay["noise"][0][1])
+        h0p = -2 * tay["restoring"][0][0] - 2 * d_star * tay["restoring"][0][1] + eta * tay["noise"][0][1]
         for i in range(1, n + 1):
             delta = [mpmath.mpf(0)] + s + [mpmath.mpf(0)] * (n + 1 - len(s))
             S = [d_star] + delta[1:]
@@ -327,7 +337,7 @@ def _late_time_cached(K, eta_key, order, digits):
                 for b_, y in enumerate(G):
                     if a + b_ + 3 <= n + 1:
                         lhs[a + b_ + 3] -= x * y
-            residual = H[i] - lhs[i]           # with s_i = 0; H is linear in s_i at eps^i via h0'
+            residual = H[i] - lhs[i]  # with s_i = 0; H is linear in s_i at eps^i via h0'
             s.append(-residual / h0p)
         delta = [mpmath.mpf(0)] + s
         delta += [mpmath.mpf(0)] * (n + 1 - len(delta) + 1)
@@ -341,7 +351,7 @@ def _late_time_cached(K, eta_key, order, digits):
 
         def series_for(lx, C):
             beta = _invert_quadrature(e, kappa_g0, lx, C, n)
-            eps_t = [mpmath.mpf(0)] + _ps_inverse(beta, n)          # eps = t / R(t)
+            eps_t = [mpmath.mpf(0)] + _ps_inverse(beta, n)  # eps = t / R(t)
             out = {"D": beta}
             # Delta(t) = Delta* + sum s_i eps(t)^i
             delta_t = [d_star] + [mpmath.mpf(0)] * n
@@ -353,9 +363,9 @@ def _late_time_cached(K, eta_key, order, digits):
             out["Delta"] = delta_t
             delta_eps = [mpmath.mpf(0)] + s
             for name in _OBS:
-                obs_eps = on_manifold(name, delta_eps + [mpmath.mpf(0)], n)   # coefficient of eps^(1+i)
+                obs_eps = on_manifold(name, delta_eps + [mpmath.mpf(0)], n)  # coefficient of eps^(1+i)
                 total = [mpmath.mpf(0)] * (n + 1)
-                power = [mpmath.mpf(1)] + [mpmath.mpf(0)] * n               # (eps/t)^(1+i)
+                power = [mpmath.mpf(1)] + [mpmath.mpf(0)] * n  # (eps/t)^(1+i)
                 ratio = _ps_inverse(beta, n)
                 power = ratio[:]
                 for i in range(n + 1):
@@ -370,16 +380,26 @@ def _late_time_cached(K, eta_key, order, digits):
         with_c = series_for(0, 1)
         tiny = mpmath.mpf(10) ** (-digits - 3)
 
-        def chop(x, scale):          # differences that cancel to working precision are exact zeros
+        def chop(x, scale):  # differences that cancel to working precision are exact zeros
             return mpmath.mpf(0) if abs(x) < tiny * (1 + abs(scale)) else x
 
-        series = {name: [(base[name][i], chop(with_log[name][i] - base[name][i], base[name][i]),
-                          chop(with_c[name][i] - base[name][i], base[name][i]))
-                         for i in range(n + 1)] for name in base}
-        mixed = series_for(1, 1)            # linearity in (ln x, C) up to t^5: the triples are exact
+        series = {
+            name: [
+                (
+                    base[name][i],
+                    chop(with_log[name][i] - base[name][i], base[name][i]),
+                    chop(with_c[name][i] - base[name][i], base[name][i]),
+                )
+                for i in range(n + 1)
+            ]
+            for name in base
+        }
+        mixed = series_for(1, 1)  # linearity in (ln x, C) up to t^5: the triples are exact
         for name in base:
             for i, (a, al, ac) in enumerate(series[name]):
-                if abs(mixed[name][i] - (a + al + ac)) > mpmath.mpf(10) ** (-digits) * (1 + abs(a) + abs(al) + abs(ac)):
+                if abs(mixed[name][i] - (a + al + ac)) > mpmath.mpf(10) ** (-digits) * (
+                    1 + abs(a) + abs(al) + abs(ac)
+                ):
                     raise ArithmeticError(f"late-time coefficient {name}[{i}] is not linear in (ln x, C)")
     return lead, s, g, e, x_scale, series
 
@@ -398,8 +418,18 @@ def late_time_series(K: int, eta, order: int = 3, digits: int = 15) -> LateTimeS
     digits = check_expansion_digits(digits)
     order = _check_series_order(order)
     lead, s, g, e, x_scale, series = _late_time_cached(K, exact_key(eta_q), order, digits)
-    result = LateTimeSeries(K=K, eta=eta, order=order, digits=digits, leading=lead, slaving=s,
-                            drift_on_manifold=g, e=e, x_scale=x_scale, series=series)
+    result = LateTimeSeries(
+        K=K,
+        eta=eta,
+        order=order,
+        digits=digits,
+        leading=lead,
+        slaving=s,
+        drift_on_manifold=g,
+        e=e,
+        x_scale=x_scale,
+        series=series,
+    )
     result.coefficients = _alpha_coefficients(result)
     return result
 

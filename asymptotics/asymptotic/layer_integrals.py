@@ -35,8 +35,8 @@ inversion formula makes ``E[-Li_{n+1}(-e^{a})]`` a polynomial in Delta (Bernoull
 from __future__ import annotations
 
 import functools
-from fractions import Fraction
 import math
+from fractions import Fraction
 
 import mpmath
 import numpy as np
@@ -98,7 +98,7 @@ def gaussian_partial_moment(n: int, v, var):
     pdf, cdf = mpmath.npdf(x), mpmath.ncdf(x)
     M = [cdf, -pdf]
     for k in range(2, n + 1):
-        M.append(-x ** (k - 1) * pdf + (k - 1) * M[k - 2])
+        M.append(-(x ** (k - 1)) * pdf + (k - 1) * M[k - 2])
     return sum(mpmath.binomial(n, k) * v ** (n - k) * (-sd) ** k * M[k] for k in range(n + 1))
 
 
@@ -120,7 +120,7 @@ def _np_vderiv(n: int, m: int, v, var):
         k = n - m
         M = [ndtr(x), -pdf]
         for i in range(2, k + 1):
-            M.append(-x ** (i - 1) * pdf + (i - 1) * M[i - 2])
+            M.append(-(x ** (i - 1)) * pdf + (i - 1) * M[i - 2])
         w = sum(math.comb(k, i) * v ** (k - i) * (-sd) ** i * M[i] for i in range(k + 1))
         return math.perm(n, m) * w
     r = m - n - 1
@@ -134,7 +134,23 @@ def _moment_float(name: str, power: int, k: int, Delta: float) -> float:
     var = 2 * Delta
     sd = math.sqrt(var)
     lo = -14.0 * sd - 1e-3
-    breaks = [lo, lo / 2, lo / 4, -sd / 2, 0.0, 0.5, 1.5, 3.0, 6.0, 10.0, 16.0, 24.0, 34.0, 46.0, 60.0 + 4 * power]
+    breaks = [
+        lo,
+        lo / 2,
+        lo / 4,
+        -sd / 2,
+        0.0,
+        0.5,
+        1.5,
+        3.0,
+        6.0,
+        10.0,
+        16.0,
+        24.0,
+        34.0,
+        46.0,
+        60.0 + 4 * power,
+    ]
     xg, wg = np.polynomial.legendre.leggauss(40)
     total = 0.0
     for a, b in zip(breaks[:-1], breaks[1:]):
@@ -147,15 +163,21 @@ def _moment_float(name: str, power: int, k: int, Delta: float) -> float:
 
 def _partial_moment_vderiv(n: int, m: int, v, var):
     """``d^m/dv^m W_n(v)`` for ``a ~ N(0, var)`` (closed form; current precision)."""
-    if m == 0:                          # the moment itself (no factor ff(n, 0) = 1)
+    if m == 0:  # the moment itself (no factor ff(n, 0) = 1)
         return gaussian_partial_moment(n, v, var)
     if m <= n:
         return mpmath.ff(n, m) * gaussian_partial_moment(n - m, v, var)
     sd = mpmath.sqrt(var)
-    r = m - n - 1                       # derivatives of the Gaussian density
+    r = m - n - 1  # derivatives of the Gaussian density
     x = v / sd
-    return mpmath.factorial(n) * (-1) ** r * mpmath.hermite(r, x / mpmath.sqrt(2)) \
-        * mpmath.mpf(2) ** (-mpmath.mpf(r) / 2) * mpmath.npdf(x) / sd ** (r + 1)
+    return (
+        mpmath.factorial(n)
+        * (-1) ** r
+        * mpmath.hermite(r, x / mpmath.sqrt(2))
+        * mpmath.mpf(2) ** (-mpmath.mpf(r) / 2)
+        * mpmath.npdf(x)
+        / sd ** (r + 1)
+    )
 
 
 @functools.lru_cache(maxsize=4096)
@@ -188,12 +210,14 @@ def _moment(name: str, n: int, k: int, Delta, digits) -> mpmath.mpf:
     """``d^k/dDelta^k I_n[f_name](Delta)`` for checked arguments (float64 for ``digits=None`` if ``Delta > 0``)."""
     q = exact_real("Delta", Delta, nonnegative=True)
     if q != 0 and not Fraction(DELTA_RANGE[0]) <= q <= Fraction(DELTA_RANGE[1]):
-        raise InvalidInputError(f"Delta must be 0 or lie in [{DELTA_RANGE[0]}, {DELTA_RANGE[1]}] for the layer "
-                                f"moments, got {Delta!r}")
+        raise InvalidInputError(
+            f"Delta must be 0 or lie in [{DELTA_RANGE[0]}, {DELTA_RANGE[1]}] for the layer "
+            f"moments, got {Delta!r}"
+        )
     if digits is None:
         if q > 0:
             return mpmath.mpf(_moment_float(name, n + LOCAL_FUNCTIONS[name][1], k, float(q)))
-        digits = 15           # Delta = 0: the quadrature at 15 digits (the float rule needs a scale)
+        digits = 15  # Delta = 0: the quadrature at 15 digits (the float rule needs a scale)
     with mpmath.workdps(digits + 15):
         key = mpmath.nstr(fraction_to_mpf(q), digits + 12)
     return _moment_cached(name, n, k, key, digits)
@@ -258,6 +282,7 @@ def error_integral(Delta, digits: int | None = None) -> mpmath.mpf:
 # Symbolic derivations
 # ---------------------------------------------------------------------------------------------------
 
+
 def derive_closed_forms() -> dict:
     """Derive the closed-form layer integrals with SymPy; returns ``{name: (steps, result)}``.
 
@@ -274,36 +299,43 @@ def derive_closed_forms() -> dict:
     Delta = sp.Symbol("Delta", positive=True)
     zeta = sp.Symbol("zeta", real=True)
     sig = 1 / (1 + sp.exp(-s))
-    gauss = sp.exp(-zeta**2 / 2) / sp.sqrt(2 * sp.pi)
+    gauss = sp.exp(-(zeta**2) / 2) / sp.sqrt(2 * sp.pi)
     a_of_zeta = sp.sqrt(2 * Delta) * zeta
     out = {}
 
     # restoring: antiderivative of sigma(1 - sigma) is sigma
     F = sig
     assert sp.simplify(sp.diff(F, s) - sig * (1 - sig)) == 0
-    inner = sp.limit(F, s, sp.oo) - F.subs(s, a)            # int_0^inf du g(u + a) = F(inf) - F(a)
+    inner = sp.limit(F, s, sp.oo) - F.subs(s, a)  # int_0^inf du g(u + a) = F(inf) - F(a)
     # E over symmetric a: sigma(-a) + sigma(a) = 1, so E sigma(-a) = 1/2
     sym = sp.simplify(inner + inner.subs(a, -a))
-    out["restoring"] = ("int_a^inf sigma(1-sigma) = 1 - sigma(a); E sigma(-a) = (E[sigma(-a)+sigma(a)])/2",
-                        sp.nsimplify(sym / 2))
+    out["restoring"] = (
+        "int_a^inf sigma(1-sigma) = 1 - sigma(a); E sigma(-a) = (E[sigma(-a)+sigma(a)])/2",
+        sp.nsimplify(sym / 2),
+    )
 
     # drift = loss: int_0^inf log(1+e^{-(u+a)}) du = -Li_2(-e^{-a}); inversion formula
     L2 = sp.polylog(2, -sp.exp(-a))
     assert sp.simplify(sp.expand_func(sp.diff(-L2, a)) + sp.log(1 + sp.exp(-a))) == 0
-    inversion = -sp.pi**2 / 6 - a**2 / 2       # Li_2(-e^a) + Li_2(-e^-a)
+    inversion = -(sp.pi**2) / 6 - a**2 / 2  # Li_2(-e^a) + Li_2(-e^-a)
     check = (sp.polylog(2, -sp.exp(a)) + L2 - inversion).subs(a, sp.Rational(7, 10))
     assert abs(sp.N(check, 30)) < 1e-25
-    sym = -inversion / 2                        # E[-Li_2(-e^{-a})] = E[-(Li_2(-e^a) + Li_2(-e^-a))]/2
+    sym = -inversion / 2  # E[-Li_2(-e^{-a})] = E[-(Li_2(-e^a) + Li_2(-e^-a))]/2
     drift = sp.integrate(sym.subs(a, a_of_zeta) * gauss, (zeta, -sp.oo, sp.oo))
-    out["drift"] = ("int_0^inf u sigma(-(u+a)) du = int_0^inf log(1+e^{-(u+a)}) du = -Li_2(-e^{-a}); "
-                    "Li_2(-e^a) + Li_2(-e^-a) = -pi^2/6 - a^2/2", sp.simplify(drift))
+    out["drift"] = (
+        "int_0^inf u sigma(-(u+a)) du = int_0^inf log(1+e^{-(u+a)}) du = -Li_2(-e^{-a}); "
+        "Li_2(-e^a) + Li_2(-e^-a) = -pi^2/6 - a^2/2",
+        sp.simplify(drift),
+    )
     out["loss"] = out["drift"]
 
     # noise: antiderivative of sigma(-s)^2 is -(log(1+e^{-s}) - sigma(-s))
     G = -(sp.log(1 + sp.exp(-s)) - 1 / (1 + sp.exp(s)))
-    assert sp.simplify(sp.diff(G, s) - (1 / (1 + sp.exp(s)))**2) == 0
-    out["noise"] = ("int_a^inf sigma(-s)^2 ds = log(1+e^{-a}) - sigma(-a); E sigma(-a) = 1/2",
-                    sp.Symbol("E[log(1+exp(sqrt(2*Delta)*zeta))]") - sp.Rational(1, 2))
+    assert sp.simplify(sp.diff(G, s) - (1 / (1 + sp.exp(s))) ** 2) == 0
+    out["noise"] = (
+        "int_a^inf sigma(-s)^2 ds = log(1+e^{-a}) - sigma(-a); E sigma(-a) = 1/2",
+        sp.Symbol("E[log(1+exp(sqrt(2*Delta)*zeta))]") - sp.Rational(1, 2),
+    )
 
     # error: int_0^inf 1[u + a < 0] du = (-a)_+ ; E[(-a)_+] for a ~ N(0, 2 Delta)
     err = sp.integrate(-a_of_zeta * gauss, (zeta, -sp.oo, 0))
@@ -327,9 +359,13 @@ def polylog_moment_closed_form(n: int) -> sp.Expr:
     Delta = sp.Symbol("Delta", positive=True)
     zeta = sp.Symbol("zeta", real=True)
     s = n + 1
-    total = -(2 * sp.pi * sp.I) ** s / sp.factorial(s) * sp.bernoulli(s, sp.Rational(1, 2) + a / (2 * sp.pi * sp.I))
-    sym = sp.expand(-total / 2)                 # E[-Li_s(-e^{a})] by symmetry of a
-    gauss = sp.exp(-zeta**2 / 2) / sp.sqrt(2 * sp.pi)
+    total = (
+        -((2 * sp.pi * sp.I) ** s)
+        / sp.factorial(s)
+        * sp.bernoulli(s, sp.Rational(1, 2) + a / (2 * sp.pi * sp.I))
+    )
+    sym = sp.expand(-total / 2)  # E[-Li_s(-e^{a})] by symmetry of a
+    gauss = sp.exp(-(zeta**2) / 2) / sp.sqrt(2 * sp.pi)
     val = sp.integrate(sp.expand(sym.subs(a, sp.sqrt(2 * Delta) * zeta) * gauss), (zeta, -sp.oo, sp.oo))
     return sp.expand(sp.simplify(sp.factorial(n) * val))
 

@@ -113,7 +113,7 @@ def _partial_moment_1d(n: int, v, var):
     cdf = ndtr(x)
     M = [cdf, -pdf]
     for k in range(2, n + 1):
-        M.append(-x ** (k - 1) * pdf + (k - 1) * M[k - 2])
+        M.append(-(x ** (k - 1)) * pdf + (k - 1) * M[k - 2])
     return sum(math.comb(n, k) * v ** (n - k) * (-sd) ** k * M[k] for k in range(n + 1))
 
 
@@ -159,7 +159,7 @@ def _weight_grid(alpha, Delta, vk, vl, nz):
         z = np.concatenate(zs)
         w = np.concatenate(ws) * np.exp(-0.5 * z * z) / math.sqrt(2 * math.pi)
         a_k = s1 * z
-        fk = (v - a_k) ** ak * w                      # (nz,)
+        fk = (v - a_k) ** ak * w  # (nz,)
         inner = _partial_moment_1d(al, vl[None, :] - 0.5 * a_k[:, None], 1.5 * Delta)  # (nz, nl)
         out[i] = fk @ inner
     return out

@@ -27,10 +27,21 @@ import sympy as sp
 from scipy.optimize import brentq
 
 from asymptotics.asymptotic.expansion import expansion_sympy
+from asymptotics.asymptotic.expansion_domain import (
+    LEADING_K_MAX,
+    check_eta,
+    check_expansion_digits,
+    exact_key,
+)
 from asymptotics.asymptotic.gap_density import top_gap_density_at_zero
-from asymptotics.asymptotic.expansion_domain import LEADING_K_MAX, check_eta, check_expansion_digits, exact_key
-from asymptotics.validation import (InvalidInputError, check_digits, check_num_classes, check_positive,
-                                    exact_real, fraction_to_mpf)
+from asymptotics.validation import (
+    InvalidInputError,
+    check_digits,
+    check_num_classes,
+    check_positive,
+    exact_real,
+    fraction_to_mpf,
+)
 
 __all__ = [
     "noise_function",

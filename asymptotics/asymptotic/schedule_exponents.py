@@ -63,7 +63,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import sympy as sp
@@ -80,16 +80,28 @@ from asymptotics.validation import (
     check_positive,
 )
 
-__all__ = ["rho_K0", "layer_A", "layer_B", "delta_star", "derive_schedule_exponents",
-           "predicted_exponents", "correction_powers", "ScheduleFlow", "schedule_reduced_flow",
-           "measure_schedule_exponents", "optimise_schedule", "optimal_budget_scaling"]
+__all__ = [
+    "rho_K0",
+    "layer_A",
+    "layer_B",
+    "delta_star",
+    "derive_schedule_exponents",
+    "predicted_exponents",
+    "correction_powers",
+    "ScheduleFlow",
+    "schedule_reduced_flow",
+    "measure_schedule_exponents",
+    "optimise_schedule",
+    "optimal_budget_scaling",
+]
 
 
 # ----------------------------------------------------------------------------------------------
 # ingredients
 # ----------------------------------------------------------------------------------------------
 
-@lru_cache(maxsize=None)
+
+@cache
 def rho_K0(K: int) -> float:
     """Top-gap density at zero ``rho_K(0)`` (float64), from :mod:`asymptotics.asymptotic.gap_density`.
 
@@ -98,6 +110,7 @@ def rho_K0(K: int) -> float:
     """
     K = check_num_classes(K)
     from asymptotics.asymptotic.gap_density import top_gap_density_at_zero
+
     return float(top_gap_density_at_zero(K, 20))
 
 
@@ -108,9 +121,12 @@ def layer_A(Delta):
     0.8224670334
     """
     if isinstance(Delta, float):
-        return math.pi ** 2 / 12 + 0.5 * Delta
-    return math.pi ** 2 / 12 + 0.5 * np.asarray(Delta, dtype=float) if np.ndim(Delta) else \
-        math.pi ** 2 / 12 + 0.5 * float(Delta)
+        return math.pi**2 / 12 + 0.5 * Delta
+    return (
+        math.pi**2 / 12 + 0.5 * np.asarray(Delta, dtype=float)
+        if np.ndim(Delta)
+        else math.pi**2 / 12 + 0.5 * float(Delta)
+    )
 
 
 #: noise layer integral ``B(Delta) = E log(1 + exp(sqrt(2 Delta) zeta)) - 1/2`` in float64 (float or
@@ -125,6 +141,7 @@ delta_star = fixed_point_Delta_float
 # ----------------------------------------------------------------------------------------------
 # symbolic derivation
 # ----------------------------------------------------------------------------------------------
+
 
 def derive_schedule_exponents() -> dict:
     r"""Derive the late-time exponents of the reduced flow under ``eta ~ alpha^(-beta)`` (SymPy).
@@ -147,16 +164,20 @@ def derive_schedule_exponents() -> dict:
     D_exp, Delta_exp = sp.expand(sol[d]), sp.expand(sol[delta])
     eps_exp = sp.expand(Delta_exp / 2 - D_exp)
     loss_exp = sp.expand(-D_exp)
-    adiabatic = sp.expand(1 - beta - D_exp)          # exponent of eta*alpha/D
+    adiabatic = sp.expand(1 - beta - D_exp)  # exponent of eta*alpha/D
     condition = sp.solve_univariate_inequality(adiabatic > 0, beta, relational=True)
     # beta = 1: eta = eta0*alpha0/alpha; u = int eta = eta0*alpha0*ln(alpha); D^3 = 3 c A u
     c, A, e0a0, lnalpha, u = sp.symbols("c A eta0alpha0 ln_alpha u", positive=True)
     D_of_u = (3 * c * A * u) ** sp.Rational(1, 3)
     s_of_u = sp.integrate(2 * c / D_of_u, (u, 0, u))  # relaxation "time" of Delta
     return {
-        "D": D_exp, "Delta": Delta_exp, "eps_g": eps_exp, "loss": loss_exp,
-        "adiabatic": adiabatic, "adiabatic_condition": condition,
-        "D3_beta1": sp.simplify((D_of_u ** 3).subs(u, e0a0 * lnalpha)),
+        "D": D_exp,
+        "Delta": Delta_exp,
+        "eps_g": eps_exp,
+        "loss": loss_exp,
+        "adiabatic": adiabatic,
+        "adiabatic_condition": condition,
+        "D3_beta1": sp.simplify((D_of_u**3).subs(u, e0a0 * lnalpha)),
         "log_Delta_beta1": sp.simplify(-s_of_u.subs(u, e0a0 * lnalpha)),
         "eps_local_exponent_beta1": sp.simplify(-c * e0a0 / D_of_u.subs(u, e0a0 * lnalpha)),
         "symbols": {"beta": beta, "c": c, "A": A, "eta0alpha0": e0a0, "ln_alpha": lnalpha},
@@ -195,8 +216,12 @@ def correction_powers(beta: float, max_power: float = 1.2, max_count: int = 6) -
         for j in range(6):
             for k in range(4):
                 for m in range(3):
-                    p = i * gens[0] + j * (gens[1] if len(gens) > 1 else 0) + k * (gens[2] if len(gens) > 2 else 0) \
+                    p = (
+                        i * gens[0]
+                        + j * (gens[1] if len(gens) > 1 else 0)
+                        + k * (gens[2] if len(gens) > 2 else 0)
                         + m * gens[-1]
+                    )
                     if 1e-9 < p <= max_power + 1e-12:
                         out.add(round(p, 10))
     return tuple(sorted(out))[:max_count]
@@ -205,6 +230,7 @@ def correction_powers(beta: float, max_power: float = 1.2, max_count: int = 6) -
 # ----------------------------------------------------------------------------------------------
 # schedule-driven reduced flow
 # ----------------------------------------------------------------------------------------------
+
 
 @dataclass
 class ScheduleFlow:
@@ -231,17 +257,25 @@ def _rhs_factory(K: int, sched: Schedule):
         alpha = math.exp(x)
         D, Delta = math.exp(y[0]), math.exp(y[1])
         eta = float(sched(alpha))
-        dlnD = alpha * eta * c * layer_A(Delta) / D ** 3
+        dlnD = alpha * eta * c * layer_A(Delta) / D**3
         dlnDelta = 2.0 * alpha * eta * c * (eta * layer_B(Delta) - Delta) / (D * Delta)
         return np.array([dlnD, dlnDelta])
 
     return rhs, c
 
 
-def schedule_reduced_flow(K: int, schedule, alpha_max: float, *, alpha_start: float = 1.0,
-                          D0: float | None = None, Delta0: float | None = None,
-                          points_per_decade: int = 8, rtol: float = 1e-10,
-                          alphas=None) -> ScheduleFlow:
+def schedule_reduced_flow(
+    K: int,
+    schedule,
+    alpha_max: float,
+    *,
+    alpha_start: float = 1.0,
+    D0: float | None = None,
+    Delta0: float | None = None,
+    points_per_decade: int = 8,
+    rtol: float = 1e-10,
+    alphas=None,
+) -> ScheduleFlow:
     """Integrate the schedule-driven reduced flow from ``alpha_start`` to ``alpha_max``.
 
     ``schedule``: number, :class:`~asymptotics.dynamics.schedules.Schedule` or callable.  Default
@@ -276,8 +310,15 @@ def schedule_reduced_flow(K: int, schedule, alpha_max: float, *, alpha_start: fl
             raise InvalidInputError("alphas must be increasing and inside [alpha_start, alpha_max]")
     xs = np.log(grid)
     xs[0], xs[-1] = max(xs[0], math.log(alpha_start)), min(xs[-1], math.log(alpha_max))
-    sol = solve_ivp(rhs, (math.log(alpha_start), math.log(alpha_max)), [math.log(D0), math.log(Delta0)],
-                    method="LSODA", t_eval=xs, rtol=rtol, atol=rtol * 1e-2)
+    sol = solve_ivp(
+        rhs,
+        (math.log(alpha_start), math.log(alpha_max)),
+        [math.log(D0), math.log(Delta0)],
+        method="LSODA",
+        t_eval=xs,
+        rtol=rtol,
+        atol=rtol * 1e-2,
+    )
     if not sol.success:
         raise IntegrationError(f"reduced flow failed at alpha = {math.exp(sol.t[-1]):.6g}: {sol.message}")
     D, Delta = np.exp(sol.y[0]), np.exp(sol.y[1])
@@ -287,15 +328,32 @@ def schedule_reduced_flow(K: int, schedule, alpha_max: float, *, alpha_start: fl
     A = layer_A(Delta)
     eps_slope = 0.5 * derivs[:, 1] - derivs[:, 0]
     loss_slope = (0.5 * Delta / A) * derivs[:, 1] - derivs[:, 0]
-    return ScheduleFlow(K=K, schedule=sched, alpha=grid, D=D, Delta=Delta, eta=eta,
-                        eps_g=rho * np.sqrt(Delta / math.pi) / D, loss=rho * A / D,
-                        eps_g_slope=eps_slope, loss_slope=loss_slope,
-                        adiabatic_ratio=eta * grid / D, meta={"c": c, "rho": rho, "nfev": sol.nfev})
+    return ScheduleFlow(
+        K=K,
+        schedule=sched,
+        alpha=grid,
+        D=D,
+        Delta=Delta,
+        eta=eta,
+        eps_g=rho * np.sqrt(Delta / math.pi) / D,
+        loss=rho * A / D,
+        eps_g_slope=eps_slope,
+        loss_slope=loss_slope,
+        adiabatic_ratio=eta * grid / D,
+        meta={"c": c, "rho": rho, "nfev": sol.nfev},
+    )
 
 
-def measure_schedule_exponents(K: int, beta: float, *, eta0: float = 1.0, alpha0: float = 1.0,
-                               alpha_max: float = 1e12, fit_from: float | None = None,
-                               points_per_decade: int = 6) -> dict:
+def measure_schedule_exponents(
+    K: int,
+    beta: float,
+    *,
+    eta0: float = 1.0,
+    alpha0: float = 1.0,
+    alpha_max: float = 1e12,
+    fit_from: float | None = None,
+    points_per_decade: int = 6,
+) -> dict:
     """Extrapolated exponents of eps_g and L of the reduced flow under ``PowerLaw(eta0, beta, alpha0)``.
 
     The exact local slopes on ``[fit_from, alpha_max]`` (default: the upper half of the decades) are
@@ -310,14 +368,20 @@ def measure_schedule_exponents(K: int, beta: float, *, eta0: float = 1.0, alpha0
     from asymptotics.analysis.extrapolation import extrapolate_exponent
 
     pred = predicted_exponents(beta)
-    flow = schedule_reduced_flow(K, PowerLaw(eta0, beta, alpha0), alpha_max,
-                                 points_per_decade=points_per_decade)
+    flow = schedule_reduced_flow(
+        K, PowerLaw(eta0, beta, alpha0), alpha_max, points_per_decade=points_per_decade
+    )
     lo = fit_from if fit_from is not None else math.sqrt(alpha_max)
     sel = flow.alpha >= lo
     powers = correction_powers(beta)
-    out = {"K": K, "beta": beta, "alpha_range": [float(flow.alpha[sel][0]), float(alpha_max)],
-           "eps_g_predicted": pred["eps_g"], "loss_predicted": pred["loss"],
-           "correction_powers": list(powers)}
+    out = {
+        "K": K,
+        "beta": beta,
+        "alpha_range": [float(flow.alpha[sel][0]), float(alpha_max)],
+        "eps_g_predicted": pred["eps_g"],
+        "loss_predicted": pred["loss"],
+        "correction_powers": list(powers),
+    }
     for name, slopes in (("eps_g", flow.eps_g_slope), ("loss", flow.loss_slope)):
         r = extrapolate_exponent(flow.alpha[sel], slopes[sel], powers=powers, tol=5e-3)
         out[f"{name}_exponent"] = r.value
@@ -330,15 +394,26 @@ def measure_schedule_exponents(K: int, beta: float, *, eta0: float = 1.0, alpha0
 # optimal schedules for a budget
 # ----------------------------------------------------------------------------------------------
 
+
 def _final_eps(K, sched, alpha_budget, D0, Delta0, rtol):
-    flow = schedule_reduced_flow(K, sched, alpha_budget, alpha_start=1.0, D0=D0, Delta0=Delta0,
-                                 alphas=[1.0, alpha_budget], rtol=rtol)
+    flow = schedule_reduced_flow(
+        K, sched, alpha_budget, alpha_start=1.0, D0=D0, Delta0=Delta0, alphas=[1.0, alpha_budget], rtol=rtol
+    )
     return float(flow.eps_g[-1])
 
 
-def optimise_schedule(K: int, alpha_budget: float, *, eta_max: float = 1.0, D0: float = 1.0,
-                      Delta0: float | None = None, rtol: float = 1e-8, max_beta: float = 8.0,
-                      maxfev: int = 150, compare: bool = True) -> dict:
+def optimise_schedule(
+    K: int,
+    alpha_budget: float,
+    *,
+    eta_max: float = 1.0,
+    D0: float = 1.0,
+    Delta0: float | None = None,
+    rtol: float = 1e-8,
+    max_beta: float = 8.0,
+    maxfev: int = 150,
+    compare: bool = True,
+) -> dict:
     """Best ``PowerLaw(eta0 = eta_max, beta in [0, max_beta], alpha0)`` for eps_g at ``alpha_budget``.
 
     Reduced flow from ``(D0, Delta0 = Delta*(eta_max))`` at alpha = 1 (the same start for every
@@ -375,27 +450,50 @@ def optimise_schedule(K: int, alpha_budget: float, *, eta_max: float = 1.0, D0: 
 
     best = None
     for start in ([L - 1.5, 3.0], [L - 3.0, 1.5]):
-        res = minimize(lambda p: math.log(final(make(p))), start, method="Nelder-Mead",
-                       options={"xatol": 1e-3, "fatol": 1e-6, "maxfev": maxfev})
+        res = minimize(
+            lambda p: math.log(final(make(p))),
+            start,
+            method="Nelder-Mead",
+            options={"xatol": 1e-3, "fatol": 1e-6, "maxfev": maxfev},
+        )
         if best is None or res.fun < best.fun:
             best = res
     sched = make(best.x)
-    out = {"K": K, "alpha_budget": float(alpha_budget), "eta_max": float(eta_max),
-           "schedule": sched, "eta0": sched.eta0, "beta": sched.beta, "alpha0": sched.alpha0,
-           "beta_at_bound": bool(sched.beta >= max_beta - 1e-6), "eps_g": math.exp(best.fun)}
+    out = {
+        "K": K,
+        "alpha_budget": float(alpha_budget),
+        "eta_max": float(eta_max),
+        "schedule": sched,
+        "eta0": sched.eta0,
+        "beta": sched.beta,
+        "alpha0": sched.alpha0,
+        "beta_at_bound": bool(sched.beta >= max_beta - 1e-6),
+        "eps_g": math.exp(best.fun),
+    }
     if compare:
-        const = minimize(lambda t: math.log(final(PowerLaw(eta_max / (1 + math.exp(-t[0])), 0.0, 1.0))),
-                         [0.0], method="Nelder-Mead", options={"xatol": 1e-3, "fatol": 1e-6, "maxfev": 60})
+        const = minimize(
+            lambda t: math.log(final(PowerLaw(eta_max / (1 + math.exp(-t[0])), 0.0, 1.0))),
+            [0.0],
+            method="Nelder-Mead",
+            options={"xatol": 1e-3, "fatol": 1e-6, "maxfev": 60},
+        )
         anytime = [(float(b), final(PowerLaw(eta_max, b, 1.0))) for b in np.arange(0.0, 1.45, 0.1)]
         b_any, e_any = min(anytime, key=lambda t: t[1])
-        out.update({"eps_g_constant": math.exp(const.fun), "eta_constant": eta_max / (1 + math.exp(-const.x[0])),
-                    "eps_g_anytime": e_any, "beta_anytime": b_any})
+        out.update(
+            {
+                "eps_g_constant": math.exp(const.fun),
+                "eta_constant": eta_max / (1 + math.exp(-const.x[0])),
+                "eps_g_anytime": e_any,
+                "beta_anytime": b_any,
+            }
+        )
     out["evaluations"] = count["n"]
     return out
 
 
-def optimal_budget_scaling(K: int, budgets, *, eta_max: float = 1.0, maxfev: int = 150,
-                           compare: bool = True) -> dict:
+def optimal_budget_scaling(
+    K: int, budgets, *, eta_max: float = 1.0, maxfev: int = 150, compare: bool = True
+) -> dict:
     """Exponent of the optimal eps_g(alpha_T) versus the budget alpha_T (reduced flow).
 
     Returns the per-budget optima and the log-log secant slopes between successive budgets of the

@@ -49,25 +49,45 @@ import numpy as np
 from scipy.integrate import quad, solve_ivp
 from scipy.special import log_ndtr
 
-from asymptotics.validation import (IntegrationError, InvalidInputError, check_digits, check_num_classes,
-                                    check_positive, exact_real, fraction_to_mpf)
+from asymptotics.validation import (
+    IntegrationError,
+    InvalidInputError,
+    check_digits,
+    check_num_classes,
+    exact_real,
+    fraction_to_mpf,
+)
 
-__all__ = ["overlap_kernel", "bayes_overlap", "bayes_error", "gibbs_error", "online_optimal_error",
-           "large_alpha_constants", "bayes_reference_curve"]
+__all__ = [
+    "overlap_kernel",
+    "bayes_overlap",
+    "bayes_error",
+    "gibbs_error",
+    "online_optimal_error",
+    "large_alpha_constants",
+    "bayes_reference_curve",
+]
 
 
 def _kernel_float(r: float) -> float:
     if r > 1.0:  # x = w/r keeps the integrand's width O(1)
+
         def g(w):
             x = w / r
             return math.exp(-0.5 * w * w - x * x - log_ndtr(x)) / (2 * math.pi) ** 1.5 / r
-        return quad(g, -np.inf, 0.0, epsabs=0, epsrel=1e-13, limit=200)[0] + \
-            quad(g, 0.0, np.inf, epsabs=0, epsrel=1e-13, limit=200)[0]
+
+        return (
+            quad(g, -np.inf, 0.0, epsabs=0, epsrel=1e-13, limit=200)[0]
+            + quad(g, 0.0, np.inf, epsabs=0, epsrel=1e-13, limit=200)[0]
+        )
 
     def f(x):
         return math.exp(-0.5 * (r * x) ** 2 - x * x - log_ndtr(x)) / (2 * math.pi) ** 1.5
-    return quad(f, -np.inf, 0.0, epsabs=0, epsrel=1e-13, limit=200)[0] + \
-        quad(f, 0.0, np.inf, epsabs=0, epsrel=1e-13, limit=200)[0]
+
+    return (
+        quad(f, -np.inf, 0.0, epsabs=0, epsrel=1e-13, limit=200)[0]
+        + quad(f, 0.0, np.inf, epsabs=0, epsrel=1e-13, limit=200)[0]
+    )
 
 
 def overlap_kernel(r, digits: int | None = None):
@@ -97,18 +117,21 @@ def _qhat(q, V, alpha, digits):
 def _bayes_overlap_cached(alpha: float, digits):
     if digits is None:
         from scipy.optimize import brentq
+
         # unknown t = ln(V/q), V = 1 - q; the fixed point q/V = qhat written in logs
         def g(t):
             V, q = 1.0 / (1.0 + math.exp(-t)), 1.0 / (1.0 + math.exp(t))
             return -t - math.log(_qhat(q, V, alpha, None))
+
         return brentq(g, -150.0, 30.0, xtol=1e-14, rtol=1e-15)
-    exact = Fraction(alpha)                  # alpha is the exact rational "p/q"
+    exact = Fraction(alpha)  # alpha is the exact rational "p/q"
     with mpmath.workdps(digits + 10):
         a = fraction_to_mpf(exact)
 
         def g(t):
             q, V = 1 / (1 + mpmath.exp(t)), 1 / (1 + mpmath.exp(-t))
             return -t - mpmath.log(_qhat(q, V, a, digits))
+
         t0 = mpmath.mpf(_bayes_overlap_cached(float(exact), None))
         return mpmath.findroot(g, t0, tol=mpmath.mpf(10) ** (-digits - 4))
 
@@ -178,16 +201,17 @@ def online_optimal_error(alphas, *, rtol: float = 1e-11):
     a0 = min(1e-8, a[0] / 10)
 
     def rhs(x, y):
-        s = math.exp(y[0])                      # s = 1 - rho^2
+        s = math.exp(y[0])  # s = 1 - rho^2
         rho = math.sqrt(1.0 - s)
         r = math.sqrt(s) / rho
         # d rho/d alpha = s^(3/2)/rho^2 K(r);  d ln s/d ln alpha = -2 rho alpha (d rho/d alpha)/s
-        drho = s ** 1.5 / rho ** 2 * _kernel_float(r)
+        drho = s**1.5 / rho**2 * _kernel_float(r)
         return [-2.0 * rho * math.exp(x) * drho / s]
 
     y0 = [math.log1p(-2 * a0 / math.pi)]
-    sol = solve_ivp(rhs, (math.log(a0), math.log(a[-1])), y0, method="DOP853", t_eval=np.log(a),
-                    rtol=rtol, atol=1e-14)
+    sol = solve_ivp(
+        rhs, (math.log(a0), math.log(a[-1])), y0, method="DOP853", t_eval=np.log(a), rtol=rtol, atol=1e-14
+    )
     if not sol.success:
         raise IntegrationError(f"optimal-online ODE failed: {sol.message}")
     s = np.exp(sol.y[0])
@@ -209,8 +233,12 @@ def large_alpha_constants(digits: int = 15) -> dict:
     with mpmath.workdps(digits + 10):
         I = overlap_kernel(0, digits) * mpmath.sqrt(2 * mpmath.pi)
         kb = 1 / (mpmath.sqrt(2 * mpmath.pi) * I)
-        return {"I": I, "kappa_bayes": kb, "kappa_online": mpmath.sqrt(2 / mpmath.pi) / I,
-                "kappa_gibbs": mpmath.sqrt(2) * kb}
+        return {
+            "I": I,
+            "kappa_bayes": kb,
+            "kappa_online": mpmath.sqrt(2 / mpmath.pi) / I,
+            "kappa_gibbs": mpmath.sqrt(2) * kb,
+        }
 
 
 def bayes_reference_curve(alphas, K: int = 2) -> dict:

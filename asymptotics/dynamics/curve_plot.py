@@ -26,6 +26,7 @@ def plot_learning_curves(curves: dict, path, *, title: str = "", errorbars: dict
 def learning_curve_figure(curves: dict, *, title: str = "", errorbars: dict | None = None):
     """The figure of :func:`plot_learning_curves`, returned instead of saved."""
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -35,14 +36,25 @@ def learning_curve_figure(curves: dict, *, title: str = "", errorbars: dict | No
         alpha = np.asarray(curve.alpha)
         positive = alpha > 0
         se = errorbars.get(label)
-        for ax, name, tex in ((left, "eps_g", r"$\varepsilon_g$"), (left, "loss", r"$L$"),
-                              (right, "D", r"$D$"), (right, "Delta", r"$\Delta$")):
+        for ax, name, tex in (
+            (left, "eps_g", r"$\varepsilon_g$"),
+            (left, "loss", r"$L$"),
+            (right, "D", r"$D$"),
+            (right, "Delta", r"$\Delta$"),
+        ):
             y = np.asarray(getattr(curve, name))
             if se is None:
                 ax.plot(alpha[positive], y[positive], "-", label=f"{tex} {label}")
             else:
-                ax.errorbar(alpha[positive], y[positive], yerr=np.asarray(se[name])[positive], fmt="o",
-                            ms=3, capsize=2, label=f"{tex} {label}")
+                ax.errorbar(
+                    alpha[positive],
+                    y[positive],
+                    yerr=np.asarray(se[name])[positive],
+                    fmt="o",
+                    ms=3,
+                    capsize=2,
+                    label=f"{tex} {label}",
+                )
     for ax, ylabel in ((left, r"$\varepsilon_g$, $L$"), (right, r"$D$, $\Delta$")):
         ax.set_xscale("log")
         ax.set_yscale("log")

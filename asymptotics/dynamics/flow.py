@@ -35,9 +35,8 @@ from __future__ import annotations
 
 import math
 import sys
-import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 from scipy.integrate import solve_ivp
@@ -81,12 +80,15 @@ def learning_rate_function(eta) -> Callable[[float], float]:
     0.5
     """
     if callable(eta):
+
         def rate(alpha: float) -> float:
             value = float(eta(alpha))
             if not (math.isfinite(value) and value > 0):
                 raise InvalidInputError(
-                    f"the learning-rate schedule must give a finite eta > 0; eta({alpha:g}) = {value!r}")
+                    f"the learning-rate schedule must give a finite eta > 0; eta({alpha:g}) = {value!r}"
+                )
             return value
+
         return rate
     value = float(check_positive("eta", eta))
     return lambda alpha: value
@@ -164,8 +166,14 @@ class _Progress:
         self.bar = None
         if enabled:
             from tqdm import tqdm
-            self.bar = tqdm(total=tau_end - tau_start, desc="closure  ln(1+alpha)", file=sys.stderr,
-                            unit="", bar_format="{l_bar}{bar}| {n:.2f}/{total:.2f} [{elapsed}<{remaining}]")
+
+            self.bar = tqdm(
+                total=tau_end - tau_start,
+                desc="closure  ln(1+alpha)",
+                file=sys.stderr,
+                unit="",
+                bar_format="{l_bar}{bar}| {n:.2f}/{total:.2f} [{elapsed}<{remaining}]",
+            )
         self.done = tau_start
         self.start = tau_start
 
@@ -195,12 +203,24 @@ def _check_fixed_point_in_domain(K: int, eta: float) -> None:
         eta_max = box.Delta_max / noise_function_float(box.Delta_max)
         raise InvalidInputError(
             f"eta = {eta:g}: Delta relaxes to Delta* = {d_star:.4g}, outside the validated domain of the "
-            f"closure moments for K = {K} (Delta <= {box.Delta_max:g}); use eta <= {eta_max:.3g}")
+            f"closure moments for K = {K} (Delta <= {box.Delta_max:g}); use eta <= {eta_max:.3g}"
+        )
 
 
-def integrate_closure(K: int, eta, alphas, *, D0: float = 0.0, Delta0: float = 0.0, alpha_start: float = 0.0,
-                      rtol: float = 1e-10, method: str = "auto", progress: bool = False,
-                      moment_rtol: float | None = None, loss=None) -> ClosureCurve:
+def integrate_closure(
+    K: int,
+    eta,
+    alphas,
+    *,
+    D0: float = 0.0,
+    Delta0: float = 0.0,
+    alpha_start: float = 0.0,
+    rtol: float = 1e-10,
+    method: str = "auto",
+    progress: bool = False,
+    moment_rtol: float | None = None,
+    loss=None,
+) -> ClosureCurve:
     """Integrate the exact (D, Delta) closure from alpha = 0 and report observables at ``alphas``.
 
     Parameters
@@ -228,6 +248,7 @@ def integrate_closure(K: int, eta, alphas, *, D0: float = 0.0, Delta0: float = 0
     loss_obj = None
     if loss is not None:
         from asymptotics.losses.flow import prepare_loss_flow
+
         loss_obj = prepare_loss_flow(loss, K, method)
     rate = learning_rate_function(eta)
     check_nonnegative("D0", D0)
@@ -247,6 +268,7 @@ def integrate_closure(K: int, eta, alphas, *, D0: float = 0.0, Delta0: float = 0
 
     if loss_obj is not None:
         from asymptotics.losses.flow import check_loss_flow_start, loss_flow_moments
+
         check_loss_flow_start(loss_obj, K, D0, Delta0, eta, grid[-1], method)
         evaluate = loss_flow_moments(loss_obj, K, method)
     elif method in ("auto", "binary", "quadrature"):
@@ -255,6 +277,7 @@ def integrate_closure(K: int, eta, alphas, *, D0: float = 0.0, Delta0: float = 0
         if not callable(eta) and grid[-1] >= 1.0:
             _check_fixed_point_in_domain(K, float(eta))
     if loss_obj is None:
+
         def evaluate(D, Delta, rtol):
             return closure_moments(K, D, Delta, method=method, rtol=rtol)
 
@@ -262,14 +285,17 @@ def integrate_closure(K: int, eta, alphas, *, D0: float = 0.0, Delta0: float = 0
         try:
             return evaluate(D, Delta, moment_rtol)
         except InvalidInputError as exc:
-            raise IntegrationError(f"the flow left the domain of the closure moments at D = {D:.6g}, "
-                                   f"Delta = {Delta:.6g}: {exc}") from None
+            raise IntegrationError(
+                f"the flow left the domain of the closure moments at D = {D:.6g}, Delta = {Delta:.6g}: {exc}"
+            ) from None
 
     def rhs(tau, state):
         D, Delta = float(state[0]), float(state[1])
         alpha = math.expm1(tau)
         if not (math.isfinite(D) and math.isfinite(Delta)):
-            raise IntegrationError(f"state became non-finite at alpha = {alpha:.6g}: D = {D}, Delta = {Delta}")
+            raise IntegrationError(
+                f"state became non-finite at alpha = {alpha:.6g}: D = {D}, Delta = {Delta}"
+            )
         if not (math.isfinite(alpha)):
             raise IntegrationError(f"time overflow at ln(1 + alpha) = {tau:.6g}")
         if D < 0 or Delta < 0:
@@ -287,18 +313,27 @@ def integrate_closure(K: int, eta, alphas, *, D0: float = 0.0, Delta0: float = 0
         dDelta = scale * (-2.0 * Delta * float(m.restoring) + e * float(m.noise))
         if not (math.isfinite(dD) and math.isfinite(dDelta)):
             raise IntegrationError(
-                f"the flow is non-finite at alpha = {alpha:.6g} (D = {D:.6g}, Delta = {Delta:.6g}, eta = {e:.6g})")
+                f"the flow is non-finite at alpha = {alpha:.6g} (D = {D:.6g}, Delta = {Delta:.6g}, eta = {e:.6g})"
+            )
         return [dD, dDelta]
 
     try:
         if tau_end == tau_start:
             dense = lambda t: np.array([[D0] * np.size(t), [Delta0] * np.size(t)]).reshape(2, -1)
         else:
-            sol = solve_ivp(rhs, (tau_start, tau_end), [float(D0), float(Delta0)], method="LSODA",
-                            rtol=rtol, atol=rtol * 1e-4, dense_output=True)
+            sol = solve_ivp(
+                rhs,
+                (tau_start, tau_end),
+                [float(D0), float(Delta0)],
+                method="LSODA",
+                rtol=rtol,
+                atol=rtol * 1e-4,
+                dense_output=True,
+            )
             if not sol.success:
                 raise IntegrationError(
-                    f"the ODE solver stopped at alpha = {math.expm1(sol.t[-1]):.6g}: {sol.message}")
+                    f"the ODE solver stopped at alpha = {math.expm1(sol.t[-1]):.6g}: {sol.message}"
+                )
             dense = sol.sol
     finally:
         bar.close()
@@ -314,7 +349,21 @@ def integrate_closure(K: int, eta, alphas, *, D0: float = 0.0, Delta0: float = 0
         eps_g[i], loss_values[i] = float(m.eps_g), float(m.loss)
         if ce is not None:
             ce[i] = float(m.cross_entropy)
-    return ClosureCurve(K=K, eta=eta, alpha=grid, D=D_out, Delta=Delta_out, eps_g=eps_g, loss=loss_values,
-                        D0=float(D0), Delta0=float(Delta0), alpha_start=float(alpha_start), rtol=rtol, method=method,
-                        rhs_evaluations=counter["n"], _dense=dense,
-                        loss_name=None if loss_obj is None else loss_obj.name, cross_entropy=ce)
+    return ClosureCurve(
+        K=K,
+        eta=eta,
+        alpha=grid,
+        D=D_out,
+        Delta=Delta_out,
+        eps_g=eps_g,
+        loss=loss_values,
+        D0=float(D0),
+        Delta0=float(Delta0),
+        alpha_start=float(alpha_start),
+        rtol=rtol,
+        method=method,
+        rhs_evaluations=counter["n"],
+        _dense=dense,
+        loss_name=None if loss_obj is None else loss_obj.name,
+        cross_entropy=ce,
+    )

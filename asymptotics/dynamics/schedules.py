@@ -25,14 +25,22 @@ PowerLaw(eta0=2.0, beta=0.5, alpha0=1.0)
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
 from asymptotics.validation import InvalidInputError, check_finite, check_nonnegative, check_positive
 
-__all__ = ["Schedule", "Constant", "PowerLaw", "StepDecay", "Cosine", "UserSchedule",
-           "as_schedule", "parse_schedule"]
+__all__ = [
+    "Schedule",
+    "Constant",
+    "PowerLaw",
+    "StepDecay",
+    "Cosine",
+    "UserSchedule",
+    "as_schedule",
+    "parse_schedule",
+]
 
 
 def _alpha_array(alpha):
@@ -74,10 +82,17 @@ class Schedule:
 
     def integral(self, alpha) -> float:
         from scipy.integrate import quad
+
         alpha = float(check_nonnegative("alpha", alpha))
         # integrate in log(1+alpha) for long ranges
-        val, _ = quad(lambda t: float(self(math.expm1(t))) * math.exp(t), 0.0, math.log1p(alpha),
-                      limit=400, epsabs=0.0, epsrel=1e-11)
+        val, _ = quad(
+            lambda t: float(self(math.expm1(t))) * math.exp(t),
+            0.0,
+            math.log1p(alpha),
+            limit=400,
+            epsabs=0.0,
+            epsrel=1e-11,
+        )
         return val
 
     def params(self) -> dict:
@@ -292,13 +307,16 @@ def parse_schedule(spec: str, eta: float | None = None) -> Schedule:
         key = key.strip()
         if not sep or key not in keys:
             raise InvalidInputError(
-                f"bad schedule parameter {item!r} for {kind!r} (allowed: {', '.join(keys)})")
+                f"bad schedule parameter {item!r} for {kind!r} (allowed: {', '.join(keys)})"
+            )
         if keys[key] in kwargs:
             raise InvalidInputError(f"schedule parameter {key!r} is given twice in {spec!r}")
         try:
             kwargs[keys[key]] = float(check_finite(key, float(value)))
         except ValueError:
-            raise InvalidInputError(f"schedule parameter {key} must be a number, got {value.strip()!r}") from None
+            raise InvalidInputError(
+                f"schedule parameter {key} must be a number, got {value.strip()!r}"
+            ) from None
     if eta is not None:
         first = "eta" if kind == "constant" else "eta0"
         kwargs.setdefault(first, float(eta))

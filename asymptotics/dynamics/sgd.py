@@ -62,9 +62,18 @@ from asymptotics.validation import (
     check_positive,
 )
 
-__all__ = ["SGDResult", "OBSERVABLES", "simulate_sgd", "orthogonal_frames", "orthogonal_teacher",
-           "centered_order_parameters", "field_factor", "sample_test_fields", "error_and_loss",
-           "measurement_steps"]
+__all__ = [
+    "SGDResult",
+    "OBSERVABLES",
+    "simulate_sgd",
+    "orthogonal_frames",
+    "orthogonal_teacher",
+    "centered_order_parameters",
+    "field_factor",
+    "sample_test_fields",
+    "error_and_loss",
+    "measurement_steps",
+]
 
 #: observables recorded at every alpha, in this order
 OBSERVABLES = ("D", "Delta", "eps_g", "loss")
@@ -124,8 +133,18 @@ class SGDResult:
         out.update({name: self.mean[name].tolist() for name in names})
         out.update({f"{name}_se": self.se[name].tolist() for name in names})
         eta = self.eta if isinstance(self.eta, numbers.Real) else repr(self.eta)
-        out.update({"K": self.K, "N": self.N, "eta": eta, "seeds": self.seeds, "seed": self.seed,
-                    "n_test": self.n_test, "D0": self.D0, "Delta0": self.Delta0})
+        out.update(
+            {
+                "K": self.K,
+                "N": self.N,
+                "eta": eta,
+                "seeds": self.seeds,
+                "seed": self.seed,
+                "n_test": self.n_test,
+                "D0": self.D0,
+                "Delta0": self.Delta0,
+            }
+        )
         if self.loss_name is not None:
             out["loss_name"] = self.loss_name
         return out
@@ -200,8 +219,9 @@ def field_factor(W: np.ndarray, B: np.ndarray) -> np.ndarray:
     return V * np.sqrt(np.clip(lam, 0.0, None))[..., None, :]
 
 
-def sample_test_fields(rng: np.random.Generator, W: np.ndarray, B: np.ndarray, n: int,
-                       factor: np.ndarray | None = None) -> tuple:
+def sample_test_fields(
+    rng: np.random.Generator, W: np.ndarray, B: np.ndarray, n: int, factor: np.ndarray | None = None
+) -> tuple:
     """Teacher and student fields ``(y, z)``, each (n, K), of ``n`` fresh inputs ``x ~ N(0, I_N)``.
 
     Drawn exactly in distribution (to float64 rounding) as ``L g`` with ``g ~ N(0, I_2K)`` and
@@ -232,8 +252,9 @@ def error_and_loss(y: np.ndarray, z: np.ndarray) -> tuple[float, float]:
     return float(np.mean(np.argmax(z, axis=1) != c)), float(np.mean(lse - zc))
 
 
-def measurement_steps(N: int, *, alphas=None, alpha_max=None, alpha_min=None,
-                      points_per_decade: int = 8) -> np.ndarray:
+def measurement_steps(
+    N: int, *, alphas=None, alpha_max=None, alpha_min=None, points_per_decade: int = 8
+) -> np.ndarray:
     """Step counts ``round(alpha N)`` (at least 1, increasing, no duplicates) for the recorded times.
 
     Either explicit ``alphas`` or a logarithmic grid from ``alpha_min`` (default ``max(0.1, 1/N)``) to
@@ -251,8 +272,11 @@ def measurement_steps(N: int, *, alphas=None, alpha_max=None, alpha_min=None,
         check_positive("alpha_min", alpha_min)
         if alpha_min > alpha_max:
             raise InvalidInputError(f"alpha_min ({alpha_min}) must be <= alpha_max ({alpha_max})")
-        if isinstance(points_per_decade, bool) or not isinstance(points_per_decade, numbers.Integral) \
-                or points_per_decade < 1:
+        if (
+            isinstance(points_per_decade, bool)
+            or not isinstance(points_per_decade, numbers.Integral)
+            or points_per_decade < 1
+        ):
             raise InvalidInputError(f"points per decade must be an integer >= 1, got {points_per_decade!r}")
         decades = math.log10(alpha_max / alpha_min)
         n = max(1, int(round(decades * points_per_decade)) + 1)
@@ -300,9 +324,11 @@ def _learning_rates(eta):
         good = np.isfinite(values) & (values > 0)
         if not np.all(good):
             i = int(np.flatnonzero(~good)[0])
-            raise InvalidInputError(f"the learning-rate schedule must give a finite eta > 0; "
-                                    f"eta({a[i]:g}) = {values[i]!r}")
+            raise InvalidInputError(
+                f"the learning-rate schedule must give a finite eta > 0; eta({a[i]:g}) = {values[i]!r}"
+            )
         return values
+
     return rates
 
 
@@ -389,24 +415,41 @@ def check_resources(K: int, N: int, seeds: int, steps_total: int, block_size: in
     if seeds > MAX_SEEDS:
         raise InvalidInputError(f"seeds must be <= {MAX_SEEDS}, got {seeds} (split the run)")
     if steps_total > MAX_STEPS:
-        raise InvalidInputError(f"the run needs {steps_total:.3g} SGD steps (alpha_max * N); at most "
-                                f"{MAX_STEPS:.0e}")
+        raise InvalidInputError(
+            f"the run needs {steps_total:.3g} SGD steps (alpha_max * N); at most {MAX_STEPS:.0e}"
+        )
     need = estimate_memory(K, N, seeds, block_size, extra)
     have = available_memory()
     if need > 0.8 * have:
         raise InvalidInputError(
             f"this run needs about {need / 2**30:.1f} GiB of memory (K = {K}, N = {N}, {seeds} seeds); "
-            f"{have / 2**30:.1f} GiB are available: use fewer seeds or a smaller N")
+            f"{have / 2**30:.1f} GiB are available: use fewer seeds or a smaller N"
+        )
 
 
 # ----------------------------------------------------------------------------------------------------
 # the simulator
 
 
-def simulate_sgd(K: int, eta, *, N: int = 1000, seeds: int = 8, seed: int = 0, alphas=None,
-                 alpha_max=None, alpha_min=None, points_per_decade: int = 8, n_test: int = 4000,
-                 D0: float = 0.0, Delta0: float = 0.0, block_size: int | None = None,
-                 workers: int | None = None, progress: bool = False, loss=None) -> SGDResult:
+def simulate_sgd(
+    K: int,
+    eta,
+    *,
+    N: int = 1000,
+    seeds: int = 8,
+    seed: int = 0,
+    alphas=None,
+    alpha_max=None,
+    alpha_min=None,
+    points_per_decade: int = 8,
+    n_test: int = 4000,
+    D0: float = 0.0,
+    Delta0: float = 0.0,
+    block_size: int | None = None,
+    workers: int | None = None,
+    progress: bool = False,
+    loss=None,
+) -> SGDResult:
     """Run ``seeds`` independent online-SGD replicates and record D, Delta, eps_g and loss.
 
     Parameters
@@ -452,6 +495,7 @@ def simulate_sgd(K: int, eta, *, N: int = 1000, seeds: int = 8, seed: int = 0, a
     if loss is not None:
         from asymptotics.losses.registry import get_loss
         from asymptotics.losses.sgd import error_signal_function, observables_function
+
         loss = get_loss(loss)
         signal, observe = error_signal_function(loss, K), observables_function(loss, K)
     N = _check_int("N", N, 2)
@@ -463,18 +507,24 @@ def simulate_sgd(K: int, eta, *, N: int = 1000, seeds: int = 8, seed: int = 0, a
     Delta0 = float(check_nonnegative("Delta0", Delta0))
     extra = K if Delta0 > 0 else 0
     if N < K + extra:
-        raise InvalidInputError(f"N must be >= {K + extra} for K = {K}"
-                                + (" with Delta0 > 0" if extra else "") + f", got {N}")
+        raise InvalidInputError(
+            f"N must be >= {K + extra} for K = {K}" + (" with Delta0 > 0" if extra else "") + f", got {N}"
+        )
     if alpha_max is not None:
         check_positive("alpha_max", alpha_max)
         if float(alpha_max) * N > MAX_STEPS:
-            raise InvalidInputError(f"alpha_max * N = {float(alpha_max) * N:.3g} steps; at most {MAX_STEPS:.0e}")
+            raise InvalidInputError(
+                f"alpha_max * N = {float(alpha_max) * N:.3g} steps; at most {MAX_STEPS:.0e}"
+            )
     if alphas is not None:
         grid = np.asarray(alphas, dtype=float).ravel() if np.ndim(alphas) else np.array([float(alphas)])
         if grid.size and np.all(np.isfinite(grid)) and float(np.max(grid)) * N > MAX_STEPS:
-            raise InvalidInputError(f"max(alpha) * N = {float(np.max(grid)) * N:.3g} steps; at most {MAX_STEPS:.0e}")
-    steps = measurement_steps(N, alphas=alphas, alpha_max=alpha_max, alpha_min=alpha_min,
-                              points_per_decade=points_per_decade)
+            raise InvalidInputError(
+                f"max(alpha) * N = {float(np.max(grid)) * N:.3g} steps; at most {MAX_STEPS:.0e}"
+            )
+    steps = measurement_steps(
+        N, alphas=alphas, alpha_max=alpha_max, alpha_min=alpha_min, points_per_decade=points_per_decade
+    )
     T = _block_size(seeds, N, block_size)
     check_resources(K, N, seeds, int(steps[-1]), T, extra)
     if workers is None:
@@ -500,8 +550,15 @@ def simulate_sgd(K: int, eta, *, N: int = 1000, seeds: int = 8, seed: int = 0, a
     bar = None
     if progress:
         from tqdm import tqdm
-        bar = tqdm(total=int(steps[-1]), desc=f"SGD K={K} N={N} x{seeds}", unit="step",
-                   file=sys.stderr, unit_scale=True, delay=0.5)
+
+        bar = tqdm(
+            total=int(steps[-1]),
+            desc=f"SGD K={K} N={N} x{seeds}",
+            unit="step",
+            file=sys.stderr,
+            unit_scale=True,
+            delay=0.5,
+        )
     stream = _InputStream(train_rngs, N, workers)
     try:
         stream.request(bounds[0][1] - bounds[0][0])
@@ -523,9 +580,22 @@ def simulate_sgd(K: int, eta, *, N: int = 1000, seeds: int = 8, seed: int = 0, a
         stream.close()
         if bar is not None:
             bar.close()
-    return SGDResult(K=K, N=N, eta=eta, seeds=seeds, seed=seed, n_test=n_test, alpha=steps / N,
-                     steps=steps, per_seed=per_seed, D0=D0, Delta0=Delta0, teacher=B, weights=W,
-                     loss_name=None if loss is None else loss.name)
+    return SGDResult(
+        K=K,
+        N=N,
+        eta=eta,
+        seeds=seeds,
+        seed=seed,
+        n_test=n_test,
+        alpha=steps / N,
+        steps=steps,
+        per_seed=per_seed,
+        D0=D0,
+        Delta0=Delta0,
+        teacher=B,
+        weights=W,
+        loss_name=None if loss is None else loss.name,
+    )
 
 
 def _block_bounds(steps: np.ndarray, T: int) -> list[tuple[int, int]]:
@@ -539,21 +609,22 @@ def _block_bounds(steps: np.ndarray, T: int) -> list[tuple[int, int]]:
     return bounds
 
 
-def _advance_block(W: np.ndarray, X: np.ndarray, BT: np.ndarray, etas: np.ndarray, N: int,
-                   sqrtN: float, signal=None) -> None:
+def _advance_block(
+    W: np.ndarray, X: np.ndarray, BT: np.ndarray, etas: np.ndarray, N: int, sqrtN: float, signal=None
+) -> None:
     """Apply the T online steps with inputs ``X`` (S, T, N) to ``W`` (S, K, N) in place.
 
     ``signal(z, labels) -> e`` replaces the cross-entropy error signal ``onehot - softmax(z)`` when given.
     """
     S, T, _ = X.shape
     K = W.shape[1]
-    labels = np.argmax(X @ BT, axis=2)                                   # (S, T)
+    labels = np.argmax(X @ BT, axis=2)  # (S, T)
     onehot = np.zeros((T, S, K))
     np.put_along_axis(onehot, labels.T[:, :, None], 1.0, axis=2)
-    Z = np.ascontiguousarray((X @ W.transpose(0, 2, 1)).transpose(1, 0, 2)) / sqrtN   # (T, S, K)
+    Z = np.ascontiguousarray((X @ W.transpose(0, 2, 1)).transpose(1, 0, 2)) / sqrtN  # (T, S, K)
     A = np.empty((T, S, K))
     if T > 1:
-        G = np.ascontiguousarray((X @ X.transpose(0, 2, 1)).transpose(2, 1, 0))     # G[t, u, s]
+        G = np.ascontiguousarray((X @ X.transpose(0, 2, 1)).transpose(2, 1, 0))  # G[t, u, s]
         G /= N
     with np.errstate(over="ignore", invalid="ignore"):
         for t in range(T):
@@ -567,24 +638,29 @@ def _advance_block(W: np.ndarray, X: np.ndarray, BT: np.ndarray, etas: np.ndarra
                 a[...] = signal(z, labels[:, t])
             a *= etas[t]
             if t + 1 < T:
-                Z[t + 1:] += G[t, t + 1:, :, None] * a
+                Z[t + 1 :] += G[t, t + 1 :, :, None] * a
         W += (A.transpose(1, 2, 0) @ X) / sqrtN
 
 
 def _blow_up_message(W: np.ndarray, start: int, stop: int, N: int, etas: np.ndarray) -> str:
     bad = int(np.flatnonzero(~np.all(np.isfinite(W), axis=(1, 2)))[0])
-    return (f"SGD weights became non-finite between alpha = {start / N:.6g} and {stop / N:.6g} "
-            f"(replicate {bad}): the logits overflowed float64, the step size eta = {float(etas.max()):.6g} "
-            f"is too large")
+    return (
+        f"SGD weights became non-finite between alpha = {start / N:.6g} and {stop / N:.6g} "
+        f"(replicate {bad}): the logits overflowed float64, the step size eta = {float(etas.max()):.6g} "
+        f"is too large"
+    )
 
 
-def _measure(per_seed: dict, j: int, W: np.ndarray, B: np.ndarray, test_rngs, n_test: int,
-             alpha: float, observe=None) -> None:
+def _measure(
+    per_seed: dict, j: int, W: np.ndarray, B: np.ndarray, test_rngs, n_test: int, alpha: float, observe=None
+) -> None:
     D, Delta = centered_order_parameters(W, B)
     if not (np.all(np.isfinite(D)) and np.all(np.isfinite(Delta))):
         norm = float(np.max(np.einsum("skn,skn->s", W, W))) / W.shape[2]
-        raise IntegrationError(f"order parameters overflowed float64 at alpha = {alpha:.6g}: the weights are "
-                               f"too large (|W|^2/N = {norm:.3g}), the step size is too large")
+        raise IntegrationError(
+            f"order parameters overflowed float64 at alpha = {alpha:.6g}: the weights are "
+            f"too large (|W|^2/N = {norm:.3g}), the step size is too large"
+        )
     per_seed["D"][:, j], per_seed["Delta"][:, j] = D, Delta
     factors = field_factor(W, B)
     for i, g in enumerate(test_rngs):

@@ -9,15 +9,24 @@ light): ``Loss``, ``get_loss``, ``registered_losses``, ``loss_from_expression``,
 True
 """
 
-__all__ = ["Loss", "FAMILIES", "REGISTERED", "get_loss", "registered_losses", "loss_from_expression",
-           "loss_symbols"]
+__all__ = [
+    "Loss",
+    "FAMILIES",
+    "REGISTERED",
+    "get_loss",
+    "registered_losses",
+    "loss_from_expression",
+    "loss_symbols",
+]
 
 
 def __getattr__(name):
     if name == "Loss":
         from asymptotics.losses.model import Loss
+
         return Loss
     if name in __all__:
         from asymptotics.losses import registry
+
         return getattr(registry, name)
     raise AttributeError(f"module 'asymptotics.losses' has no attribute {name!r}")

@@ -40,12 +40,29 @@ import numpy as np
 from asymptotics.losses.registry import get_loss
 from asymptotics.validation import InvalidInputError, check_num_classes
 
-__all__ = ["atlas_row", "compute_atlas", "atlas_latex_table", "atlas_figure", "parse_schedules",
-           "ROW_KEYS", "ALPHA_REF"]
+__all__ = [
+    "atlas_row",
+    "compute_atlas",
+    "atlas_latex_table",
+    "atlas_figure",
+    "parse_schedules",
+    "ROW_KEYS",
+    "ALPHA_REF",
+]
 
 #: the keys of every atlas row (the command-line contract), in order
-ROW_KEYS = ("loss", "K", "schedule", "exponent_eps_g", "exponent_loss", "prefactor_eps_g", "prefactor_loss",
-            "plateau_eps_g", "method", "error")
+ROW_KEYS = (
+    "loss",
+    "K",
+    "schedule",
+    "exponent_eps_g",
+    "exponent_loss",
+    "prefactor_eps_g",
+    "prefactor_loss",
+    "plateau_eps_g",
+    "method",
+    "error",
+)
 #: the alpha at which the size of a neglected correction is quoted when no check is run
 ALPHA_REF = 1e8
 
@@ -57,6 +74,7 @@ def parse_schedules(text: str, eta: float = 1.0) -> list:
     ['constant', 'power:beta=0.25', 'power:beta=1']
     """
     from asymptotics.dynamics.schedules import Constant, PowerLaw, parse_schedule
+
     out = []
     parts = [p.strip() for p in str(text).split(",") if p.strip()]
     # "power:beta=0.5" contains no comma; parameters of one schedule are joined by ";"
@@ -75,29 +93,42 @@ def parse_schedules(text: str, eta: float = 1.0) -> list:
 
 def _beta(sched) -> float:
     from asymptotics.dynamics.schedules import Constant
+
     return 0.0 if isinstance(sched, Constant) else float(sched.beta)
 
 
 def _layer_at_zero(loss):
     """Layer integrals at Delta = 0 (float64)."""
     from asymptotics.losses.layer import layer_moment
-    return {k: float(layer_moment(loss, n, 0, 0)) for k, n in
-            (("A0", "drift"), ("R0", "restoring"), ("N0", "noise"), ("L0_CE", "cross_entropy"))}
+
+    return {
+        k: float(layer_moment(loss, n, 0, 0))
+        for k, n in (("A0", "drift"), ("R0", "restoring"), ("N0", "noise"), ("L0_CE", "cross_entropy"))
+    }
 
 
 def _boundary_layer_row(loss, K, sched, eta):
     from asymptotics.asymptotic.gap_density import top_gap_density_at_zero
     from asymptotics.losses.late_time import loss_late_time_series
     from asymptotics.losses.layer import leading_constants_float
+
     beta = _beta(sched)
     row = {"regime": "boundary layer", "limit_loss": 0.0}
     if beta == 0:
         lead = leading_constants_float(loss, K, eta)
-        row.update({"exponent_eps_g": -1 / 3, "exponent_loss": -1 / 3, "prefactor_eps_g": float(lead["C_eps"]),
-                    "prefactor_loss": float(lead["C_L"]), "plateau_eps_g": None,
-                    "Delta_star": float(lead["Delta_star"]), "prefactor_D": float(lead["C_D"]),
-                    "prefactor_cross_entropy": float(lead["C_CE"]),
-                    "method": "derived: boundary layer, leading order and first correction"})
+        row.update(
+            {
+                "exponent_eps_g": -1 / 3,
+                "exponent_loss": -1 / 3,
+                "prefactor_eps_g": float(lead["C_eps"]),
+                "prefactor_loss": float(lead["C_L"]),
+                "plateau_eps_g": None,
+                "Delta_star": float(lead["Delta_star"]),
+                "prefactor_D": float(lead["C_D"]),
+                "prefactor_cross_entropy": float(lead["C_CE"]),
+                "method": "derived: boundary layer, leading order and first correction",
+            }
+        )
         try:
             series = loss_late_time_series(loss, K, eta)
             order = series["order"]
@@ -105,52 +136,90 @@ def _boundary_layer_row(loss, K, sched, eta):
             coef = {n: rel[n][f"a{order}"] for n in ("eps_g", "loss")}
             row["first_correction"] = {"power": order / 3, **coef}
             row["error"] = max(abs(c) for c in coef.values()) * ALPHA_REF ** (-order / 3)
-        except InvalidInputError as exc:      # pragma: no cover - every registered loss has its series
+        except InvalidInputError as exc:  # pragma: no cover - every registered loss has its series
             row["first_correction"] = None
             row["error"] = None
             row["notes"] = str(exc)
         return row
     if beta >= 1:
-        row.update({"exponent_eps_g": 0.0, "exponent_loss": 0.0, "prefactor_eps_g": None, "prefactor_loss": None,
-                    "plateau_eps_g": None, "error": None,
-                    "method": "derived: boundary layer, beta = 1 loses adiabaticity; eps_g and L decay more "
-                              "slowly than any power (local exponents ~ (ln alpha)^(-1/3) -> 0)"})
+        row.update(
+            {
+                "exponent_eps_g": 0.0,
+                "exponent_loss": 0.0,
+                "prefactor_eps_g": None,
+                "prefactor_loss": None,
+                "plateau_eps_g": None,
+                "error": None,
+                "method": "derived: boundary layer, beta = 1 loses adiabaticity; eps_g and L decay more "
+                "slowly than any power (local exponents ~ (ln alpha)^(-1/3) -> 0)",
+            }
+        )
         return row
     rho = float(top_gap_density_at_zero(K, 20))
     c0 = _layer_at_zero(loss)
     if not (c0["R0"] > 0 and c0["N0"] > 0):
-        raise InvalidInputError(f"loss {loss.name!r}: R(0) or N(0) vanishes; the adiabatic schedule law needs both > 0")
+        raise InvalidInputError(
+            f"loss {loss.name!r}: R(0) or N(0) vanishes; the adiabatic schedule law needs both > 0"
+        )
     eta0, alpha0 = sched.eta0, sched.alpha0
-    scale = eta0 * alpha0 ** beta
+    scale = eta0 * alpha0**beta
     c_d = (3 * rho * c0["A0"] * scale / ((K - 1) * (1 - beta))) ** (1 / 3)
     p_corr = min(2 * (1 - beta) / 3, beta, 1 - beta)
-    row.update({"exponent_eps_g": -(2 + beta) / 6, "exponent_loss": -(1 - beta) / 3,
-                "prefactor_eps_g": rho * math.sqrt(scale * c0["N0"] / (2 * math.pi * c0["R0"])) / c_d,
-                "prefactor_loss": rho * c0["A0"] / c_d, "plateau_eps_g": None, "prefactor_D": c_d,
-                "prefactor_cross_entropy": rho * c0["L0_CE"] / c_d,
-                "error": ALPHA_REF ** (-p_corr),
-                "method": "derived: boundary layer, adiabatic Delta ~ eta N(0)/(2 R(0)), D^3 ~ 3 rho A(0) int eta/(K-1)"})
+    row.update(
+        {
+            "exponent_eps_g": -(2 + beta) / 6,
+            "exponent_loss": -(1 - beta) / 3,
+            "prefactor_eps_g": rho * math.sqrt(scale * c0["N0"] / (2 * math.pi * c0["R0"])) / c_d,
+            "prefactor_loss": rho * c0["A0"] / c_d,
+            "plateau_eps_g": None,
+            "prefactor_D": c_d,
+            "prefactor_cross_entropy": rho * c0["L0_CE"] / c_d,
+            "error": ALPHA_REF ** (-p_corr),
+            "method": "derived: boundary layer, adiabatic Delta ~ eta N(0)/(2 R(0)), D^3 ~ 3 rho A(0) int eta/(K-1)",
+        }
+    )
     return row
 
 
 def _saturated_row(loss, K, sched, eta):
     from asymptotics.losses.saturation import plateau, saturated_schedule_law, zero_noise_optimum
+
     beta = _beta(sched)
     row = {"regime": "saturated"}
     if beta == 0:
         p = plateau(loss, K, eta)
-        row.update({"exponent_eps_g": 0.0, "exponent_loss": 0.0, "prefactor_eps_g": None, "prefactor_loss": None,
-                    "plateau_eps_g": p["eps_g"], "limit_loss": p["loss"], "D_star": p["D"], "Delta_star": p["Delta"],
-                    "method": "derived: fixed point of the exact closure (saturated D, plateau at fixed eta)"
-                              + ("" if K <= 3 else "; quasi-Monte Carlo moments")})
+        row.update(
+            {
+                "exponent_eps_g": 0.0,
+                "exponent_loss": 0.0,
+                "prefactor_eps_g": None,
+                "prefactor_loss": None,
+                "plateau_eps_g": p["eps_g"],
+                "limit_loss": p["loss"],
+                "D_star": p["D"],
+                "Delta_star": p["Delta"],
+                "method": "derived: fixed point of the exact closure (saturated D, plateau at fixed eta)"
+                + ("" if K <= 3 else "; quasi-Monte Carlo moments"),
+            }
+        )
         row["error"] = 1e-10 if K <= 3 else 1e-3
         return row
     law = saturated_schedule_law(loss, K, beta, sched.eta0, sched.alpha0)
-    row.update({"exponent_eps_g": law["exponent_eps_g"], "exponent_loss": 0.0,
-                "prefactor_eps_g": law["prefactor_eps_g"], "prefactor_loss": None, "plateau_eps_g": None,
-                "limit_loss": law["L_min"], "exponent_excess_loss": law["exponent_excess_loss"],
-                "prefactor_excess_loss": law["prefactor_excess_loss"], "D_limit": law["D0"],
-                "method": f"derived: saturated, {law['regime']}" + ("" if K <= 3 else "; quasi-Monte Carlo moments")})
+    row.update(
+        {
+            "exponent_eps_g": law["exponent_eps_g"],
+            "exponent_loss": 0.0,
+            "prefactor_eps_g": law["prefactor_eps_g"],
+            "prefactor_loss": None,
+            "plateau_eps_g": None,
+            "limit_loss": law["L_min"],
+            "exponent_excess_loss": law["exponent_excess_loss"],
+            "prefactor_excess_loss": law["prefactor_excess_loss"],
+            "D_limit": law["D0"],
+            "method": f"derived: saturated, {law['regime']}"
+            + ("" if K <= 3 else "; quasi-Monte Carlo moments"),
+        }
+    )
     if beta < 1:
         row["error"] = ALPHA_REF ** (-min(beta, 1 - beta))
     else:
@@ -171,6 +240,7 @@ def _check_row(row, loss, K, sched, alpha_max):
     from asymptotics.analysis.extrapolation import extrapolate_exponent
     from asymptotics.analysis.slopes import local_slope
     from asymptotics.dynamics.flow import integrate_closure
+
     beta = _beta(sched)
     grid = np.logspace(math.log10(alpha_max / 1e3), math.log10(alpha_max / 1.2), 13)
     curve = integrate_closure(K, sched, [alpha_max], loss=loss, rtol=1e-10)
@@ -181,7 +251,9 @@ def _check_row(row, loss, K, sched, alpha_max):
     def moments(a):
         if a not in cache:
             D, Delta = curve.state_at(a)
-            cache[a] = loss_moments(loss, K, max(float(np.ravel(D)[0]), 0.0), max(float(np.ravel(Delta)[0]), 0.0))
+            cache[a] = loss_moments(
+                loss, K, max(float(np.ravel(D)[0]), 0.0), max(float(np.ravel(Delta)[0]), 0.0)
+            )
         return cache[a]
 
     check = {"alpha_max": alpha_max, "fit_range": [float(grid[0]), float(grid[-1])]}
@@ -195,20 +267,38 @@ def _check_row(row, loss, K, sched, alpha_max):
         row["check"] = check
         return row
     if row["regime"] == "boundary layer":
-        powers = ((1 / 3, 2 / 3, 1.0, 4 / 3) if beta == 0 and K >= 3 else (2 / 3, 4 / 3, 2.0) if beta == 0
-                  else tuple(sorted({round(p, 10) for p in ((1 - beta) / 3, 2 * (1 - beta) / 3, beta, 1 - beta)
-                                     if p > 1e-9}))[:4])
-        observables = (("eps_g", lambda a: float(moments(a).eps_g)), ("loss", lambda a: float(moments(a).loss)))
+        powers = (
+            (1 / 3, 2 / 3, 1.0, 4 / 3)
+            if beta == 0 and K >= 3
+            else (2 / 3, 4 / 3, 2.0)
+            if beta == 0
+            else tuple(
+                sorted(
+                    {round(p, 10) for p in ((1 - beta) / 3, 2 * (1 - beta) / 3, beta, 1 - beta) if p > 1e-9}
+                )
+            )[:4]
+        )
+        observables = (
+            ("eps_g", lambda a: float(moments(a).eps_g)),
+            ("loss", lambda a: float(moments(a).loss)),
+        )
     else:
-        powers = tuple(sorted({round(p, 10) for p in (beta, 1 - beta, 2 * beta, 2 * (1 - beta)) if p > 1e-9}))[:4]
+        powers = tuple(
+            sorted({round(p, 10) for p in (beta, 1 - beta, 2 * beta, 2 * (1 - beta)) if p > 1e-9})
+        )[:4]
         lmin = row["limit_loss"]
-        observables = (("eps_g", lambda a: float(moments(a).eps_g)),
-                       ("excess_loss", lambda a: float(moments(a).loss) - lmin))
+        observables = (
+            ("eps_g", lambda a: float(moments(a).eps_g)),
+            ("excess_loss", lambda a: float(moments(a).loss) - lmin),
+        )
     for name, f in observables:
         s, e = local_slope(f, grid, alpha_range=(alpha_max / 2e3, alpha_max))
         ex = extrapolate_exponent(grid, s, e, powers=powers, tol=1e-4)
-        target = row["exponent_eps_g"] if name == "eps_g" else (row["exponent_loss"] if name == "loss"
-                                                                 else row.get("exponent_excess_loss"))
+        target = (
+            row["exponent_eps_g"]
+            if name == "eps_g"
+            else (row["exponent_loss"] if name == "loss" else row.get("exponent_excess_loss"))
+        )
         check[f"{name}_exponent"] = ex.value
         check[f"{name}_exponent_error"] = ex.error
         check[f"{name}_last_local_slope"] = float(s[-1])
@@ -221,13 +311,15 @@ def _check_row(row, loss, K, sched, alpha_max):
     return row
 
 
-def atlas_row(loss, K: int, schedule="constant", *, eta: float = 1.0, check: bool = False,
-              alpha_max: float = 1e6) -> dict:
+def atlas_row(
+    loss, K: int, schedule="constant", *, eta: float = 1.0, check: bool = False, alpha_max: float = 1e6
+) -> dict:
     """One row of the atlas (keys :data:`ROW_KEYS` plus details; see module docstring).
 
     ``schedule`` is ``"constant"``, ``"power:beta=b"`` or a ``(name, Schedule)`` pair of :func:`parse_schedules`.
     """
     from asymptotics.losses.layer import require_boundary_layer
+
     loss = get_loss(loss)
     K = check_num_classes(K, maximum=1000)
     loss.require_centred()
@@ -240,12 +332,15 @@ def atlas_row(loss, K: int, schedule="constant", *, eta: float = 1.0, check: boo
     row = _boundary_layer_row(loss, K, sched, eta) if bl else _saturated_row(loss, K, sched, eta)
     if check:
         from asymptotics.losses.moments import is_cross_entropy
+
         if K <= 3 or loss.family == "cross_entropy" or is_cross_entropy(loss, K):
             if not (bl and _beta(sched) >= 1):
                 row = _check_row(row, loss, K, sched, alpha_max)
         else:
-            row["notes"] = (row.get("notes", "") + " no exact closure for this K (no deterministic route); "
-                            "error is the derived estimate").strip()
+            row["notes"] = (
+                row.get("notes", "") + " no exact closure for this K (no deterministic route); "
+                "error is the derived estimate"
+            ).strip()
     out = {"loss": loss.name, "K": K, "schedule": name}
     for key in ROW_KEYS[3:]:
         out[key] = row.get(key)
@@ -255,8 +350,9 @@ def atlas_row(loss, K: int, schedule="constant", *, eta: float = 1.0, check: boo
     return out
 
 
-def compute_atlas(losses, Ks, schedules, *, eta: float = 1.0, check: bool = False, alpha_max: float = 1e6,
-                  progress=None) -> dict:
+def compute_atlas(
+    losses, Ks, schedules, *, eta: float = 1.0, check: bool = False, alpha_max: float = 1e6, progress=None
+) -> dict:
     """All rows of the atlas for the given losses (names), K values and schedules (text or parsed)."""
     scheds = parse_schedules(schedules, eta) if isinstance(schedules, str) else list(schedules)
     loss_objs = [get_loss(name) for name in losses]
@@ -269,16 +365,27 @@ def compute_atlas(losses, Ks, schedules, *, eta: float = 1.0, check: bool = Fals
                 rows.append(atlas_row(L, K, sched, eta=eta, check=check, alpha_max=alpha_max))
                 if progress is not None:
                     progress(rows[-1])
-    return {"rows": rows, "eta": eta, "alpha_ref": ALPHA_REF, "check": check,
-            "alpha_max": alpha_max if check else None}
+    return {
+        "rows": rows,
+        "eta": eta,
+        "alpha_ref": ALPHA_REF,
+        "check": check,
+        "alpha_max": alpha_max if check else None,
+    }
 
 
 def atlas_latex_table(atlas: dict) -> str:
     """A booktabs LaTeX table of the rows (mathematics in math mode)."""
+
     def num(x, fmt="{:.4g}"):
         if x is None:
             return "--"
-        return "$" + fmt.format(x).replace("e-0", r"\times 10^{-").replace("e+0", r"\times 10^{") + ("}" if "e" in fmt.format(x) else "") + "$"
+        return (
+            "$"
+            + fmt.format(x).replace("e-0", r"\times 10^{-").replace("e+0", r"\times 10^{")
+            + ("}" if "e" in fmt.format(x) else "")
+            + "$"
+        )
 
     def sched(name):
         if name == "constant":
@@ -287,13 +394,30 @@ def atlas_latex_table(atlas: dict) -> str:
 
     def loss_name(name):
         return r"\texttt{" + name.replace("_", r"\_") + "}"
-    lines = [r"\begin{tabular}{llllllll}", r"\toprule",
-             r"loss & $K$ & schedule & $\varepsilon_g$ exp. & $L$ exp. & $\varepsilon_g$ pref. & $L$ pref. & "
-             r"plateau $\varepsilon_g$ \\", r"\midrule"]
+
+    lines = [
+        r"\begin{tabular}{llllllll}",
+        r"\toprule",
+        r"loss & $K$ & schedule & $\varepsilon_g$ exp. & $L$ exp. & $\varepsilon_g$ pref. & $L$ pref. & "
+        r"plateau $\varepsilon_g$ \\",
+        r"\midrule",
+    ]
     for r in atlas["rows"]:
-        lines.append(" & ".join([loss_name(r["loss"]), f"${r['K']}$", sched(r["schedule"]),
-                                 num(r["exponent_eps_g"]), num(r["exponent_loss"]), num(r["prefactor_eps_g"]),
-                                 num(r["prefactor_loss"]), num(r["plateau_eps_g"])]) + r" \\")
+        lines.append(
+            " & ".join(
+                [
+                    loss_name(r["loss"]),
+                    f"${r['K']}$",
+                    sched(r["schedule"]),
+                    num(r["exponent_eps_g"]),
+                    num(r["exponent_loss"]),
+                    num(r["prefactor_eps_g"]),
+                    num(r["prefactor_loss"]),
+                    num(r["plateau_eps_g"]),
+                ]
+            )
+            + r" \\"
+        )
     lines += [r"\bottomrule", r"\end{tabular}"]
     return "\n".join(lines)
 
@@ -301,8 +425,10 @@ def atlas_latex_table(atlas: dict) -> str:
 def atlas_figure(atlas: dict):
     """Exponents of eps_g and L against beta (0: constant eta), one line per loss and K; a Figure."""
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), constrained_layout=True)
     groups = {}
     for r in atlas["rows"]:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import argparse
 
-from asymptotics.cli_support import float_in_range, int_in_range
+from asymptotics.cli_support import float_in_range
 
 __all__ = ["register", "run", "loss_name", "add_loss_argument", "DEFAULT_LOSSES", "DEFAULT_SCHEDULES"]
 
@@ -30,6 +30,7 @@ def loss_name(text: str) -> str:
     """argparse type: a loss name understood by :func:`asymptotics.losses.get_loss` (checked), kept as typed."""
     from asymptotics.losses.registry import get_loss
     from asymptotics.validation import InvalidInputError
+
     try:
         return get_loss(text).name
     except InvalidInputError as exc:
@@ -38,14 +39,19 @@ def loss_name(text: str) -> str:
 
 def add_loss_argument(p, command: str) -> None:
     """``--loss NAME`` (default: cross-entropy through the original path, output unchanged)."""
-    p.add_argument("--loss", type=loss_name, default=None,
-                   help="training loss, e.g. focal:gamma=2, label_smoothing:eps=0.1, brier, margin:m=1, "
-                        "cross_entropy:T=2 (default cross_entropy); with --loss the output also has the test "
-                        "cross_entropy and 'loss' is the training loss")
+    p.add_argument(
+        "--loss",
+        type=loss_name,
+        default=None,
+        help="training loss, e.g. focal:gamma=2, label_smoothing:eps=0.1, brier, margin:m=1, "
+        "cross_entropy:T=2 (default cross_entropy); with --loss the output also has the test "
+        "cross_entropy and 'loss' is the training loss",
+    )
 
 
 def _int_list(text: str) -> list:
     from asymptotics.validation import InvalidInputError
+
     try:
         values = [int(x) for x in text.split(",") if x.strip()]
     except ValueError:
@@ -58,27 +64,49 @@ def _int_list(text: str) -> list:
 def register(subparsers) -> None:
     """Add the ``atlas`` subcommand."""
     p = subparsers.add_parser(
-        "atlas", help="late-time laws (exponents, prefactors, plateaus) of surrogate losses",
+        "atlas",
+        help="late-time laws (exponents, prefactors, plateaus) of surrogate losses",
         description="For each loss, K and learning-rate schedule: the late-time exponents of eps_g and of the "
-                    "training loss, their prefactors, the plateau of eps_g, the method and an error estimate "
-                    "(derived from the boundary layers or the saturated fixed point; --check integrates the exact "
-                    "closure and extrapolates its local slopes).")
-    p.add_argument("--losses", default=DEFAULT_LOSSES,
-                   help=f"comma-separated losses (default {DEFAULT_LOSSES}); ';' separates parameters of one loss")
+        "training loss, their prefactors, the plateau of eps_g, the method and an error estimate "
+        "(derived from the boundary layers or the saturated fixed point; --check integrates the exact "
+        "closure and extrapolates its local slopes).",
+    )
+    p.add_argument(
+        "--losses",
+        default=DEFAULT_LOSSES,
+        help=f"comma-separated losses (default {DEFAULT_LOSSES}); ';' separates parameters of one loss",
+    )
     p.add_argument("--K", default="2,3,5", help="comma-separated numbers of classes, default 2,3,5")
-    p.add_argument("--schedules", default=DEFAULT_SCHEDULES,
-                   help=f"comma-separated schedules: constant (rate --eta) or power:beta=b (eta = (1+alpha)^-b, "
-                        f"0 < b <= 1); default {DEFAULT_SCHEDULES}")
-    p.add_argument("--eta", type=float_in_range(1e-3, 10.0), default=1.0,
-                   help="the constant learning rate, in [1e-3, 10], default 1")
-    p.add_argument("--check", action="store_true",
-                   help="integrate the exact closure to --alpha-max and compare the extrapolated exponents "
-                        "(K = 2, 3 and the cross-entropy family; slow: ~10 s per row for K = 3)")
-    p.add_argument("--alpha-max", type=float_in_range(1e4, 1e9), default=1e6,
-                   help="end of the closure check, in [1e4, 1e9], default 1e6")
-    p.add_argument("--out", default=None,
-                   help="folder for atlas.json, atlas.tex and atlas.png (default output/atlas; with --json no "
-                        "files unless --out is given)")
+    p.add_argument(
+        "--schedules",
+        default=DEFAULT_SCHEDULES,
+        help=f"comma-separated schedules: constant (rate --eta) or power:beta=b (eta = (1+alpha)^-b, "
+        f"0 < b <= 1); default {DEFAULT_SCHEDULES}",
+    )
+    p.add_argument(
+        "--eta",
+        type=float_in_range(1e-3, 10.0),
+        default=1.0,
+        help="the constant learning rate, in [1e-3, 10], default 1",
+    )
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="integrate the exact closure to --alpha-max and compare the extrapolated exponents "
+        "(K = 2, 3 and the cross-entropy family; slow: ~10 s per row for K = 3)",
+    )
+    p.add_argument(
+        "--alpha-max",
+        type=float_in_range(1e4, 1e9),
+        default=1e6,
+        help="end of the closure check, in [1e4, 1e9], default 1e6",
+    )
+    p.add_argument(
+        "--out",
+        default=None,
+        help="folder for atlas.json, atlas.tex and atlas.png (default output/atlas; with --json no "
+        "files unless --out is given)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     p.add_argument("--json", action="store_true", help="print exactly one JSON object")
     p.set_defaults(handler=run)
@@ -87,6 +115,7 @@ def register(subparsers) -> None:
 def _split_losses(text: str) -> list:
     from asymptotics.losses.registry import get_loss
     from asymptotics.validation import InvalidInputError
+
     names = [t.strip().replace(";", ",") for t in text.split(",") if t.strip()]
     if not names:
         raise InvalidInputError(f"--losses expects a comma-separated list, got {text!r}")
@@ -98,7 +127,13 @@ def run(args) -> int:
     import sys
 
     from asymptotics.cli_support import OutputFiles, check_output_dir, figure_png, print_json, strict_jsonable
-    from asymptotics.losses.atlas import ROW_KEYS, atlas_figure, atlas_latex_table, compute_atlas, parse_schedules
+    from asymptotics.losses.atlas import (
+        ROW_KEYS,
+        atlas_figure,
+        atlas_latex_table,
+        compute_atlas,
+        parse_schedules,
+    )
 
     out = None if (args.out is None and args.json) else check_output_dir(args.out or "output/atlas")
     losses = _split_losses(args.losses)
@@ -109,8 +144,9 @@ def run(args) -> int:
         if not args.quiet and not args.json:
             print(f"# {row['loss']}, K = {row['K']}, {row['schedule']}: done", file=sys.stderr)
 
-    atlas = compute_atlas(losses, Ks, scheds, eta=args.eta, check=args.check, alpha_max=args.alpha_max,
-                          progress=progress)
+    atlas = compute_atlas(
+        losses, Ks, scheds, eta=args.eta, check=args.check, alpha_max=args.alpha_max, progress=progress
+    )
     atlas = strict_jsonable(atlas)
     files = OutputFiles()
     if out is not None:
@@ -134,16 +170,23 @@ def format_rows(rows: list, keys: list) -> str:
     loss   K  x    y
     brier  2  -  0.5
     """
+
     def cell(v):
         if v is None:
             return "-"
         if isinstance(v, float):
             return f"{v:.6g}"
         return str(v)
+
     table = [[cell(r[k]) for k in keys] for r in rows]
     widths = [max(len(k), *(len(row[i]) for row in table)) for i, k in enumerate(keys)]
-    lines = ["  ".join(k.ljust(w) if i == 0 else k.rjust(w) for i, (k, w) in enumerate(zip(keys, widths))).rstrip()]
+    lines = [
+        "  ".join(k.ljust(w) if i == 0 else k.rjust(w) for i, (k, w) in enumerate(zip(keys, widths))).rstrip()
+    ]
     for row in table:
-        lines.append("  ".join(c.ljust(w) if i == 0 else c.rjust(w)
-                               for i, (c, w) in enumerate(zip(row, widths))).rstrip())
+        lines.append(
+            "  ".join(
+                c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))
+            ).rstrip()
+        )
     return "\n".join(lines)

@@ -30,7 +30,7 @@ eta*⟨Sum(2*(-y[c] + y[k])*(-p[c] - p[k] + Sum(p[_j]**2, (_j, 1, K)))*p[k], (k,
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from functools import lru_cache
+from functools import cache
 
 import sympy
 from sympy import Derivative, Eq, Indexed, S, Sum, sqrt
@@ -68,9 +68,17 @@ from asymptotics.symbolic.softmax import (
 from asymptotics.symbolic.stein import stein_integrand
 from asymptotics.validation import InvalidInputError
 
-__all__ = ["LossClosureDerivation", "derive_loss_closure", "step_error_signal", "step_shift_invariance",
-           "step_symmetric_sector_loss", "step_observables_loss", "loss_flow_latex", "loss_closure_latex",
-           "explicit_moments"]
+__all__ = [
+    "LossClosureDerivation",
+    "derive_loss_closure",
+    "step_error_signal",
+    "step_shift_invariance",
+    "step_symmetric_sector_loss",
+    "step_observables_loss",
+    "loss_flow_latex",
+    "loss_closure_latex",
+    "explicit_moments",
+]
 
 
 @dataclass(frozen=True)
@@ -95,6 +103,7 @@ def _fresh_bound(expr):
         new = sympy.Symbol("_j" if counter[0] == 0 else f"_j{counter[0]}", integer=True, positive=True)
         counter[0] += 1
         return Sum(a.function.xreplace({idx: new}), (new, lo, hi))
+
     return expr.replace(lambda a: isinstance(a, Sum), rule)
 
 
@@ -105,6 +114,7 @@ def _loss_symbols(s: ClosureSymbols, signal) -> LossSymbols:
 # --------------------------------------------------------------------------------------------
 # step 1
 # --------------------------------------------------------------------------------------------
+
 
 def step_error_signal(loss, K):
     """Step 1: ``e_k = -dl/dz_k`` for the loss, and the flows of ``R``, ``Q`` (as for any error signal).
@@ -127,19 +137,23 @@ def step_error_signal(loss, K):
     e_k = sympy.factor_terms(e_k) if e_k.has(sympy.log) else e_k
     cross = step_sgd_flow(K)
     ce_step, res = cross
-    eqs = (("loss", Eq(sympy.Symbol(r"\ell"), ell)),
-           ("error_signal", Eq(s.e[k], e_k))) + tuple(eq for eq in ce_step.equations if eq[0] != "error_signal")
+    eqs = (("loss", Eq(sympy.Symbol(r"\ell"), ell)), ("error_signal", Eq(s.e[k], e_k))) + tuple(
+        eq for eq in ce_step.equations if eq[0] != "error_signal"
+    )
     step = DerivationStep(
         "Step 1: error signal and order-parameter flow of online SGD",
         f"loss {loss.name}; e_k = -d l/dz_k (softmax atoms: dp_k/dz_l = p_k (delta_kl - p_l)); "
         "W_k <- W_k + (eta/sqrt N) e_k x; one step is d alpha = 1/N; the eta term is the drift, the eta^2 "
-        "term the SGD noise from |x|^2/N -> 1.", eqs)
+        "term the SGD noise from |x|^2/N -> 1.",
+        eqs,
+    )
     return step, {**res, "error_signal": e_k, "loss": ell}
 
 
 # --------------------------------------------------------------------------------------------
 # step 2
 # --------------------------------------------------------------------------------------------
+
 
 def _sum_is_zero(expr, s) -> bool:
     e = canonical_form(expr, logits=s.z)
@@ -163,20 +177,27 @@ def step_shift_invariance(loss, K, previous):
             raise InvalidInputError(
                 f"loss {loss.name!r} is not shift invariant: sum_k e_k = {sympy.sstr(sympy.simplify(total))} "
                 "does not vanish, so the mean logit moves and the centred (D, Delta) closure does not apply; the "
-                "engine refuses such losses (it does not carry the mean-logit variable)")
-        how = ("the symbolic-K sum was not reduced to 0 by the index algebra; the explicit forms for K = 2, 3 give "
-               "sum_k dl/dz_k = 0 identically")
+                "engine refuses such losses (it does not carry the mean-logit variable)"
+            )
+        how = (
+            "the symbolic-K sum was not reduced to 0 by the index algebra; the explicit forms for K = 2, 3 give "
+            "sum_k dl/dz_k = 0 identically"
+        )
     _, r2 = step_mean_logit_invariance(K, previous)
     Rc, Qc = sympy.IndexedBase(r"\check{R}"), sympy.IndexedBase(r"\check{Q}")
-    eqs = (("sum_e", Eq(Sum(s.e[k], (k, 1, s.K)), total)),
-           ("sum_e_reduced", Eq(Sum(s.e[k], (k, 1, s.K)), S.Zero)),
-           ("dR_centered", Eq(Derivative(Rc[k, s.l], s.alpha), r2["dR_centered"])),
-           ("dQ_centered", Eq(Derivative(Qc[k, s.l], s.alpha), r2["dQ_centered"])))
+    eqs = (
+        ("sum_e", Eq(Sum(s.e[k], (k, 1, s.K)), total)),
+        ("sum_e_reduced", Eq(Sum(s.e[k], (k, 1, s.K)), S.Zero)),
+        ("dR_centered", Eq(Derivative(Rc[k, s.l], s.alpha), r2["dR_centered"])),
+        ("dQ_centered", Eq(Derivative(Qc[k, s.l], s.alpha), r2["dQ_centered"])),
+    )
     step = DerivationStep(
         "Step 2: shift invariance and centred variables",
         f"sum_k e_k = 0 ({how}): the loss depends on the logits only through their differences, the mean "
         "student vector never moves and the centred order parameters R_c = P R, Q_c = P Q P obey the flows "
-        "below (P = I - 11^T/K).", eqs)
+        "below (P = I - 11^T/K).",
+        eqs,
+    )
     return step, {**r2, "sum_e": S.Zero, "sum_e_raw": total, "decided_symbolically": decided}
 
 
@@ -184,20 +205,28 @@ def step_shift_invariance(loss, K, previous):
 # step 3
 # --------------------------------------------------------------------------------------------
 
+
 def step_symmetric_sector_loss(loss, K, previous, signal):
     """Step 3: drift, restoring (Stein's lemma: the loss's Hessian) and noise in the symmetric sector."""
     base = closure_symbols(K)
     s = _loss_symbols(base, signal)
     parts = symmetric_sector_traces(s, previous)
     mu, cov_zy, cov_zz, cov_checks = parts["mu"], parts["cov_zy"], parts["cov_zz"], parts["cov_checks"]
-    dD, dDelta_raw, E_ey, shifted, drift = (parts[n] for n in ("dD", "dDelta_raw", "E_ey", "shifted", "drift"))
+    dD, dDelta_raw, E_ey, shifted, drift = (
+        parts[n] for n in ("dD", "dDelta_raw", "E_ey", "shifted", "drift")
+    )
     # (d) restoring: sum_k e_k xi_k, Stein in xi through the logits
     E_exi = [E for E in dDelta_raw.atoms(GaussianExpectation) if E.integrand.has(s.xi)][0]
     exi = collapse_sums(substitute_error_signal(E_exi.integrand, s))
     exi = pull_constants_out_of_sums(exi)
     exi_stein = stein_integrand(_random_factors_into_sums(exi, mu), mu, [s.xi])
-    exi_stein = flip_negative_constant(pull_constants_out_of_sums(exi_stein.replace(
-        lambda a: isinstance(a, Sum), lambda a: Sum(sympy.factor_terms(a.function), *a.limits))))
+    exi_stein = flip_negative_constant(
+        pull_constants_out_of_sums(
+            exi_stein.replace(
+                lambda a: isinstance(a, Sum), lambda a: Sum(sympy.factor_terms(a.function), *a.limits)
+            )
+        )
+    )
     exi_coeff, exi_sum = exi_stein.as_independent(Sum)
     if isinstance(exi_sum, Sum) and exi_coeff == -sqrt(s.Delta):
         restoring = GaussianExpectation(exi_sum, mu)
@@ -206,13 +235,17 @@ def step_symmetric_sector_loss(loss, K, previous, signal):
         integrand = sympy.expand(-exi_stein / sqrt(s.Delta))
         integrand = canonical_form(collapse_sums(integrand), logits=s.z)
         if integrand.has(s.xi):
-            raise InvalidInputError(f"Stein's lemma left the student noise in the restoring term of {loss.name!r}: "
-                                    f"{integrand}")  # pragma: no cover - guard of the derivation
+            raise InvalidInputError(
+                f"Stein's lemma left the student noise in the restoring term of {loss.name!r}: {integrand}"
+            )  # pragma: no cover - guard of the derivation
         restoring = GaussianExpectation(_tidy(integrand), mu)
         stein_form = -sqrt(s.Delta) * restoring
     # (e) noise
-    E_ee = [E for E in dDelta_raw.atoms(GaussianExpectation)
-            if E.integrand.has(s.e) and not E.integrand.has(s.xi) and not E.integrand.has(s.y)][0]
+    E_ee = [
+        E
+        for E in dDelta_raw.atoms(GaussianExpectation)
+        if E.integrand.has(s.e) and not E.integrand.has(s.xi) and not E.integrand.has(s.y)
+    ][0]
     lab, others = split_label_term(E_ee.integrand, s)
     noise_integrand = substitute_error_signal(lab, s) + substitute_error_signal(others, s)
     noise = GaussianExpectation(noise_integrand, mu)
@@ -235,9 +268,17 @@ def step_symmetric_sector_loss(loss, K, previous, signal):
         "Step 3: symmetric sector R_c = D P, Q_c = (D^2 + Delta) P",
         "z = D y + sqrt(Delta) xi has the centred covariances of the sector; sum_k e_k y_k = sum_k e_k (y_k - y_c); "
         "Stein's lemma in xi, E[e_k xi_k] = sqrt(Delta) E[de_k/dz_k], brings in the Hessian of the loss: "
-        "restoring = E[sum_k d^2 l/dz_k^2].", eqs)
-    return step, {"dD": dD_final, "dDelta": dDelta, "drift": drift, "restoring": restoring, "noise": noise,
-                  "cov_checks": cov_checks}
+        "restoring = E[sum_k d^2 l/dz_k^2].",
+        eqs,
+    )
+    return step, {
+        "dD": dD_final,
+        "dDelta": dDelta,
+        "drift": drift,
+        "restoring": restoring,
+        "noise": noise,
+        "cov_checks": cov_checks,
+    }
 
 
 def _random_factors_into_sums(expr, mu):
@@ -263,7 +304,9 @@ def _random_factors_into_sums(expr, mu):
 
 def _tidy(expr):
     """Factor each class sum's summand and pull constants out (readable, same value)."""
-    expr = expr.replace(lambda a: isinstance(a, Sum), lambda a: Sum(sympy.factor_terms(a.function), *a.limits))
+    expr = expr.replace(
+        lambda a: isinstance(a, Sum), lambda a: Sum(sympy.factor_terms(a.function), *a.limits)
+    )
     return sympy.factor_terms(pull_constants_out_of_sums(expr))
 
 
@@ -271,24 +314,31 @@ def _tidy(expr):
 # step 4
 # --------------------------------------------------------------------------------------------
 
+
 def step_observables_loss(loss, K):
     """Step 4: ``eps_g``, the training loss ``E[l]`` and the test cross-entropy ``E[-log p_c]``."""
     s = closure_symbols(K)
     _, r4 = step_observables(K)
     mu = s.measure
     train = GaussianExpectation(loss.builder(s), mu)
-    eqs = (("eps_g", Eq(sympy.Symbol(r"\varepsilon_g"), r4["eps_g"])),
-           ("loss", Eq(sympy.Symbol("L"), train)),
-           ("cross_entropy", Eq(sympy.Symbol(r"L_{\mathrm{CE}}"), r4["loss"])))
-    step = DerivationStep("Step 4: observables",
-                          "eps_g = P[argmax z != c]; the training loss L = E[l] and the test cross-entropy "
-                          "L_CE = E[-log p_c], with z = D y + sqrt(Delta) xi.", eqs)
+    eqs = (
+        ("eps_g", Eq(sympy.Symbol(r"\varepsilon_g"), r4["eps_g"])),
+        ("loss", Eq(sympy.Symbol("L"), train)),
+        ("cross_entropy", Eq(sympy.Symbol(r"L_{\mathrm{CE}}"), r4["loss"])),
+    )
+    step = DerivationStep(
+        "Step 4: observables",
+        "eps_g = P[argmax z != c]; the training loss L = E[l] and the test cross-entropy "
+        "L_CE = E[-log p_c], with z = D y + sqrt(Delta) xi.",
+        eqs,
+    )
     return step, {"eps_g": r4["eps_g"], "loss": train, "cross_entropy": r4["loss"]}
 
 
 # --------------------------------------------------------------------------------------------
 # driver
 # --------------------------------------------------------------------------------------------
+
 
 @dataclass
 class LossClosureDerivation:
@@ -307,17 +357,21 @@ class LossClosureDerivation:
         return {**self.flow_parts, **self.observables}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _derive(loss, K):
     st1, r1 = step_error_signal(loss, K)
     st2, r2 = step_shift_invariance(loss, K, r1)
     st3, r3 = step_symmetric_sector_loss(loss, K, r2, r1["error_signal"])
     st4, r4 = step_observables_loss(loss, K)
-    return LossClosureDerivation(loss, K, [st1, st2, st3, st4], {"D": r3["dD"], "Delta": r3["dDelta"]},
-                                 {"drift": r3["drift"], "restoring": r3["restoring"], "noise": r3["noise"]},
-                                 {"eps_g": r4["eps_g"], "loss": r4["loss"], "cross_entropy": r4["cross_entropy"]},
-                                 {"sum_e": r2["sum_e_raw"], "sum_e_symbolic": r2["decided_symbolically"],
-                                  "cov": r3["cov_checks"]})
+    return LossClosureDerivation(
+        loss,
+        K,
+        [st1, st2, st3, st4],
+        {"D": r3["dD"], "Delta": r3["dDelta"]},
+        {"drift": r3["drift"], "restoring": r3["restoring"], "noise": r3["noise"]},
+        {"eps_g": r4["eps_g"], "loss": r4["loss"], "cross_entropy": r4["cross_entropy"]},
+        {"sum_e": r2["sum_e_raw"], "sum_e_symbolic": r2["decided_symbolically"], "cov": r3["cov_checks"]},
+    )
 
 
 def derive_loss_closure(loss, K=None) -> LossClosureDerivation:
@@ -326,6 +380,7 @@ def derive_loss_closure(loss, K=None) -> LossClosureDerivation:
     Raises :class:`~asymptotics.validation.InvalidInputError` for a loss that is not shift invariant.
     """
     from asymptotics.symbolic.softmax import num_classes_symbol
+
     loss = get_loss(loss)
     K = check_K(num_classes_symbol() if K is None else K)
     return _derive(loss, K)
@@ -340,8 +395,10 @@ def loss_flow_latex(loss, K=None) -> str:
     """
     cl = derive_loss_closure(loss, K)
     s = closure_symbols(cl.K)
-    return " \\\\\n".join(f"{latex(Derivative(sym, s.alpha))} &= {latex(cl.flow[name])}"
-                          for name, sym in (("D", s.D), ("Delta", s.Delta)))
+    return " \\\\\n".join(
+        f"{latex(Derivative(sym, s.alpha))} &= {latex(cl.flow[name])}"
+        for name, sym in (("D", s.D), ("Delta", s.Delta))
+    )
 
 
 def loss_closure_latex(loss, K=None) -> str:
@@ -350,8 +407,10 @@ def loss_closure_latex(loss, K=None) -> str:
     parts = []
     for st in cl.steps:
         body = "\n".join(line for line in st.latex().splitlines() if not line.startswith("%"))
-        parts.append("\\paragraph{%s}\n%s\n\\begin{align*}\n%s\n\\end{align*}\n" % (
-            tex_text(st.title), tex_text(st.text), body))
+        parts.append(
+            "\\paragraph{%s}\n%s\n\\begin{align*}\n%s\n\\end{align*}\n"
+            % (tex_text(st.title), tex_text(st.text), body)
+        )
     return "\n".join(parts)
 
 

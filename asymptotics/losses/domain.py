@@ -31,20 +31,28 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
-from functools import lru_cache
+from functools import cache
 
 from asymptotics.numeric.domain import Domain
 from asymptotics.validation import InvalidInputError
 
-__all__ = ["loss_float_domain", "loss_mp_domain", "check_loss_domain", "tail_scale", "check_loss_parameters",
-           "PARAMETER_RANGES"]
+__all__ = [
+    "loss_float_domain",
+    "loss_mp_domain",
+    "check_loss_domain",
+    "tail_scale",
+    "check_loss_parameters",
+    "PARAMETER_RANGES",
+]
 
 #: parameter ranges over which the routes were validated (beyond them a loss is accepted by the registry
 #: but refused by the numerics)
-PARAMETER_RANGES = {"cross_entropy": {"T": (Fraction(1, 4), Fraction(4))},
-                    "focal": {"gamma": (Fraction(0), Fraction(5))},
-                    "margin": {"m": (Fraction(-5), Fraction(5))},
-                    "label_smoothing": {"eps": (Fraction(0), Fraction(1))}}
+PARAMETER_RANGES = {
+    "cross_entropy": {"T": (Fraction(1, 4), Fraction(4))},
+    "focal": {"gamma": (Fraction(0), Fraction(5))},
+    "margin": {"m": (Fraction(-5), Fraction(5))},
+    "label_smoothing": {"eps": (Fraction(0), Fraction(1))},
+}
 
 
 def loss_float_domain(K: int) -> Domain:
@@ -72,8 +80,10 @@ def check_loss_parameters(loss) -> None:
         if key in ranges:
             lo, hi = ranges[key]
             if not lo <= value <= hi or (key == "eps" and value >= 1):
-                raise InvalidInputError(f"loss {loss.name!r}: {key} = {float(value):g} is outside the range "
-                                        f"validated for the numerics ({float(lo):g} <= {key} <= {float(hi):g})")
+                raise InvalidInputError(
+                    f"loss {loss.name!r}: {key} = {float(value):g} is outside the range "
+                    f"validated for the numerics ({float(lo):g} <= {key} <= {float(hi):g})"
+                )
 
 
 def check_loss_domain(loss, K: int, D: float, Delta: float, digits) -> Domain:
@@ -82,8 +92,10 @@ def check_loss_domain(loss, K: int, D: float, Delta: float, digits) -> Domain:
     if K > 3:
         raise InvalidInputError(f"the gap-coordinate routes serve K = 2, 3; got K = {K}")
     box = loss_float_domain(K) if digits is None else loss_mp_domain(K)
-    where = (f"the validated domain of the {box.route} route for loss {loss.name!r}, K = {K} "
-             f"(0 <= D <= {box.D_max:g}, 0 <= Delta <= {box.Delta_max:g})")
+    where = (
+        f"the validated domain of the {box.route} route for loss {loss.name!r}, K = {K} "
+        f"(0 <= D <= {box.D_max:g}, 0 <= Delta <= {box.Delta_max:g})"
+    )
     if not math.isfinite(D) or D > box.D_max:
         raise InvalidInputError(f"D = {D:g} is outside {where}")
     if not math.isfinite(Delta) or Delta > box.Delta_max:
@@ -91,7 +103,7 @@ def check_loss_domain(loss, K: int, D: float, Delta: float, digits) -> Domain:
     return box
 
 
-@lru_cache(maxsize=None)
+@cache
 def tail_scale(loss, K: int) -> float:
     """Decay length of the integrands at large positive margins, relative to cross-entropy's ``e^{-s}``.
 

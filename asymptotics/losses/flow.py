@@ -35,13 +35,16 @@ def prepare_loss_flow(loss, K: int, method: str):
     loss.require_centred()
     check_loss_parameters(loss)
     if method not in _DETERMINISTIC:
-        raise InvalidInputError(f"the closure flow of a loss needs a deterministic method ({', '.join(_DETERMINISTIC)}), "
-                                f"got {method!r}")
+        raise InvalidInputError(
+            f"the closure flow of a loss needs a deterministic method ({', '.join(_DETERMINISTIC)}), "
+            f"got {method!r}"
+        )
     if K >= 4 and not (is_cross_entropy(loss, K) or loss.family == "cross_entropy"):
         raise InvalidInputError(
             f"loss {loss.name!r} has no deterministic closure route for K = {K} (K >= 4 needs the cross-entropy "
             "structure); its moments are available by Monte Carlo (loss_moments(..., method='montecarlo')) and "
-            "its late-time constants by the boundary-layer route (asymptotics.losses.layer)")
+            "its late-time constants by the boundary-layer route (asymptotics.losses.layer)"
+        )
     return loss
 
 
@@ -56,12 +59,14 @@ def check_loss_flow_start(loss, K: int, D0: float, Delta0: float, eta, alpha_end
     if loss.bulk_decay() is None or not loss.reduces_to_binary(3):
         return
     from asymptotics.losses.layer import fixed_point_float
+
     box = loss_float_domain(K)
     d_star = fixed_point_float(loss, float(eta))
     if d_star > box.Delta_max:
         raise InvalidInputError(
             f"eta = {float(eta):g}: for loss {loss.name!r} Delta relaxes to Delta* = {d_star:.4g}, outside the "
-            f"validated domain of the closure moments (Delta <= {box.Delta_max:g}); use a smaller eta")
+            f"validated domain of the closure moments (Delta <= {box.Delta_max:g}); use a smaller eta"
+        )
 
 
 def loss_flow_moments(loss, K: int, method: str):
@@ -70,4 +75,5 @@ def loss_flow_moments(loss, K: int, method: str):
 
     def evaluate(D, Delta, rtol):
         return loss_moments(loss, K, D, Delta, method=method, rtol=rtol)
+
     return evaluate

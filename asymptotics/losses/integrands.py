@@ -41,7 +41,7 @@ be any number there: the expressions are exact identities for every ``m``).  Con
 from __future__ import annotations
 
 import math
-from functools import lru_cache
+from functools import cache
 
 import sympy as sp
 from sympy.codegen.cfunctions import log1p
@@ -50,8 +50,15 @@ from asymptotics.losses.model import Loss
 from asymptotics.numeric.moments import MOMENT_NAMES
 from asymptotics.validation import InvalidInputError, check_num_classes
 
-__all__ = ["LOSS_MOMENT_NAMES", "loss_integrands", "weight_scale", "homogenise", "compiled_loss_split",
-           "compiled_error_signal", "BACKENDS"]
+__all__ = [
+    "LOSS_MOMENT_NAMES",
+    "loss_integrands",
+    "weight_scale",
+    "homogenise",
+    "compiled_loss_split",
+    "compiled_error_signal",
+    "BACKENDS",
+]
 
 #: the closure moments of a loss: the five of the cross-entropy closure and the test cross-entropy
 LOSS_MOMENT_NAMES = MOMENT_NAMES + ("cross_entropy",)
@@ -60,6 +67,7 @@ BACKENDS = ("numpy", "mpmath", "flint")
 
 def _gap_symbols(K):
     from asymptotics.symbolic.integrands import gap_symbols
+
     return gap_symbols(K)
 
 
@@ -68,7 +76,7 @@ def _gap_symbols(K):
 GAP_K_MAX = 10
 
 
-@lru_cache(maxsize=None)
+@cache
 def loss_integrands(loss: Loss, K: int) -> dict:
     """The six integrands (:data:`LOSS_MOMENT_NAMES`) of ``loss`` in gap coordinates (exact SymPy).
 
@@ -94,6 +102,7 @@ def loss_integrands(loss: Loss, K: int) -> dict:
 # homogenisation
 # ----------------------------------------------------------------------------------------------------
 
+
 def _exp_atoms(expr, d):
     return [e for e in expr.atoms(sp.exp) if e.has(*d)]
 
@@ -113,7 +122,7 @@ def _linear_coefficients(arg, d):
     return const, coeffs
 
 
-@lru_cache(maxsize=None)
+@cache
 def weight_scale(loss: Loss, K: int) -> int:
     """The scale ``q`` of the rival weights ``w_j = e^{-d_j/q}``: the common denominator of the exponents.
 
@@ -156,8 +165,9 @@ class _Homogeniser:
                 n = -c * q
                 if not n.is_Integer:
                     raise InvalidInputError(f"exponent {atom.args[0]} is not a multiple of 1/{q}")
-                out *= wj ** n
+                out *= wj**n
             return out
+
         expr = expr.replace(lambda a: isinstance(a, sp.exp) and a.has(*d), repl)
         expr = sp.expand_log(expr, force=True)
         # log(w_j) = -d_j/q
@@ -188,7 +198,7 @@ class _Homogeniser:
                 return self._h(base) ** ex
             hb = self._rational(self._h(base))
             self._check_degree_zero(hb, f"base of the power {x}")
-            return hb ** ex
+            return hb**ex
         if isinstance(x, (sp.Add, sp.Mul)):
             return x.func(*[self._h(a) for a in x.args])
         raise InvalidInputError(f"cannot compile {x.func} of the rival weights into overflow-free code")
@@ -206,15 +216,18 @@ class _Homogeniser:
             return sp.log(P) if P != 1 else sp.Integer(0)
         poly = sp.Poly(P, *self.w)
         if any(not (c.is_positive) for c in poly.coeffs()):
-            raise InvalidInputError(f"log of {P}: only polynomials with positive coefficients in the rival "
-                                    "weights are supported")
+            raise InvalidInputError(
+                f"log of {P}: only polynomials with positive coefficients in the rival weights are supported"
+            )
         n = poly.total_degree()
-        Ph = sp.expand(sum(c * sp.Mul(*[(ej / self.u) ** k for ej, k in zip(self.e, mon)])
-                           for mon, c in poly.terms()) * self.u ** n)
+        Ph = sp.expand(
+            sum(c * sp.Mul(*[(ej / self.u) ** k for ej, k in zip(self.e, mon)]) for mon, c in poly.terms())
+            * self.u**n
+        )
         self._check_pure_powers(Ph, f"log({P})")
         c0 = poly.coeff_monomial(1)
         if c0 == 1:
-            rest = sp.expand(Ph - self.u ** n)
+            rest = sp.expand(Ph - self.u**n)
             if n == 1:
                 value = self.m + log1p(self.um1 + rest)
             else:
@@ -234,14 +247,18 @@ class _Homogeniser:
         poly = sp.Poly(sp.expand(P), *gens)
         n = poly.total_degree()
         if any(c.is_number and c < 0 for c in poly.coeffs()):
-            raise InvalidInputError(f"{where}: a denominator with negative coefficients (cancellation; cannot "
-                                    "guarantee overflow-free code)")
+            raise InvalidInputError(
+                f"{where}: a denominator with negative coefficients (cancellation; cannot "
+                "guarantee overflow-free code)"
+            )
         for i in range(len(gens)):
             mon = tuple(n if k == i else 0 for k in range(len(gens)))
             if not poly.coeff_monomial(mon).is_positive:
-                raise InvalidInputError(f"{where}: the denominator is not bounded below for every gap (no pure "
-                                        f"power {gens[i]}^{n}); this loss needs a per-class shift the engine "
-                                        "does not generate")
+                raise InvalidInputError(
+                    f"{where}: the denominator is not bounded below for every gap (no pure "
+                    f"power {gens[i]}^{n}); this loss needs a per-class shift the engine "
+                    "does not generate"
+                )
 
     def _check_degree_zero(self, expr, where):
         lam = sp.Symbol("lambda_", positive=True)
@@ -259,7 +276,7 @@ class _Homogeniser:
                 if factor.has(self.u, *self.e):
                     self._check_pure_powers(factor, f"denominator {factor}")
             # keep the denominator factored (powers of u + sum_j e_j): far fewer operations in the code
-            den = coeff * sp.Mul(*[f ** k for f, k in factors])
+            den = coeff * sp.Mul(*[f**k for f, k in factors])
             num = sp.factor_terms(num)
             out = num / den
         if out.has(*self.w) or out.has(*self.d) and out.has(sp.exp):
@@ -299,7 +316,7 @@ def _constants(exprs):
     return out, table
 
 
-@lru_cache(maxsize=None)
+@cache
 def homogenise(loss: Loss, K: int, exprs: tuple):
     """Homogenised forms of ``exprs`` (gap-coordinate expressions of ``loss``).
 
@@ -331,6 +348,7 @@ class _Compiled:
 
     def __init__(self, loss, K, exprs, backend, with_g):
         import numpy as np
+
         self.np = np
         self.K, self.backend, self.with_g = K, backend, with_g
         self.q = weight_scale(loss, K)
@@ -349,9 +367,11 @@ class _Compiled:
         if self.backend == "numpy":
             return self._float_consts
         import mpmath
+
         key = (self.backend, mpmath.mp.prec)
         if self.backend == "flint":
             import flint
+
             key = key + (flint.ctx.prec,)
         if key not in self._prec_consts:
             vals = []
@@ -364,8 +384,11 @@ class _Compiled:
                     if isinstance(v, sp.Rational):
                         vals.append(arb(int(v.p)) / int(v.q))
                     else:
-                        vals.append(arb(mpmath.nstr(x, mpmath.mp.dps + 5, min_fixed=-mpmath.inf,
-                                                    max_fixed=mpmath.inf)))
+                        vals.append(
+                            arb(
+                                mpmath.nstr(x, mpmath.mp.dps + 5, min_fixed=-mpmath.inf, max_fixed=mpmath.inf)
+                            )
+                        )
             self._prec_consts[key] = tuple(vals)
         return self._prec_consts[key]
 
@@ -374,7 +397,7 @@ class _Compiled:
         if self.backend == "numpy":
             np = self.np
             args = np.broadcast_arrays(*[np.asarray(a, dtype=float) for a in args])
-            dd = args[:K - 1]
+            dd = args[: K - 1]
             scaled = [x / self.q for x in dd] if self.q != 1 else list(dd)
             m = np.maximum(0.0, np.max([-x for x in scaled], axis=0))
             with np.errstate(under="ignore"):
@@ -382,14 +405,15 @@ class _Compiled:
                 u = np.exp(-m)
             um1 = np.expm1(-m)
             em = [np.expm1(-n * m) for n in self.orders]
-            rest = list(args[K - 1:])
+            rest = list(args[K - 1 :])
             out = self.f(m, u, um1, *em, *ee, *dd, *rest, *self._float_consts)
             shape = args[0].shape
             return [np.broadcast_to(np.asarray(v, dtype=float), shape) for v in out]
-        dd = args[:K - 1]
+        dd = args[: K - 1]
         if self.backend == "flint":
             import flint
             import mpmath
+
             mids = [float(x.mid()) if isinstance(x, flint.arb) else float(x) for x in dd]
             mval = max([0.0] + [-x / self.q for x in mids])
             m = flint.arb(mpmath.nstr(mpmath.mpf(mval), 20)) if mval else flint.arb(0)
@@ -400,16 +424,17 @@ class _Compiled:
             em = [(-n * m).expm1() for n in self.orders]
         else:
             import mpmath
+
             scaled = [mpmath.mpf(x) / self.q for x in dd]
             m = max([mpmath.mpf(0)] + [-x for x in scaled])
             u = mpmath.exp(-m)
             um1 = mpmath.expm1(-m)
             ee = [mpmath.exp(-x - m) for x in scaled]
             em = [mpmath.expm1(-n * m) for n in self.orders]
-        return list(self.f(m, u, um1, *em, *ee, *dd, *args[K - 1:], *self._consts()))
+        return list(self.f(m, u, um1, *em, *ee, *dd, *args[K - 1 :], *self._consts()))
 
 
-@lru_cache(maxsize=None)
+@cache
 def gap_split_exprs(loss: Loss, K: int) -> tuple:
     """``(bases, drift_coefficients)``: the six g-independent parts and the ``K-1`` coefficients of ``g_j``.
 
@@ -435,7 +460,7 @@ def gap_split_exprs(loss: Loss, K: int) -> tuple:
     return tuple(bases), coeffs
 
 
-@lru_cache(maxsize=None)
+@cache
 def homogenised_primitives(loss: Loss, K: int) -> dict:
     """Homogenised ``f``, ``df/dd_j``, ``d^2f/dd_j dd_l`` (``l >= j``) and the test cross-entropy.
 
@@ -457,12 +482,17 @@ def homogenised_primitives(loss: Loss, K: int) -> dict:
     exprs = [f] + grad + list(hess.values()) + [ce]
     syms, hexprs, orders = homogenise(loss, K, tuple(exprs))
     table = dict(zip(keys, hexprs))
-    return {"symbols": syms, "orders": orders, "f": table["f"],
-            "grad": tuple(table[("grad", j)] for j in range(K - 1)),
-            "hess": {jl: table[("hess",) + jl] for jl in hess}, "ce": table["ce"]}
+    return {
+        "symbols": syms,
+        "orders": orders,
+        "f": table["f"],
+        "grad": tuple(table[("grad", j)] for j in range(K - 1)),
+        "hess": {jl: table[("hess",) + jl] for jl in hess},
+        "ce": table["ce"],
+    }
 
 
-@lru_cache(maxsize=None)
+@cache
 def homogenised_split(loss: Loss, K: int) -> tuple:
     """The six bases and ``K-1`` drift coefficients in homogenised form, built from the primitives.
 
@@ -476,8 +506,10 @@ def homogenised_split(loss: Loss, K: int) -> tuple:
 
     def h(j, l):
         return H[(min(j, l), max(j, l))]
-    restoring = sp.Add(*[h(j, j) for j in range(n)]) * 2 + sp.Add(*[2 * h(j, l) for j in range(n)
-                                                                     for l in range(j + 1, n)])
+
+    restoring = sp.Add(*[h(j, j) for j in range(n)]) * 2 + sp.Add(
+        *[2 * h(j, l) for j in range(n) for l in range(j + 1, n)]
+    )
     noise = sp.Add(*[x**2 for x in G]) + sp.Add(*G) ** 2
     bases, _ = gap_split_exprs(loss, K)
     eps_g = bases[3]
@@ -491,6 +523,7 @@ class _Compiled:
 
     def __init__(self, loss, K, hexprs, backend):
         import numpy as np
+
         self.np = np
         self.K, self.backend = K, backend
         self.q = weight_scale(loss, K)
@@ -510,16 +543,21 @@ class _Compiled:
         if self.backend == "numpy":
             return self._float_consts
         import mpmath
+
         key = (self.backend, mpmath.mp.prec)
         if self.backend == "flint":
             import flint
+
             key = key + (flint.ctx.prec,)
         if key not in self._prec_consts:
             vals = []
             for v in self.const_values:
                 if self.backend == "mpmath":
-                    vals.append(mpmath.mpf(v.p) / v.q if isinstance(v, sp.Rational)
-                                else mpmath.mpf(sp.N(v, mpmath.mp.dps + 10)))
+                    vals.append(
+                        mpmath.mpf(v.p) / v.q
+                        if isinstance(v, sp.Rational)
+                        else mpmath.mpf(sp.N(v, mpmath.mp.dps + 10))
+                    )
                 elif isinstance(v, sp.Rational):
                     vals.append(flint.arb(int(v.p)) / int(v.q))
                 else:
@@ -533,7 +571,7 @@ class _Compiled:
         if self.backend == "numpy":
             np = self.np
             args = np.broadcast_arrays(*[np.asarray(a, dtype=float) for a in args])
-            dd = args[:K - 1]
+            dd = args[: K - 1]
             scaled = [x / self.q for x in dd] if self.q != 1 else list(dd)
             m = np.maximum(0.0, np.max([-x for x in scaled], axis=0))
             with np.errstate(under="ignore"):
@@ -544,9 +582,10 @@ class _Compiled:
             out = self.f(m, u, um1, *em, *ee, *dd, *self._float_consts)
             shape = args[0].shape
             return [np.broadcast_to(np.asarray(v, dtype=float), shape) for v in out]
-        dd = args[:K - 1]
+        dd = args[: K - 1]
         if self.backend == "flint":
             import flint
+
             mids = [float(x.mid()) if isinstance(x, flint.arb) else float(x) for x in dd]
             mval = max([0.0] + [-x / self.q for x in mids])
             m = flint.arb(repr(mval)) if mval else flint.arb(0)
@@ -557,6 +596,7 @@ class _Compiled:
             em = [(-n * m).expm1() for n in self.orders]
         else:
             import mpmath
+
             scaled = [mpmath.mpf(x) / self.q for x in dd]
             m = max([mpmath.mpf(0)] + [-x for x in scaled])
             u = mpmath.exp(-m)
@@ -566,7 +606,7 @@ class _Compiled:
         return list(self.f(m, u, um1, *em, *ee, *dd, *self._consts()))
 
 
-@lru_cache(maxsize=None)
+@cache
 def compiled_loss_split(loss: Loss, K: int, backend: str = "numpy"):
     """Compile the split: ``f(d_1..d_{K-1}) -> (bases, drift_coeffs)`` (interface of
     :func:`asymptotics.symbolic.integrands.compiled_gap_split`, with six bases).
@@ -581,11 +621,13 @@ def compiled_loss_split(loss: Loss, K: int, backend: str = "numpy"):
         # identical integrands (checked symbolically): the compiled cross-entropy code, so that cross-entropy
         # through the engine is bit for bit the original closure
         from asymptotics.symbolic.integrands import compiled_gap_split
+
         original = compiled_gap_split(K, backend)
 
         def ce_split(*d, _f=original):
             bases, coeffs = _f(*d)
             return tuple(bases) + (bases[4],), tuple(coeffs)
+
         return ce_split
     bases, coeffs = homogenised_split(loss, K)
     same_ce = sp.simplify(bases[4] - bases[5]) == 0
@@ -597,15 +639,17 @@ def compiled_loss_split(loss: Loss, K: int, backend: str = "numpy"):
         vals = _c(*d)
         b = list(vals[:_nb])
         if _nb == 5:
-            b.append(b[4])           # the loss is the cross-entropy: evaluated once
+            b.append(b[4])  # the loss is the cross-entropy: evaluated once
         return tuple(b), tuple(vals[_nb:])
+
     return split
 
 
-@lru_cache(maxsize=None)
+@cache
 def _same_as_cross_entropy(loss: Loss, K: int) -> bool:
     """True if the loss's five closure integrands equal those of :mod:`asymptotics.symbolic.integrands`."""
     from asymptotics.symbolic.integrands import moment_integrands
+
     if loss.family not in ("cross_entropy", "focal", "user"):
         return False
     try:
@@ -615,12 +659,16 @@ def _same_as_cross_entropy(loss: Loss, K: int) -> bool:
     d, g = _gap_symbols(K)
     ref = moment_integrands(K)
     drift = sp.Add(*[c * gj for c, gj in zip(coeffs, g)])
-    checks = [drift - ref["drift"], bases[1] - ref["restoring"], bases[2] - ref["noise"],
-              sp.expand_log(bases[4] - ref["loss"].rewrite(sp.log), force=True)]
+    checks = [
+        drift - ref["drift"],
+        bases[1] - ref["restoring"],
+        bases[2] - ref["noise"],
+        sp.expand_log(bases[4] - ref["loss"].rewrite(sp.log), force=True),
+    ]
     return all(sp.simplify(c) == 0 for c in checks)
 
 
-@lru_cache(maxsize=None)
+@cache
 def compiled_error_signal(loss: Loss, K: int):
     """float64 ``f(d_1..d_{K-1}) -> [e_2, ..., e_K]``: the error signal of the rivals (``e_c = -sum``).
 
@@ -634,7 +682,7 @@ def compiled_error_signal(loss: Loss, K: int):
     return _Compiled(loss, K, list(prim["grad"]), "numpy")
 
 
-@lru_cache(maxsize=None)
+@cache
 def compiled_observables(loss: Loss, K: int):
     """float64 ``f(d_1..d_{K-1}) -> [loss, cross_entropy]`` (test observables of the simulator)."""
     prim = homogenised_primitives(loss, K)

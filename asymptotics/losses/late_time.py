@@ -38,7 +38,12 @@ import math
 import mpmath
 import numpy as np
 
-from asymptotics.losses.layer import _check_eta, _moment_float, leading_constants_float, require_boundary_layer
+from asymptotics.losses.layer import (
+    _check_eta,
+    _moment_float,
+    leading_constants_float,
+    require_boundary_layer,
+)
 from asymptotics.losses.registry import get_loss
 from asymptotics.validation import InvalidInputError, check_num_classes, check_positive
 
@@ -52,8 +57,10 @@ _BASE_INDEX = {"restoring": 1, "noise": 2, "eps_g": 3, "loss": 4, "cross_entropy
 # three-class junction moments (float64)
 # ----------------------------------------------------------------------------------------------------
 
+
 def _connected(loss, name, vk, vl):
     from asymptotics.losses.integrands import compiled_loss_split
+
     f3 = compiled_loss_split(loss, 3, "numpy")
     f2 = compiled_loss_split(loss, 2, "numpy")
     b3, c3 = f3(vk, vl)
@@ -69,6 +76,7 @@ def _connected(loss, name, vk, vl):
 
 def _grid(Delta, nodes, scale):
     from asymptotics.asymptotic.local_binary import _panels
+
     s1 = math.sqrt(2 * Delta)
     lo = -11.0 * s1 - 0.5
     breaks = [lo, lo / 2, lo / 4, 0.0, 0.5, 1.5, 3.0, 5.0, 8.0, 12.0, 18.0, 26.0, 36.0, 50.0]
@@ -80,6 +88,7 @@ def _grid(Delta, nodes, scale):
 def _junction_cached(loss, name: str, alpha: tuple, Delta: float, nodes: int) -> float:
     from asymptotics.asymptotic.local_binary import _weight_grid
     from asymptotics.losses.domain import tail_scale
+
     v, w = _grid(Delta, nodes, tail_scale(loss, 2))
     VK, VL = np.meshgrid(v, v, indexing="ij")
     ww = np.outer(w, w)
@@ -118,9 +127,11 @@ def junction_moment(loss, name: str, alpha, Delta, *, nodes: int = 16) -> float:
 # expansion coefficients and their Delta-derivatives
 # ----------------------------------------------------------------------------------------------------
 
-@functools.lru_cache(maxsize=None)
+
+@functools.cache
 def _densities(K: int):
     from asymptotics.asymptotic.gap_density import gap_joint_derivative, labelled_gap_density_derivative
+
     q = [float(labelled_gap_density_derivative(K, j, 20)) for j in range(3)]
     rho2 = float(gap_joint_derivative(K, (0, 0), 20)) if K >= 3 else 0.0
     return q, rho2
@@ -150,11 +161,14 @@ def expansion_coefficient(loss, K: int, name: str, j: int, Delta: float, derivat
             return 0.0
         if derivative:
             raise InvalidInputError("Delta-derivatives of the junction terms are not implemented")
-        return q[1] * _moment_float(loss, name, 1, 0, float(Delta)) + math.comb(K - 1, 2) * rho2 * \
-            junction_moment(loss, name, (0, 0), float(Delta))
+        return q[1] * _moment_float(loss, name, 1, 0, float(Delta)) + math.comb(
+            K - 1, 2
+        ) * rho2 * junction_moment(loss, name, (0, 0), float(Delta))
     if K == 2 and j % 2 == 1:
         return 0.0
-    raise InvalidInputError(f"expansion coefficient c_{j} (K = {K}) is not available in the loss-generic engine")
+    raise InvalidInputError(
+        f"expansion coefficient c_{j} (K = {K}) is not available in the loss-generic engine"
+    )
 
 
 def _series_order(K: int) -> int:
@@ -166,14 +180,23 @@ def _series_cached(loss, K: int, eta_key: str):
     from fractions import Fraction
 
     from asymptotics.asymptotic.late_time import _invert_quadrature, _ps_compose, _ps_inverse, _ps_mul
+
     n = _series_order(K)
     eta_q = Fraction(eta_key)
     lead = leading_constants_float(loss, K, eta_q)
     with mpmath.workdps(25):
         eta = mpmath.mpf(eta_q.numerator) / eta_q.denominator
         d_star = float(lead["Delta_star"])
-        tay = {name: [[mpmath.mpf(expansion_coefficient(loss, K, name, j, d_star, k)) / math.factorial(k)
-                       for k in range(n - j + 1)] for j in range(n + 1)] for name in SERIES_NAMES}
+        tay = {
+            name: [
+                [
+                    mpmath.mpf(expansion_coefficient(loss, K, name, j, d_star, k)) / math.factorial(k)
+                    for k in range(n - j + 1)
+                ]
+                for j in range(n + 1)
+            ]
+            for name in SERIES_NAMES
+        }
 
         def on_manifold(name, delta, top):
             out = [mpmath.mpf(0)] * (top + 1)
@@ -205,8 +228,8 @@ def _series_cached(loss, K: int, eta_key: str):
         inv = _ps_inverse(g, n)
         e = [inv[i] * g[0] for i in range(n + 1)]
         x_scale = mpmath.cbrt(3 * kappa_g0)
-        beta = _invert_quadrature(e, kappa_g0, 0, 0, n)         # D = x * beta(t); no log/C below t^3
-        ratio = _ps_inverse(beta, n)                             # eps/t
+        beta = _invert_quadrature(e, kappa_g0, 0, 0, n)  # D = x * beta(t); no log/C below t^3
+        ratio = _ps_inverse(beta, n)  # eps/t
         series = {"D": beta}
         for name in ("eps_g", "loss", "cross_entropy", "restoring", "noise"):
             obs_eps = on_manifold(name, delta, n)
@@ -229,13 +252,23 @@ def _series_cached(loss, K: int, eta_key: str):
         for name, ser in series.items():
             lead_c = ser[0]
             rel[name] = {f"a{i}": float(ser[i] / lead_c * x_scale ** (-i)) for i in range(1, n + 1)}
-        prefactor = {"D": float(x_scale), "eps_g": float(series["eps_g"][0] / x_scale),
-                     "loss": float(series["loss"][0] / x_scale),
-                     "cross_entropy": float(series["cross_entropy"][0] / x_scale),
-                     "Delta": float(delta_t[0])}
-    return {"lead": lead, "slaving": [float(x) for x in s], "order": n, "prefactor": prefactor,
-            "relative_corrections": rel, "x_scale": float(x_scale), "kappa_g0": float(kappa_g0),
-            "drift_on_manifold": [float(x) for x in g]}
+        prefactor = {
+            "D": float(x_scale),
+            "eps_g": float(series["eps_g"][0] / x_scale),
+            "loss": float(series["loss"][0] / x_scale),
+            "cross_entropy": float(series["cross_entropy"][0] / x_scale),
+            "Delta": float(delta_t[0]),
+        }
+    return {
+        "lead": lead,
+        "slaving": [float(x) for x in s],
+        "order": n,
+        "prefactor": prefactor,
+        "relative_corrections": rel,
+        "x_scale": float(x_scale),
+        "kappa_g0": float(kappa_g0),
+        "drift_on_manifold": [float(x) for x in g],
+    }
 
 
 def loss_late_time_series(loss, K: int, eta) -> dict:

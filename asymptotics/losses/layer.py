@@ -43,10 +43,26 @@ import mpmath
 import numpy as np
 
 from asymptotics.losses.registry import get_loss
-from asymptotics.validation import InvalidInputError, check_digits, check_num_classes, exact_real, fraction_to_mpf
+from asymptotics.validation import (
+    InvalidInputError,
+    check_digits,
+    check_num_classes,
+    exact_real,
+    fraction_to_mpf,
+)
 
-__all__ = ["LAYER_QUANTITIES", "require_boundary_layer", "layer_moment", "layer_constants", "fixed_point",
-           "fixed_point_float", "leading_constants", "leading_constants_float", "DELTA_RANGE", "ETA_RANGE"]
+__all__ = [
+    "LAYER_QUANTITIES",
+    "require_boundary_layer",
+    "layer_moment",
+    "layer_constants",
+    "fixed_point",
+    "fixed_point_float",
+    "leading_constants",
+    "leading_constants_float",
+    "DELTA_RANGE",
+    "ETA_RANGE",
+]
 
 #: local layer functions, and the extra power of u of each (the drift carries u = D g)
 LAYER_QUANTITIES = {"drift": 1, "restoring": 0, "noise": 0, "eps_g": 0, "loss": 0, "cross_entropy": 0}
@@ -66,10 +82,13 @@ def require_boundary_layer(loss) -> None:
         raise InvalidInputError(
             f"loss {loss.name!r}: the local loss does not vanish at large margins (its error signal is not "
             "exponentially small away from the decision boundaries), so the boundary-layer reduction does not "
-            "apply; see asymptotics.losses.saturation for the saturated regime")
+            "apply; see asymptotics.losses.saturation for the saturated regime"
+        )
     if not loss.reduces_to_binary(3):
-        raise InvalidInputError(f"loss {loss.name!r}: the K-class loss does not reduce to the two-class loss when "
-                                "the other classes are far below; the boundary-layer reduction does not apply")
+        raise InvalidInputError(
+            f"loss {loss.name!r}: the K-class loss does not reduce to the two-class loss when "
+            "the other classes are far below; the boundary-layer reduction does not apply"
+        )
 
 
 _LOCAL_CACHE: dict = {}
@@ -79,6 +98,7 @@ def _local_mp(loss):
     """The six local functions at ``v`` (mpmath), memoised per ``(loss, v, precision)``: the quadratures of the
     different quantities share their nodes."""
     from asymptotics.losses.integrands import compiled_loss_split
+
     split = compiled_loss_split(loss, 2, "mpmath")
 
     def values(v):
@@ -88,31 +108,40 @@ def _local_mp(loss):
             if len(_LOCAL_CACHE) > 400_000:
                 _LOCAL_CACHE.clear()
             bases, coeffs = split(v)
-            out = _LOCAL_CACHE[key] = (coeffs[0],) + tuple(bases[1:])    # g(s), restoring, noise, eps_g, loss, ce
+            out = _LOCAL_CACHE[key] = (coeffs[0],) + tuple(
+                bases[1:]
+            )  # g(s), restoring, noise, eps_g, loss, ce
         return out
+
     return values
 
 
 def _local_np(loss):
     from asymptotics.losses.integrands import compiled_loss_split
+
     split = compiled_loss_split(loss, 2, "numpy")
 
     def values(v):
         bases, coeffs = split(v)
         return (coeffs[0],) + tuple(bases[1:])
+
     return values
 
 
 def _check_name(name):
     if name not in LAYER_QUANTITIES:
-        raise InvalidInputError(f"unknown layer quantity {name!r}; expected one of {', '.join(LAYER_QUANTITIES)}")
+        raise InvalidInputError(
+            f"unknown layer quantity {name!r}; expected one of {', '.join(LAYER_QUANTITIES)}"
+        )
 
 
 def _check_delta(Delta):
     q = exact_real("Delta", Delta, nonnegative=True)
     if q != 0 and not Fraction(DELTA_RANGE[0]) <= q <= Fraction(DELTA_RANGE[1]):
-        raise InvalidInputError(f"Delta must be 0 or lie in [{DELTA_RANGE[0]}, {DELTA_RANGE[1]}] for the layer "
-                                f"moments, got {Delta!r}")
+        raise InvalidInputError(
+            f"Delta must be 0 or lie in [{DELTA_RANGE[0]}, {DELTA_RANGE[1]}] for the layer "
+            f"moments, got {Delta!r}"
+        )
     return q
 
 
@@ -120,6 +149,7 @@ def _check_delta(Delta):
 def _moment_mp(loss, name: str, n: int, k: int, Delta_key: str, digits: int):
     from asymptotics.asymptotic.layer_integrals import _partial_moment_vderiv
     from asymptotics.losses.domain import tail_scale
+
     power = n + LAYER_QUANTITIES[name]
     idx = _INDEX[name]
     local = _local_mp(loss)
@@ -139,6 +169,7 @@ def _moment_mp(loss, name: str, n: int, k: int, Delta_key: str, digits: int):
         def f(v):
             q = local(v)[0 if idx is None else idx]
             return q * _partial_moment_vderiv(power, 2 * k, v, var)
+
         return mpmath.quad(f, points)
 
 
@@ -146,13 +177,14 @@ def _moment_mp(loss, name: str, n: int, k: int, Delta_key: str, digits: int):
 def _moment_float(loss, name: str, n: int, k: int, Delta: float) -> float:
     from asymptotics.asymptotic.layer_integrals import _np_vderiv
     from asymptotics.losses.domain import tail_scale
+
     power = n + LAYER_QUANTITIES[name]
     idx = _INDEX[name]
     local = _local_np(loss)
     decay = tail_scale(loss, 2)
     top = decay * (60.0 + 4 * power)
     xg, wg = np.polynomial.legendre.leggauss(40)
-    if Delta == 0.0:            # W_n(v) = v^n 1[v > 0]: the integral of f(v) v^n over the positive half-line
+    if Delta == 0.0:  # W_n(v) = v^n 1[v > 0]: the integral of f(v) v^n over the positive half-line
         if k > 0:
             raise InvalidInputError("Delta-derivatives need Delta > 0")
         breaks = [b * decay for b in (0.0, 0.5, 1.5, 3.0, 6.0, 10.0, 16.0, 24.0, 34.0, 46.0)] + [top]
@@ -160,7 +192,7 @@ def _moment_float(loss, name: str, n: int, k: int, Delta: float) -> float:
         for a, b in zip(breaks[:-1], breaks[1:]):
             v = 0.5 * (b - a) * xg + 0.5 * (a + b)
             q = local(v)[0 if idx is None else idx]
-            total += 0.5 * (b - a) * float(np.sum(wg * q * v ** power))
+            total += 0.5 * (b - a) * float(np.sum(wg * q * v**power))
         return total
     sd = math.sqrt(2 * Delta)
     lo = -14.0 * sd - 1e-3
@@ -215,40 +247,54 @@ def layer_constants(loss, Delta, digits: int | None = None) -> dict:
     >>> mpmath.nstr(c["A"] - mpmath.pi**2 / 12, 12), mpmath.nstr(c["R"], 12)
     ('0.25', '1.0')
     """
-    return {"A": layer_moment(loss, "drift", 0, Delta, digits), "R": layer_moment(loss, "restoring", 0, Delta, digits),
-            "N": layer_moment(loss, "noise", 0, Delta, digits), "E": layer_moment(loss, "eps_g", 0, Delta, digits),
-            "L_CE": layer_moment(loss, "cross_entropy", 0, Delta, digits)}
+    return {
+        "A": layer_moment(loss, "drift", 0, Delta, digits),
+        "R": layer_moment(loss, "restoring", 0, Delta, digits),
+        "N": layer_moment(loss, "noise", 0, Delta, digits),
+        "E": layer_moment(loss, "eps_g", 0, Delta, digits),
+        "L_CE": layer_moment(loss, "cross_entropy", 0, Delta, digits),
+    }
 
 
 # ----------------------------------------------------------------------------------------------------
 # the fixed point Delta*
 # ----------------------------------------------------------------------------------------------------
 
+
 def _check_eta(eta):
     q = exact_real("eta", eta, positive=True)
     if not Fraction(ETA_RANGE[0]) <= q <= Fraction(ETA_RANGE[1]):
-        raise InvalidInputError(f"eta must lie in [{ETA_RANGE[0]}, {ETA_RANGE[1]}] for the layer constants, got {eta!r}")
+        raise InvalidInputError(
+            f"eta must lie in [{ETA_RANGE[0]}, {ETA_RANGE[1]}] for the layer constants, got {eta!r}"
+        )
     return q
 
 
 def _balance_float(loss, Delta: float, eta: float) -> float:
-    return 2 * Delta * _moment_float(loss, "restoring", 0, 0, Delta) - eta * _moment_float(loss, "noise", 0, 0, Delta)
+    return 2 * Delta * _moment_float(loss, "restoring", 0, 0, Delta) - eta * _moment_float(
+        loss, "noise", 0, 0, Delta
+    )
 
 
 @functools.lru_cache(maxsize=1024)
 def _fixed_point_float_cached(loss, eta: float) -> float:
     from scipy.optimize import brentq
+
     lo = 1e-8
     f_lo = _balance_float(loss, lo, eta)
     if f_lo >= 0:
-        raise InvalidInputError(f"loss {loss.name!r}, eta = {eta:g}: no fixed point Delta* >= 1e-8 "
-                                "(2 Delta R < eta N fails at the lower end)")
+        raise InvalidInputError(
+            f"loss {loss.name!r}, eta = {eta:g}: no fixed point Delta* >= 1e-8 "
+            "(2 Delta R < eta N fails at the lower end)"
+        )
     hi = max(2 * lo, eta)
     while _balance_float(loss, hi, eta) <= 0:
         hi *= 2
         if hi > float(DELTA_RANGE[1]):
-            raise InvalidInputError(f"loss {loss.name!r}, eta = {eta:g}: Delta* exceeds {DELTA_RANGE[1]} (the "
-                                    "validated range of the layer moments)")
+            raise InvalidInputError(
+                f"loss {loss.name!r}, eta = {eta:g}: Delta* exceeds {DELTA_RANGE[1]} (the "
+                "validated range of the layer moments)"
+            )
     return brentq(lambda x: _balance_float(loss, x, eta), lo, hi, xtol=1e-300, rtol=1e-14)
 
 
@@ -291,8 +337,10 @@ def _fixed_point_mp(loss, eta_key: str, digits: int):
             x -= step
             if abs(step) < tol * x or (step / x) ** 2 < tol * mpmath.mpf("1e-3"):
                 break
-        else:   # pragma: no cover
-            raise ArithmeticError(f"Newton iteration for Delta* did not converge (loss {loss.name}, eta {eta_key})")
+        else:  # pragma: no cover
+            raise ArithmeticError(
+                f"Newton iteration for Delta* did not converge (loss {loss.name}, eta {eta_key})"
+            )
         return x
 
 
@@ -327,6 +375,7 @@ def leading_constants(loss, K: int, eta, digits: int = 15) -> dict:
     True
     """
     from asymptotics.asymptotic.gap_density import top_gap_density_at_zero
+
     loss = get_loss(loss)
     require_boundary_layer(loss)
     K = check_num_classes(K, maximum=1000)
@@ -342,9 +391,17 @@ def leading_constants(loss, K: int, eta, digits: int = 15) -> dict:
         n_star = _moment_mp(loss, "noise", 0, 0, key, digits + 5)
         l_ce = _moment_mp(loss, "cross_entropy", 0, 0, key, digits + 5)
         c_d = mpmath.cbrt(3 * eta_mp * rho0 * a_star / (K - 1))
-        out = {"rho0": rho0, "Delta_star": d_star, "A_star": a_star, "R_star": r_star, "N_star": n_star,
-               "C_D": c_d, "C_eps": rho0 * mpmath.sqrt(d_star / mpmath.pi) / c_d, "C_L": rho0 * a_star / c_d,
-               "C_CE": rho0 * l_ce / c_d}
+        out = {
+            "rho0": rho0,
+            "Delta_star": d_star,
+            "A_star": a_star,
+            "R_star": r_star,
+            "N_star": n_star,
+            "C_D": c_d,
+            "C_eps": rho0 * mpmath.sqrt(d_star / mpmath.pi) / c_d,
+            "C_L": rho0 * a_star / c_d,
+            "C_CE": rho0 * l_ce / c_d,
+        }
     with mpmath.workdps(digits):
         return {k: +v for k, v in out.items()}
 
@@ -357,6 +414,7 @@ def leading_constants_float(loss, K: int, eta) -> dict:
     0.225675641
     """
     from asymptotics.asymptotic.gap_density import top_gap_density_at_zero
+
     loss = get_loss(loss)
     require_boundary_layer(loss)
     K = check_num_classes(K, maximum=1000)
@@ -366,7 +424,14 @@ def leading_constants_float(loss, K: int, eta) -> dict:
     a_star = _moment_float(loss, "drift", 0, 0, d_star)
     l_ce = _moment_float(loss, "cross_entropy", 0, 0, d_star)
     c_d = (3 * eta_f * rho0 * a_star / (K - 1)) ** (1 / 3)
-    return {"rho0": rho0, "Delta_star": d_star, "A_star": a_star,
-            "R_star": _moment_float(loss, "restoring", 0, 0, d_star),
-            "N_star": _moment_float(loss, "noise", 0, 0, d_star), "C_D": c_d,
-            "C_eps": rho0 * math.sqrt(d_star / math.pi) / c_d, "C_L": rho0 * a_star / c_d, "C_CE": rho0 * l_ce / c_d}
+    return {
+        "rho0": rho0,
+        "Delta_star": d_star,
+        "A_star": a_star,
+        "R_star": _moment_float(loss, "restoring", 0, 0, d_star),
+        "N_star": _moment_float(loss, "noise", 0, 0, d_star),
+        "C_D": c_d,
+        "C_eps": rho0 * math.sqrt(d_star / math.pi) / c_d,
+        "C_L": rho0 * a_star / c_d,
+        "C_CE": rho0 * l_ce / c_d,
+    }

@@ -27,9 +27,9 @@ False
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import Callable
+from functools import cache
 
 import sympy
 from sympy import Integer
@@ -81,6 +81,7 @@ class Loss:
         """The loss in the closure symbols for ``K`` classes (``None``: the symbol ``K``)."""
         from asymptotics.symbolic.closure import closure_symbols
         from asymptotics.symbolic.softmax import num_classes_symbol
+
         s = closure_symbols(num_classes_symbol() if K is None else K)
         return self.builder(s)
 
@@ -128,11 +129,14 @@ class Loss:
             raise InvalidInputError(
                 f"loss {self.name!r} is not shift invariant: sum_k dl/dz_k = {sympy.sstr(expr)} (K = 2) is not "
                 "identically 0, so the mean logit moves and the centred (D, Delta) closure does not apply; the "
-                "engine refuses such losses (it does not carry the mean-logit variable)")
+                "engine refuses such losses (it does not carry the mean-logit variable)"
+            )
         sym = self.class_symmetry()
         if not sym["symmetric"]:
-            raise InvalidInputError(f"loss {self.name!r} is not symmetric under a relabelling of the classes "
-                                    f"({sym['reason']}); the symmetric-sector closure needs that symmetry")
+            raise InvalidInputError(
+                f"loss {self.name!r} is not symmetric under a relabelling of the classes "
+                f"({sym['reason']}); the symmetric-sector closure needs that symmetry"
+            )
 
     def class_symmetry(self) -> dict:
         """Check (K = 3) that the loss with label 2 is the label-1 loss with classes 1, 2 swapped and that
@@ -164,6 +168,7 @@ class Loss:
 # implementations (cached per loss)
 # ----------------------------------------------------------------------------------------------------
 
+
 def margin_symbol() -> sympy.Symbol:
     """The local margin ``s`` of the two-class reduction (real symbol)."""
     return sympy.Symbol("s", real=True)
@@ -171,13 +176,15 @@ def margin_symbol() -> sympy.Symbol:
 
 def _gap_symbols(K: int):
     from asymptotics.symbolic.integrands import gap_symbols
+
     return gap_symbols(K)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _explicit(loss: Loss, K: int, label: int) -> sympy.Expr:
     from asymptotics.symbolic.closure import closure_symbols
     from asymptotics.symbolic.softmax import SoftmaxProbability
+
     if not 1 <= label <= K:
         raise InvalidInputError(f"label must lie in 1..{K}, got {label}")
     s = closure_symbols(K)
@@ -187,15 +194,21 @@ def _explicit(loss: Loss, K: int, label: int) -> sympy.Expr:
     expr = expr.doit()
     if expr.has(sympy.Sum):
         raise InvalidInputError(f"loss {loss.name!r}: the class sums could not be written out for K = {K}")
-    bad = [a for a in expr.free_symbols
-           if not (isinstance(a, sympy.Indexed) and a.base == s.z) and a != s.z.label]
+    bad = [
+        a
+        for a in expr.free_symbols
+        if not (isinstance(a, sympy.Indexed) and a.base == s.z) and a != s.z.label
+    ]
     if bad:
-        raise InvalidInputError(f"loss {loss.name!r} depends on {', '.join(map(str, bad))} besides the logits")
+        raise InvalidInputError(
+            f"loss {loss.name!r} depends on {', '.join(map(str, bad))} besides the logits"
+        )
     return expr
 
 
 def _logit_sub(K: int):
     from asymptotics.symbolic.closure import closure_symbols
+
     s = closure_symbols(K)
     d, _ = _gap_symbols(K)
     return s, {s.z[1]: Integer(0), **{s.z[j + 1]: -d[j - 1] for j in range(1, K)}}
@@ -207,7 +220,7 @@ def _tidy_logs(expr):
     return expr
 
 
-@lru_cache(maxsize=None)
+@cache
 def _gap_form(loss: Loss, K: int) -> sympy.Expr:
     s, sub = _logit_sub(K)
     f = loss.explicit(K).xreplace(sub)
@@ -218,6 +231,7 @@ def _gap_form(loss: Loss, K: int) -> sympy.Expr:
 
 def _canonical_exp(expr):
     """Write every ``exp(a - b d_j)`` as ``exp(a) exp(-b d_j)`` (so the rival weights are atoms)."""
+
     def split(e):
         arg = sympy.expand(e.args[0])
         terms = sympy.Add.make_args(arg)
@@ -226,6 +240,7 @@ def _canonical_exp(expr):
         if const == 0 or rest == 0:
             return sympy.exp(arg, evaluate=True)
         return sympy.exp(const) * sympy.exp(rest)
+
     return expr.replace(lambda e: isinstance(e, sympy.exp), split)
 
 
@@ -237,7 +252,7 @@ def _is_zero(expr) -> bool:
         try:
             if fn(expr) == 0:
                 return True
-        except (TypeError, ValueError, NotImplementedError):   # pragma: no cover - SymPy limitation
+        except (TypeError, ValueError, NotImplementedError):  # pragma: no cover - SymPy limitation
             continue
     return False
 
@@ -245,7 +260,9 @@ def _is_zero(expr) -> bool:
 def _numeric_zero(expr, symbols, trials: int = 6) -> bool:
     """High-precision spot check of ``expr == 0`` at random points (used only to confirm ``not zero``)."""
     import random
+
     import mpmath
+
     rng = random.Random(12345)
     f = sympy.lambdify(symbols, expr, modules="mpmath")
     with mpmath.workdps(40):
@@ -254,14 +271,15 @@ def _numeric_zero(expr, symbols, trials: int = 6) -> bool:
             try:
                 if abs(f(*point)) > mpmath.mpf(10) ** -30:
                     return False
-            except (ZeroDivisionError, ValueError):   # pragma: no cover
+            except (ZeroDivisionError, ValueError):  # pragma: no cover
                 continue
     return True
 
 
-@lru_cache(maxsize=None)
+@cache
 def _shift_invariance(loss: Loss, Ks: tuple) -> dict:
     from asymptotics.symbolic.closure import closure_symbols
+
     sums = {}
     invariant = True
     method = "symbolic"
@@ -282,9 +300,10 @@ def _shift_invariance(loss: Loss, Ks: tuple) -> dict:
     return {"invariant": invariant, "sum_gradient": sums, "method": method}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _class_symmetry(loss: Loss) -> dict:
     from asymptotics.symbolic.closure import closure_symbols
+
     K = 3
     s = closure_symbols(K)
     z1, z2, z3 = (s.z[i] for i in (1, 2, 3))
@@ -292,8 +311,10 @@ def _class_symmetry(loss: Loss) -> dict:
     l2 = loss.explicit(K, 2)
     swap12 = l1.xreplace({z1: z2, z2: z1})
     if not _is_zero(l2 - swap12) and not _numeric_zero(l2 - swap12, [z1, z2, z3]):
-        return {"symmetric": False, "reason": "the loss for label 2 is not the label-1 loss with classes 1 and 2 "
-                                              "exchanged"}
+        return {
+            "symmetric": False,
+            "reason": "the loss for label 2 is not the label-1 loss with classes 1 and 2 exchanged",
+        }
     swap23 = l1.xreplace({z2: z3, z3: z2})
     if not _is_zero(l1 - swap23) and not _numeric_zero(l1 - swap23, [z1, z2, z3]):
         return {"symmetric": False, "reason": "the label-1 loss is not symmetric in the other classes"}
@@ -305,7 +326,7 @@ def _weights(K: int):
     return d
 
 
-@lru_cache(maxsize=None)
+@cache
 def _reduces_to_binary(loss: Loss, K: int) -> bool:
     if K == 2:
         return True
@@ -317,7 +338,7 @@ def _reduces_to_binary(loss: Loss, K: int) -> bool:
     diff = (f - lam).xreplace({dj: t for dj in d[1:]})
     try:
         lim = sympy.limit(diff, t, sympy.oo)
-    except (NotImplementedError, ValueError, TypeError):   # pragma: no cover - SymPy limitation
+    except (NotImplementedError, ValueError, TypeError):  # pragma: no cover - SymPy limitation
         return False
     if _is_zero(lim):
         return True
@@ -326,19 +347,19 @@ def _reduces_to_binary(loss: Loss, K: int) -> bool:
     return bool(syms) and _numeric_zero(lim, syms)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _bulk_decay(loss: Loss):
     lam = loss.local_binary()
     sv = margin_symbol()
     try:
         if sympy.limit(lam, sv, sympy.oo) != 0:
             return None
-    except (NotImplementedError, ValueError, TypeError):   # pragma: no cover
+    except (NotImplementedError, ValueError, TypeError):  # pragma: no cover
         return None
     # leading exponential: lambda ~ C exp(-r s); r from the limit of -log(lambda)/s
     try:
         rate = sympy.limit(-sympy.log(lam) / sv, sv, sympy.oo)
-    except (NotImplementedError, ValueError, TypeError):   # pragma: no cover
+    except (NotImplementedError, ValueError, TypeError):  # pragma: no cover
         return None
     if not (rate.is_number and rate.is_positive and rate.is_finite):
         return None

@@ -30,17 +30,23 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import mpmath
-import numpy as np
 
 from asymptotics.losses.domain import check_loss_domain, tail_scale
 from asymptotics.losses.integrands import LOSS_MOMENT_NAMES, compiled_loss_split
 from asymptotics.losses.registry import get_loss
 from asymptotics.numeric.moments import ClosureMoments
-from asymptotics.validation import (IntegrationError, InvalidInputError, check_digits, check_nonnegative,
-                                    check_num_classes, exact_real, fraction_to_mpf)
+from asymptotics.validation import (
+    IntegrationError,
+    InvalidInputError,
+    check_digits,
+    check_nonnegative,
+    check_num_classes,
+    exact_real,
+    fraction_to_mpf,
+)
 
 __all__ = ["LossMoments", "loss_moments", "METHODS", "is_cross_entropy", "uniform_loss_moments"]
 
@@ -59,7 +65,7 @@ class LossMoments(ClosureMoments):
         return {name: getattr(self, name) for name in LOSS_MOMENT_NAMES}
 
 
-@lru_cache(maxsize=None)
+@cache
 def is_cross_entropy(loss, K: int) -> bool:
     """True if the loss is cross-entropy for K classes (its gap form equals ``log(1 + sum_j e^{-d_j})``).
 
@@ -67,6 +73,7 @@ def is_cross_entropy(loss, K: int) -> bool:
     (True, False)
     """
     import sympy as sp
+
     ce = get_loss("cross_entropy")
     if loss == ce:
         return True
@@ -77,8 +84,17 @@ def is_cross_entropy(loss, K: int) -> bool:
 
 
 def _moments(values, errors, loss, K, D, Delta, method, digits):
-    return LossMoments(K, D, Delta, *values[:5], errors=dict(zip(LOSS_MOMENT_NAMES, errors)), method=method,
-                       digits=digits, cross_entropy=values[5], loss_name=loss.name)
+    return LossMoments(
+        K,
+        D,
+        Delta,
+        *values[:5],
+        errors=dict(zip(LOSS_MOMENT_NAMES, errors)),
+        method=method,
+        digits=digits,
+        cross_entropy=values[5],
+        loss_name=loss.name,
+    )
 
 
 def uniform_loss_moments(loss, K: int, digits: int | None = None) -> LossMoments:
@@ -89,6 +105,7 @@ def uniform_loss_moments(loss, K: int, digits: int | None = None) -> LossMoments
     0.5
     """
     from asymptotics.numeric.closure_quadrature import expected_max
+
     loss = get_loss(loss)
     K = check_num_classes(K)
     if digits is None:
@@ -104,12 +121,30 @@ def uniform_loss_moments(loss, K: int, digits: int | None = None) -> LossMoments
         with mpmath.workdps(digits):
             vals = [+mpmath.mpf(v) for v in vals]
         zero = mpmath.mpf(0)
-    return _moments(vals, [zero] * 6, loss, K, 0.0 if digits is None else zero, 0.0 if digits is None else zero,
-                    "closed-form", 15 if digits is None else digits)
+    return _moments(
+        vals,
+        [zero] * 6,
+        loss,
+        K,
+        0.0 if digits is None else zero,
+        0.0 if digits is None else zero,
+        "closed-form",
+        15 if digits is None else digits,
+    )
 
 
-def loss_moments(loss, K: int, D, Delta, *, method: str = "auto", digits: int | None = None, rtol=None,
-                 samples: int | None = None, seed=None) -> LossMoments:
+def loss_moments(
+    loss,
+    K: int,
+    D,
+    Delta,
+    *,
+    method: str = "auto",
+    digits: int | None = None,
+    rtol=None,
+    samples: int | None = None,
+    seed=None,
+) -> LossMoments:
     """The six closure moments of ``loss`` (a :class:`~asymptotics.losses.model.Loss` or a name) at
     ``(K, D, Delta)``, with error estimates.
 
@@ -152,14 +187,17 @@ def loss_moments(loss, K: int, D, Delta, *, method: str = "auto", digits: int | 
         raise InvalidInputError("method 'quadrature' needs K >= 3; use 'binary' for K = 2")
     if method in ("montecarlo", "qmc"):
         from asymptotics.losses.montecarlo import loss_montecarlo
-        return loss_montecarlo(loss, K, float(D_exact), float(Delta_exact), method=method,
-                               samples=samples, seed=seed)
+
+        return loss_montecarlo(
+            loss, K, float(D_exact), float(Delta_exact), method=method, samples=samples, seed=seed
+        )
     if K >= 4:
         return _laplace_family(loss, K, D_exact, Delta_exact, digits, rtol)
     check_loss_domain(loss, K, float(D_exact), float(Delta_exact), digits)
     if D_exact == 0 and Delta_exact == 0:
         return uniform_loss_moments(loss, K, digits)
     from asymptotics.numeric.domain import small_scale_threshold
+
     scale_sq = D_exact * D_exact + Delta_exact
     if scale_sq < small_scale_threshold(digits) ** 2:
         result = _small_scale_limit(loss, K, D_exact, Delta_exact, digits)
@@ -176,6 +214,7 @@ def loss_moments(loss, K: int, D, Delta, *, method: str = "auto", digits: int | 
 
 def _binary(loss, D_exact, Delta_exact, digits):
     from asymptotics.numeric import closure_binary as cb
+
     scale = tail_scale(loss, 2)
     if digits is None:
         D, Delta = float(D_exact), float(Delta_exact)
@@ -184,10 +223,15 @@ def _binary(loss, D_exact, Delta_exact, digits):
         return _moments(list(map(float, fine)), list(map(float, err)), loss, 2, D, Delta, "binary", 15)
     with mpmath.workdps(digits + 16):
         D, Delta = fraction_to_mpf(D_exact), fraction_to_mpf(Delta_exact)
-        vals, errors = cb._binary_quad_mp(D, Delta, digits, compiled_loss_split(loss, 2, "mpmath"),
-                                          LOSS_MOMENT_NAMES, mpmath.mpf(scale) if math.isfinite(scale)
-                                          else mpmath.inf)
-        vals[3] = mpmath.atan2(mpmath.sqrt(Delta), D) / mpmath.pi       # closed form (see closure_binary)
+        vals, errors = cb._binary_quad_mp(
+            D,
+            Delta,
+            digits,
+            compiled_loss_split(loss, 2, "mpmath"),
+            LOSS_MOMENT_NAMES,
+            mpmath.mpf(scale) if math.isfinite(scale) else mpmath.inf,
+        )
+        vals[3] = mpmath.atan2(mpmath.sqrt(Delta), D) / mpmath.pi  # closed form (see closure_binary)
         errors["eps_g"] = mpmath.mpf(0)
     with mpmath.workdps(digits):
         vals = [+x for x in vals]
@@ -196,6 +240,7 @@ def _binary(loss, D_exact, Delta_exact, digits):
 
 def _k3(loss, D_exact, Delta_exact, digits, rtol):
     from asymptotics.numeric import closure_quadrature as cq
+
     if digits is None:
         D, Delta = float(D_exact), float(Delta_exact)
         split = compiled_loss_split(loss, 3, "numpy")
@@ -209,12 +254,15 @@ def _k3(loss, D_exact, Delta_exact, digits, rtol):
     nums = cq._numbers(dps)
     with nums:
         D, Delta = fraction_to_mpf(D_exact), fraction_to_mpf(Delta_exact)
-        fine, coarse = cq._k3_sum_mp(D, Delta, digits, degree, nums,
-                                     split=compiled_loss_split(loss, 3, nums.name))
+        fine, coarse = cq._k3_sum_mp(
+            D, Delta, digits, degree, nums, split=compiled_loss_split(loss, 3, nums.name)
+        )
         fine = [nums.to_mpf(x) for x in fine]
         diff = [abs(f - nums.to_mpf(c)) for f, c in zip(fine, coarse)]
-        err = [min(e, e * e / abs(f)) + abs(f) * mpmath.mpf(10) ** (-digits - 2) if f else e
-               for e, f in zip(diff, fine)]
+        err = [
+            min(e, e * e / abs(f)) + abs(f) * mpmath.mpf(10) ** (-digits - 2) if f else e
+            for e, f in zip(diff, fine)
+        ]
     with mpmath.workdps(digits):
         vals = [+x for x in fine]
         err = [+e for e in err]
@@ -224,11 +272,13 @@ def _k3(loss, D_exact, Delta_exact, digits, rtol):
 def _laplace_family(loss, K, D_exact, Delta_exact, digits, rtol):
     """K >= 4: cross-entropy (Laplace route) and cross-entropy at temperature T (exact map)."""
     from asymptotics.numeric.closure import closure_moments
+
     if is_cross_entropy(loss, K):
         m = closure_moments(K, D_exact, Delta_exact, digits=digits, rtol=rtol)
         return _from_closure(m, loss, scale=1)
     if loss.family == "cross_entropy":
         from fractions import Fraction
+
         T = Fraction(loss.param_dict["T"])
         Dt, Deltat = D_exact / T, Delta_exact / (T * T)
         m = closure_moments(K, Dt, Deltat, digits=digits, rtol=rtol)
@@ -236,12 +286,14 @@ def _laplace_family(loss, K, D_exact, Delta_exact, digits, rtol):
         out = _from_closure(m, loss, scale=T, D=D_exact, Delta=Delta_exact, digits=digits)
         errors = dict(out.errors)
         errors["cross_entropy"] = ce.errors["loss"]
-        return dataclasses.replace(out, cross_entropy=ce.loss, errors=errors,
-                                   method=out.method + "+temperature-map")
+        return dataclasses.replace(
+            out, cross_entropy=ce.loss, errors=errors, method=out.method + "+temperature-map"
+        )
     raise InvalidInputError(
         f"no deterministic route for loss {loss.name!r} at K = {K}: the Laplace route of K >= 4 needs the "
         "cross-entropy structure (cross-entropy at any temperature); use method='montecarlo' or 'qmc' "
-        "(standard errors), or the boundary-layer constants (asymptotics.losses.layer)")
+        "(standard errors), or the boundary-layer constants (asymptotics.losses.layer)"
+    )
 
 
 def _from_closure(m, loss, scale, D=None, Delta=None, digits=None):
@@ -256,13 +308,27 @@ def _from_closure(m, loss, scale, D=None, Delta=None, digits=None):
             with mpmath.workdps(digits + 10):
                 t = fraction_to_mpf(T)
         values = [m.drift / t, m.restoring / t**2, m.noise / t**2, m.eps_g, m.loss, None]
-        errors = [m.errors["drift"] / t, m.errors["restoring"] / t**2, m.errors["noise"] / t**2,
-                  m.errors["eps_g"], m.errors["loss"], None]
+        errors = [
+            m.errors["drift"] / t,
+            m.errors["restoring"] / t**2,
+            m.errors["noise"] / t**2,
+            m.errors["eps_g"],
+            m.errors["loss"],
+            None,
+        ]
         D = float(D) if digits is None else D
         Delta = float(Delta) if digits is None else Delta
-    return LossMoments(m.K, m.D if D is None else D, m.Delta if Delta is None else Delta, *values[:5],
-                       errors=dict(zip(LOSS_MOMENT_NAMES, errors)), method=m.method, digits=m.digits,
-                       cross_entropy=values[5], loss_name=loss.name)
+    return LossMoments(
+        m.K,
+        m.D if D is None else D,
+        m.Delta if Delta is None else Delta,
+        *values[:5],
+        errors=dict(zip(LOSS_MOMENT_NAMES, errors)),
+        method=m.method,
+        digits=m.digits,
+        cross_entropy=values[5],
+        loss_name=loss.name,
+    )
 
 
 def _small_scale_limit(loss, K, D_exact, Delta_exact, digits):
@@ -288,9 +354,21 @@ def _small_scale_limit(loss, K, D_exact, Delta_exact, digits):
         errors["eps_g"] = zero.errors["eps_g"]
     D_out = float(D_exact) if digits is None else unit_D * r
     Delta_out = float(Delta_exact) if digits is None else unit_Delta * r * r
-    return LossMoments(K, D_out, Delta_out, zero.drift, zero.restoring, zero.noise, eps, zero.loss,
-                       errors=errors, method=f"{unit.method}+small-scale-limit", digits=unit.digits,
-                       cross_entropy=zero.cross_entropy, loss_name=loss.name)
+    return LossMoments(
+        K,
+        D_out,
+        Delta_out,
+        zero.drift,
+        zero.restoring,
+        zero.noise,
+        eps,
+        zero.loss,
+        errors=errors,
+        method=f"{unit.method}+small-scale-limit",
+        digits=unit.digits,
+        cross_entropy=zero.cross_entropy,
+        loss_name=loss.name,
+    )
 
 
 def _check_digits_reached(result, digits: int) -> None:
@@ -302,7 +380,8 @@ def _check_digits_reached(result, digits: int) -> None:
             raise IntegrationError(
                 f"{result.method}: {name} of loss {result.loss_name} at K={result.K}, D={mpmath.nstr(result.D, 6)}, "
                 f"Delta={mpmath.nstr(result.Delta, 6)} reached only ~{mpmath.nstr(err / max(value, bound), 2)} "
-                f"relative accuracy, not the requested {digits} digits")
+                f"relative accuracy, not the requested {digits} digits"
+            )
 
 
 def _check_rtol(result, rtol: float) -> None:
@@ -312,6 +391,5 @@ def _check_rtol(result, rtol: float) -> None:
         if err > rtol * value and not (value == 0.0 and err == 0.0):
             raise IntegrationError(
                 f"{result.method}: error estimate {err:.2e} of {name} (loss {result.loss_name}) at K={result.K}, "
-                f"D={float(result.D):g}, Delta={float(result.Delta):g} exceeds rtol={rtol:g} relative")
-
-
+                f"D={float(result.D):g}, Delta={float(result.Delta):g} exceeds rtol={rtol:g} relative"
+            )

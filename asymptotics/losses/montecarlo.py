@@ -68,13 +68,23 @@ def _check(K, D, Delta, samples):
     return K, D, Delta, int(samples)
 
 
-def loss_montecarlo(loss, K: int, D, Delta, *, method: str = "montecarlo", samples: int | None = None,
-                    seed=None, replicates: int = 16):
+def loss_montecarlo(
+    loss,
+    K: int,
+    D,
+    Delta,
+    *,
+    method: str = "montecarlo",
+    samples: int | None = None,
+    seed=None,
+    replicates: int = 16,
+):
     """Moments of ``loss`` by Monte Carlo (antithetic pairs) or randomised QMC; ``errors`` = standard errors.
 
     Default ``samples``: 200000 (``montecarlo``), 2^16 (``qmc``).
     """
     from asymptotics.losses.moments import LossMoments
+
     loss = get_loss(loss)
     loss.require_centred()
     if method not in ("montecarlo", "qmc"):
@@ -89,7 +99,9 @@ def loss_montecarlo(loss, K: int, D, Delta, *, method: str = "montecarlo", sampl
             m = min(_CHUNK, pairs - done)
             y = rng.standard_normal((m, K))
             xi = rng.standard_normal((m, K))
-            f = 0.5 * (sample_loss_moments(loss, y, xi, D, Delta) + sample_loss_moments(loss, -y, -xi, D, Delta))
+            f = 0.5 * (
+                sample_loss_moments(loss, y, xi, D, Delta) + sample_loss_moments(loss, -y, -xi, D, Delta)
+            )
             sums += f.sum(axis=1)
             sq += (f * f).sum(axis=1)
             done += m
@@ -108,5 +120,14 @@ def loss_montecarlo(loss, K: int, D, Delta, *, method: str = "montecarlo", sampl
         means = np.array(means)
         mean = means.mean(axis=0)
         se = means.std(axis=0, ddof=1) / math.sqrt(replicates)
-    return LossMoments(K, D, Delta, *map(float, mean[:5]), errors=dict(zip(LOSS_MOMENT_NAMES, map(float, se))),
-                       method=method, digits=15, cross_entropy=float(mean[5]), loss_name=loss.name)
+    return LossMoments(
+        K,
+        D,
+        Delta,
+        *map(float, mean[:5]),
+        errors=dict(zip(LOSS_MOMENT_NAMES, map(float, se))),
+        method=method,
+        digits=15,
+        cross_entropy=float(mean[5]),
+        loss_name=loss.name,
+    )

@@ -32,9 +32,9 @@ Sum((-KroneckerDelta(c, k) + p[k])**2, (k, 1, K))
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Callable
 
 import sympy
 from sympy import KroneckerDelta, Rational, Sum, exp, log
@@ -42,8 +42,15 @@ from sympy import KroneckerDelta, Rational, Sum, exp, log
 from asymptotics.losses.model import Loss
 from asymptotics.validation import InvalidInputError, exact_real
 
-__all__ = ["FAMILIES", "REGISTERED", "get_loss", "registered_losses", "loss_from_expression",
-           "loss_symbols", "canonical_name"]
+__all__ = [
+    "FAMILIES",
+    "REGISTERED",
+    "get_loss",
+    "registered_losses",
+    "loss_from_expression",
+    "loss_symbols",
+    "canonical_name",
+]
 
 
 def _q(x: Fraction) -> sympy.Rational:
@@ -65,7 +72,7 @@ def _label_smoothing(s, eps):
 
 
 def _focal(s, gamma):
-    return -(1 - s.p(s.c)) ** _q(gamma) * log(s.p(s.c))
+    return -((1 - s.p(s.c)) ** _q(gamma)) * log(s.p(s.c))
 
 
 def _brier(s):
@@ -111,29 +118,53 @@ class Family:
     """A registered loss family: its parameters (name, default, check) and expression builder."""
 
     name: str
-    parameters: tuple          # ((key, default Fraction, check), ...)
+    parameters: tuple  # ((key, default Fraction, check), ...)
     builder: Callable
     description: str
 
 
 FAMILIES = {
-    "cross_entropy": Family("cross_entropy", (("T", Fraction(1), _check_T),), _cross_entropy,
-                            "cross-entropy -log softmax(z/T)_c at temperature T"),
-    "label_smoothing": Family("label_smoothing", (("eps", Fraction(1, 10), _check_eps),), _label_smoothing,
-                              "label-smoothed cross-entropy, target (1 - eps) delta_kc + eps/K"),
-    "focal": Family("focal", (("gamma", Fraction(2), _check_gamma),), _focal,
-                    "focal loss -(1 - p_c)^gamma log p_c"),
+    "cross_entropy": Family(
+        "cross_entropy",
+        (("T", Fraction(1), _check_T),),
+        _cross_entropy,
+        "cross-entropy -log softmax(z/T)_c at temperature T",
+    ),
+    "label_smoothing": Family(
+        "label_smoothing",
+        (("eps", Fraction(1, 10), _check_eps),),
+        _label_smoothing,
+        "label-smoothed cross-entropy, target (1 - eps) delta_kc + eps/K",
+    ),
+    "focal": Family(
+        "focal", (("gamma", Fraction(2), _check_gamma),), _focal, "focal loss -(1 - p_c)^gamma log p_c"
+    ),
     "brier": Family("brier", (), _brier, "Brier score sum_k (p_k - delta_kc)^2"),
-    "margin": Family("margin", (("m", Fraction(1), _check_m),), _margin,
-                     "multiclass margin loss softplus(m + logsumexp_{k != c} z_k - z_c) = additive-margin softmax "
-                     "-log(e^{z_c - m}/(e^{z_c - m} + sum_{k != c} e^{z_k}))"),
-    "squared_logits": Family("squared_logits", (), _squared_logits,
-                             "squared error of the logits against the one-hot label (not shift invariant)"),
+    "margin": Family(
+        "margin",
+        (("m", Fraction(1), _check_m),),
+        _margin,
+        "multiclass margin loss softplus(m + logsumexp_{k != c} z_k - z_c) = additive-margin softmax "
+        "-log(e^{z_c - m}/(e^{z_c - m} + sum_{k != c} e^{z_k}))",
+    ),
+    "squared_logits": Family(
+        "squared_logits",
+        (),
+        _squared_logits,
+        "squared error of the logits against the one-hot label (not shift invariant)",
+    ),
 }
 
 #: the registered losses of the atlas and the tests (one per family, default parameters)
-REGISTERED = ("cross_entropy", "cross_entropy:T=2", "label_smoothing:eps=0.1", "focal:gamma=2", "brier",
-              "margin:m=1", "squared_logits")
+REGISTERED = (
+    "cross_entropy",
+    "cross_entropy:T=2",
+    "label_smoothing:eps=0.1",
+    "focal:gamma=2",
+    "brier",
+    "margin:m=1",
+    "squared_logits",
+)
 
 
 def _fmt(x: Fraction) -> str:
@@ -151,6 +182,7 @@ def _fmt(x: Fraction) -> str:
         den //= 5
     if den == 1:
         from decimal import Decimal, localcontext
+
         with localcontext() as ctx:
             ctx.prec = 60
             text = format(Decimal(x.numerator) / Decimal(x.denominator), "f")
@@ -176,8 +208,9 @@ def _parse_value(family: str, key: str, text: str) -> Fraction:
     try:
         return exact_real(f"{family}: {key}", text.strip())
     except InvalidInputError:
-        raise InvalidInputError(f"{family}: parameter {key} must be a finite number, got {text.strip()!r}") \
-            from None
+        raise InvalidInputError(
+            f"{family}: parameter {key} must be a finite number, got {text.strip()!r}"
+        ) from None
 
 
 def get_loss(spec) -> Loss:
@@ -231,9 +264,14 @@ def _build(family: str, params: dict) -> Loss:
 
         def builder(s, _f=fam.builder, _v=values):
             return _f(s, *_v)
-        _CACHE[name] = Loss(name=name, family=family,
-                            params=tuple((key, params[key]) for key, _, _ in fam.parameters),
-                            builder=builder, description=fam.description)
+
+        _CACHE[name] = Loss(
+            name=name,
+            family=family,
+            params=tuple((key, params[key]) for key, _, _ in fam.parameters),
+            builder=builder,
+            description=fam.description,
+        )
     return _CACHE[name]
 
 
@@ -250,6 +288,7 @@ def registered_losses() -> tuple:
 # user losses
 # ----------------------------------------------------------------------------------------------------
 
+
 def loss_symbols() -> dict:
     """The symbols a user loss is written in: ``z``, ``p`` (IndexedBase), ``c``, ``K``, ``k``, ``j``.
 
@@ -260,29 +299,60 @@ def loss_symbols() -> dict:
     """
     from asymptotics.symbolic.closure import closure_symbols
     from asymptotics.symbolic.softmax import num_classes_symbol
+
     s = closure_symbols(num_classes_symbol())
     j = sympy.Symbol("j", integer=True, positive=True)
-    return {"z": s.z, "p": sympy.IndexedBase("p"), "c": s.c, "K": s.K, "k": s.k, "j": j, "l": s.l,
-            "delta": KroneckerDelta, "KroneckerDelta": KroneckerDelta, "Sum": Sum, "log": log, "exp": exp,
-            "sqrt": sympy.sqrt, "Rational": Rational}
+    return {
+        "z": s.z,
+        "p": sympy.IndexedBase("p"),
+        "c": s.c,
+        "K": s.K,
+        "k": s.k,
+        "j": j,
+        "l": s.l,
+        "delta": KroneckerDelta,
+        "KroneckerDelta": KroneckerDelta,
+        "Sum": Sum,
+        "log": log,
+        "exp": exp,
+        "sqrt": sympy.sqrt,
+        "Rational": Rational,
+    }
 
 
-_ALLOWED_FUNCTIONS = (sympy.exp, sympy.log, KroneckerDelta, sympy.Abs, sympy.tanh, sympy.sinh, sympy.cosh,
-                      sympy.atan, sympy.erf)
+_ALLOWED_FUNCTIONS = (
+    sympy.exp,
+    sympy.log,
+    KroneckerDelta,
+    sympy.Abs,
+    sympy.tanh,
+    sympy.sinh,
+    sympy.cosh,
+    sympy.atan,
+    sympy.erf,
+)
 
 
 def _parse_text(text: str):
     import re
 
     from sympy.parsing.sympy_parser import parse_expr, standard_transformations
+
     ns = loss_symbols()
     indexed = sorted(set(re.findall(r"([A-Za-z_][A-Za-z_0-9]*)\s*\[", text)) - {"z", "p"})
     if indexed:
-        raise InvalidInputError("the loss must be a function of the logits z[k] (or p[k]) and the label c only; "
-                                f"it contains {', '.join(indexed)}")
+        raise InvalidInputError(
+            "the loss must be a function of the logits z[k] (or p[k]) and the label c only; "
+            f"it contains {', '.join(indexed)}"
+        )
     try:
-        return parse_expr(text, local_dict=ns, global_dict={"__builtins__": {}, **vars(sympy)},
-                          transformations=standard_transformations, evaluate=True)
+        return parse_expr(
+            text,
+            local_dict=ns,
+            global_dict={"__builtins__": {}, **vars(sympy)},
+            transformations=standard_transformations,
+            evaluate=True,
+        )
     except Exception as exc:  # noqa: BLE001 -- any parse failure is a user error
         msg = " ".join(str(exc).split())
         raise InvalidInputError(f"cannot read the loss expression {text!r}: {msg}") from None
@@ -317,10 +387,13 @@ def loss_from_expression(expr, *, name: str | None = None) -> Loss:
     ns = loss_symbols()
     from asymptotics.symbolic.closure import closure_symbols
     from asymptotics.symbolic.softmax import num_classes_symbol
+
     s = closure_symbols(num_classes_symbol())
     pbase = ns["p"]
-    expr = expr.replace(lambda a: isinstance(a, sympy.Indexed) and a.base == pbase,
-                        lambda a: s.p(a.indices[0]) if len(a.indices) == 1 else a)
+    expr = expr.replace(
+        lambda a: isinstance(a, sympy.Indexed) and a.base == pbase,
+        lambda a: s.p(a.indices[0]) if len(a.indices) == 1 else a,
+    )
     _check_user_expression(expr, s)
     label = name or (f"user:{text.strip()}" if text else f"user:{sympy.sstr(expr)}")
     frozen = expr
@@ -329,11 +402,18 @@ def loss_from_expression(expr, *, name: str | None = None) -> Loss:
         out = _e
         if sym.K != _s.K:
             out = out.xreplace({_s.K: sym.K})
-            out = out.replace(lambda a: a.__class__.__name__ == "SoftmaxProbability",
-                              lambda a: sym.p(a.index))
+            out = out.replace(
+                lambda a: a.__class__.__name__ == "SoftmaxProbability", lambda a: sym.p(a.index)
+            )
         return out
-    return Loss(name=label, family="user", params=(("expression", sympy.srepr(frozen)),), builder=builder,
-                description=f"user loss {sympy.sstr(frozen)}")
+
+    return Loss(
+        name=label,
+        family="user",
+        params=(("expression", sympy.srepr(frozen)),),
+        builder=builder,
+        description=f"user loss {sympy.sstr(frozen)}",
+    )
 
 
 def _check_user_expression(expr, s) -> None:
@@ -346,8 +426,10 @@ def _check_user_expression(expr, s) -> None:
     indexed = [a for a in expr.atoms(sympy.Indexed)]
     bad_bases = sorted({str(a.base) for a in indexed if a.base != s.z})
     if bad_bases:
-        raise InvalidInputError("the loss must be a function of the logits z[k] (or p[k]) and the label c "
-                                f"only; it contains {', '.join(bad_bases)}")
+        raise InvalidInputError(
+            "the loss must be a function of the logits z[k] (or p[k]) and the label c "
+            f"only; it contains {', '.join(bad_bases)}"
+        )
     allowed = {s.c, s.K} | bound
     for a in indexed:
         allowed |= a.indices[0].free_symbols & bound
@@ -363,13 +445,17 @@ def _check_user_expression(expr, s) -> None:
                 free.add(sym)
     free = {a for a in free if str(a) != "z"}
     if free:
-        raise InvalidInputError("the loss must be a function of the logits z[k] (or p[k]) and the label c "
-                                f"only; it contains {', '.join(sorted(map(str, free)))}")
+        raise InvalidInputError(
+            "the loss must be a function of the logits z[k] (or p[k]) and the label c "
+            f"only; it contains {', '.join(sorted(map(str, free)))}"
+        )
     if not (expr.has(s.z) or expr.has(SoftmaxProbability)):
         raise InvalidInputError(f"the loss {sympy.sstr(expr)} does not depend on the logits")
     for f in expr.atoms(sympy.Function):
         if isinstance(f, SoftmaxProbability):
             continue
         if not isinstance(f, _ALLOWED_FUNCTIONS):
-            raise InvalidInputError(f"the loss uses the function {f.func}, which the engine does not support "
-                                    f"(allowed: exp, log, KroneckerDelta, Abs, tanh, sinh, cosh, atan, erf)")
+            raise InvalidInputError(
+                f"the loss uses the function {f.func}, which the engine does not support "
+                f"(allowed: exp, log, KroneckerDelta, Abs, tanh, sinh, cosh, atan, erf)"
+            )

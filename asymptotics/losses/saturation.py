@@ -50,6 +50,7 @@ __all__ = ["zero_noise_optimum", "plateau", "small_eta_plateau", "saturated_sche
 
 def _moments(loss, K, D, Delta):
     from asymptotics.losses.moments import loss_moments
+
     if K <= 3:
         return loss_moments(loss, K, D, Delta)
     return loss_moments(loss, K, D, Delta, method="qmc", samples=2**17, seed=2026)
@@ -64,6 +65,7 @@ def zero_noise_optimum(loss, K: int) -> dict:
     K >= 4 with fixed-seed quasi-Monte Carlo moments (``errors`` from the standard errors).
     """
     from scipy.optimize import brentq
+
     loss = get_loss(loss)
     K = check_num_classes(K)
     loss.require_centred()
@@ -74,24 +76,36 @@ def zero_noise_optimum(loss, K: int) -> dict:
     while f(hi) > 0:
         hi *= 1.5
         if hi > 1e4:
-            raise InvalidInputError(f"loss {loss.name!r}: L(D, 0) has no minimum below D = 1e4 (the loss does "
-                                    "not saturate; use the boundary-layer route)")
+            raise InvalidInputError(
+                f"loss {loss.name!r}: L(D, 0) has no minimum below D = 1e4 (the loss does "
+                "not saturate; use the boundary-layer route)"
+            )
     D0 = brentq(f, lo, hi, xtol=1e-14, rtol=1e-14)
     m = _moments(loss, K, D0, 0.0)
     h = 1e-4 * D0
     curv = -(f(D0 + h) - f(D0 - h)) / (2 * h)
-    out = {"D0": D0, "r0": float(m.restoring), "n0": float(m.noise), "L_min": float(m.loss),
-           "CE0": float(m.cross_entropy), "curvature": curv, "method": m.method}
+    out = {
+        "D0": D0,
+        "r0": float(m.restoring),
+        "n0": float(m.noise),
+        "L_min": float(m.loss),
+        "CE0": float(m.cross_entropy),
+        "curvature": curv,
+        "method": m.method,
+    }
     if K > 3:
         err_drift = m.errors["drift"]
-        out["errors"] = {"D0": abs(err_drift / curv), **{k: m.errors[n] for k, n in
-                                                        (("r0", "restoring"), ("n0", "noise"), ("L_min", "loss"))}}
+        out["errors"] = {
+            "D0": abs(err_drift / curv),
+            **{k: m.errors[n] for k, n in (("r0", "restoring"), ("n0", "noise"), ("L_min", "loss"))},
+        }
     return out
 
 
 @functools.lru_cache(maxsize=256)
 def _plateau_cached(loss, K: int, eta: float) -> dict:
     from scipy.optimize import fsolve
+
     small = small_eta_plateau(loss, K, eta)
     x0 = np.array([math.log(small["D"]), math.log(small["Delta"])])
 
@@ -104,12 +118,21 @@ def _plateau_cached(loss, K: int, eta: float) -> dict:
     residual = max(abs(v) for v in F(sol))
     tol = 1e-11 if K <= 3 else 1e-6
     if residual > tol:
-        raise IntegrationError(f"plateau of {loss.name} (K = {K}, eta = {eta:g}): the fixed-point solver failed "
-                               f"(residual {residual:.2e}): {msg}")
+        raise IntegrationError(
+            f"plateau of {loss.name} (K = {K}, eta = {eta:g}): the fixed-point solver failed "
+            f"(residual {residual:.2e}): {msg}"
+        )
     D, Delta = math.exp(sol[0]), math.exp(sol[1])
     m = _moments(loss, K, D, Delta)
-    return {"D": D, "Delta": Delta, "eps_g": float(m.eps_g), "loss": float(m.loss),
-            "cross_entropy": float(m.cross_entropy), "residual": residual, "method": m.method}
+    return {
+        "D": D,
+        "Delta": Delta,
+        "eps_g": float(m.eps_g),
+        "loss": float(m.loss),
+        "cross_entropy": float(m.cross_entropy),
+        "residual": residual,
+        "method": m.method,
+    }
 
 
 def plateau(loss, K: int, eta: float) -> dict:
@@ -133,11 +156,16 @@ def plateau(loss, K: int, eta: float) -> dict:
 def small_eta_plateau(loss, K: int, eta: float) -> dict:
     """Leading small-eta form of the plateau: ``D = D_0``, ``Delta = eta n_0/(2 r_0)``, ``eps_g`` from the angle."""
     from asymptotics.asymptotic.gap_density import top_gap_density_at_zero
+
     o = zero_noise_optimum(get_loss(loss), K)
     Delta = eta * o["n0"] / (2 * o["r0"])
     rho = float(top_gap_density_at_zero(K, 20))
-    return {"D": o["D0"], "Delta": Delta, "eps_g": rho * math.sqrt(Delta / math.pi) / o["D0"],
-            "loss": o["L_min"] + o["r0"] * Delta / 2}
+    return {
+        "D": o["D0"],
+        "Delta": Delta,
+        "eps_g": rho * math.sqrt(Delta / math.pi) / o["D0"],
+        "loss": o["L_min"] + o["r0"] * Delta / 2,
+    }
 
 
 def saturated_schedule_law(loss, K: int, beta: float, eta0: float = 1.0, alpha0: float = 1.0) -> dict:
@@ -152,6 +180,7 @@ def saturated_schedule_law(loss, K: int, beta: float, eta0: float = 1.0, alpha0:
     (-0.25, -0.5)
     """
     from asymptotics.asymptotic.gap_density import top_gap_density_at_zero
+
     loss = get_loss(loss)
     K = check_num_classes(K)
     if not 0 < beta <= 1:
@@ -161,23 +190,43 @@ def saturated_schedule_law(loss, K: int, beta: float, eta0: float = 1.0, alpha0:
     a = eta0 * alpha0
     out = {"D0": o["D0"], "L_min": o["L_min"], "CE0": o["CE0"], "r0": o["r0"], "n0": o["n0"]}
     if beta < 1:
-        scale = eta0 * alpha0 ** beta
-        out.update({"regime": "adiabatic: Delta follows eta n0/(2 r0), D -> D0",
-                    "exponent_eps_g": -beta / 2, "exponent_Delta": -beta, "exponent_excess_loss": -beta,
-                    "prefactor_Delta": scale * o["n0"] / (2 * o["r0"]),
-                    "prefactor_eps_g": rho * math.sqrt(scale * o["n0"] / (2 * math.pi * o["r0"])) / o["D0"],
-                    "prefactor_excess_loss": scale * o["n0"] / 4})
+        scale = eta0 * alpha0**beta
+        out.update(
+            {
+                "regime": "adiabatic: Delta follows eta n0/(2 r0), D -> D0",
+                "exponent_eps_g": -beta / 2,
+                "exponent_Delta": -beta,
+                "exponent_excess_loss": -beta,
+                "prefactor_Delta": scale * o["n0"] / (2 * o["r0"]),
+                "prefactor_eps_g": rho * math.sqrt(scale * o["n0"] / (2 * math.pi * o["r0"])) / o["D0"],
+                "prefactor_excess_loss": scale * o["n0"] / 4,
+            }
+        )
         return out
     rate = 2 * o["r0"] * a / (K - 1)
     if rate > 1:
         A = a * a * o["n0"] / ((K - 1) * (rate - 1))
-        out.update({"regime": "beta = 1, 2 r0 a/(K-1) > 1: Delta = A/alpha",
-                    "exponent_eps_g": -0.5, "exponent_Delta": -1.0, "exponent_excess_loss": -min(1.0, 2 * a * o["curvature"] / (K - 1)),
-                    "prefactor_Delta": A, "prefactor_eps_g": rho * math.sqrt(A / math.pi) / o["D0"],
-                    "prefactor_excess_loss": o["r0"] * A / 2 if 2 * a * o["curvature"] / (K - 1) > 1 else None})
+        out.update(
+            {
+                "regime": "beta = 1, 2 r0 a/(K-1) > 1: Delta = A/alpha",
+                "exponent_eps_g": -0.5,
+                "exponent_Delta": -1.0,
+                "exponent_excess_loss": -min(1.0, 2 * a * o["curvature"] / (K - 1)),
+                "prefactor_Delta": A,
+                "prefactor_eps_g": rho * math.sqrt(A / math.pi) / o["D0"],
+                "prefactor_excess_loss": o["r0"] * A / 2 if 2 * a * o["curvature"] / (K - 1) > 1 else None,
+            }
+        )
     else:
-        out.update({"regime": "beta = 1, 2 r0 a/(K-1) <= 1: Delta decays as alpha^(-2 r0 a/(K-1)) (initial condition)",
-                    "exponent_eps_g": -rate / 2, "exponent_Delta": -rate,
-                    "exponent_excess_loss": -min(rate, 2 * a * o["curvature"] / (K - 1)),
-                    "prefactor_Delta": None, "prefactor_eps_g": None, "prefactor_excess_loss": None})
+        out.update(
+            {
+                "regime": "beta = 1, 2 r0 a/(K-1) <= 1: Delta decays as alpha^(-2 r0 a/(K-1)) (initial condition)",
+                "exponent_eps_g": -rate / 2,
+                "exponent_Delta": -rate,
+                "exponent_excess_loss": -min(rate, 2 * a * o["curvature"] / (K - 1)),
+                "prefactor_Delta": None,
+                "prefactor_eps_g": None,
+                "prefactor_excess_loss": None,
+            }
+        )
     return out

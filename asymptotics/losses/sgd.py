@@ -23,7 +23,7 @@ True
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import sympy as sp
@@ -38,10 +38,11 @@ def _rival_index(c: np.ndarray, K: int) -> np.ndarray:
     return j + (j >= c[:, None])
 
 
-@lru_cache(maxsize=None)
+@cache
 def logit_gradient(loss, K: int):
     """float64 ``f(z_1..z_K) -> [-dl/dz_1, ..., -dl/dz_K]`` for label 1 (explicit form; any loss)."""
     from asymptotics.symbolic.closure import closure_symbols
+
     s = closure_symbols(K)
     z = [s.z[i] for i in range(1, K + 1)]
     ell = loss.explicit(K, 1)
@@ -66,6 +67,7 @@ def error_signal_function(loss, K: int):
     loss = get_loss(loss)
     if loss.is_shift_invariant:
         from asymptotics.losses.integrands import compiled_error_signal
+
         grad = compiled_error_signal(loss, K)
 
         def signal(z, c):
@@ -78,6 +80,7 @@ def error_signal_function(loss, K: int):
             np.put_along_axis(e, idx, er, axis=1)
             e[rows, c] = -er.sum(axis=1)
             return e
+
         return signal
     f, _ = logit_gradient(loss, K)
 
@@ -89,15 +92,18 @@ def error_signal_function(loss, K: int):
         e[rows, c] = g[:, 0]
         np.put_along_axis(e, idx, g[:, 1:], axis=1)
         return e
+
     return signal_raw
 
 
 def observables_function(loss, K: int):
     """``obs(y, z) -> (eps_g, training loss, cross_entropy)`` as means over the rows of ``y, z``."""
     from asymptotics.dynamics.sgd import error_and_loss
+
     loss = get_loss(loss)
     if loss.is_shift_invariant:
         from asymptotics.losses.integrands import compiled_observables
+
         comp = compiled_observables(loss, K)
 
         def obs(y, z):
@@ -108,6 +114,7 @@ def observables_function(loss, K: int):
             lo, ce = comp(*d.T)
             eps = float(np.mean(np.argmax(z, axis=1) != c))
             return eps, float(np.mean(lo)), float(np.mean(ce))
+
         return obs
     _, value = logit_gradient(loss, K)
 
@@ -117,4 +124,5 @@ def observables_function(loss, K: int):
         eps, ce = error_and_loss(y, z)
         lo = np.broadcast_to(value(*zf.T), c.shape)
         return eps, float(np.mean(lo)), ce
+
     return obs_raw

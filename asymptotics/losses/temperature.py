@@ -26,14 +26,14 @@ True
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import sympy as sp
 
 __all__ = ["derive_temperature_map", "map_to_unit_temperature"]
 
 
-@lru_cache(maxsize=None)
+@cache
 def derive_temperature_map(Ks: tuple = (2, 3), T_value=2) -> dict:
     """Derive the map with SymPy; returns the flow in the new variables and the integrand checks.
 
@@ -57,7 +57,7 @@ def derive_temperature_map(Ks: tuple = (2, 3), T_value=2) -> dict:
         i1 = loss_integrands(ce_1, K)
         for name, fac in factors.items():
             mapped = i1[name].xreplace({dj: dj / Tv for dj in d}) * fac
-            if name == "eps_g":      # the indicator of min_j d_j < 0 is the same as of min_j d_j/T < 0
+            if name == "eps_g":  # the indicator of min_j d_j < 0 is the same as of min_j d_j/T < 0
                 diff = sp.simplify(sp.piecewise_fold(iT[name] - mapped).rewrite(sp.Heaviside))
             else:
                 diff = sp.simplify(sp.expand_log(iT[name] - mapped, force=True))
@@ -74,10 +74,16 @@ def derive_temperature_map(Ks: tuple = (2, 3), T_value=2) -> dict:
     target_D = eta_p / (K - 1) * drift1
     target_Delta = eta_p / (K - 1) * (-2 * Deltap * rest1 + eta_p * noise1)
     flow_check = (sp.simplify(dDp - target_D), sp.simplify(dDeltap - target_Delta))
-    return {"eta_map": eta_p, "state_map": (D / T, Delta / T**2), "integrand_checks": checks,
-            "flow": (sp.Eq(sp.Derivative(Dp, sp.Symbol("alpha")), dDp),
-                     sp.Eq(sp.Derivative(Deltap, sp.Symbol("alpha")), dDeltap)),
-            "flow_check": flow_check}
+    return {
+        "eta_map": eta_p,
+        "state_map": (D / T, Delta / T**2),
+        "integrand_checks": checks,
+        "flow": (
+            sp.Eq(sp.Derivative(Dp, sp.Symbol("alpha")), dDp),
+            sp.Eq(sp.Derivative(Deltap, sp.Symbol("alpha")), dDeltap),
+        ),
+        "flow_check": flow_check,
+    }
 
 
 def map_to_unit_temperature(T, D, Delta, eta):

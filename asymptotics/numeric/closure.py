@@ -31,7 +31,6 @@ quadrature's node counts from the requested accuracy (faster at lower accuracy, 
 
 from __future__ import annotations
 
-
 import dataclasses
 
 import mpmath
@@ -42,15 +41,30 @@ from asymptotics.numeric import closure_montecarlo as _mc
 from asymptotics.numeric import closure_quadrature as _quad
 from asymptotics.numeric.domain import check_in_domain, small_scale_threshold
 from asymptotics.numeric.moments import MOMENT_NAMES, ClosureMoments
-from asymptotics.validation import (IntegrationError, InvalidInputError, check_digits,
-                                    check_nonnegative, check_num_classes, exact_real,
-                                    fraction_to_mpf)
+from asymptotics.validation import (
+    IntegrationError,
+    InvalidInputError,
+    check_digits,
+    check_nonnegative,
+    check_num_classes,
+    exact_real,
+    fraction_to_mpf,
+)
 
 METHODS = ("auto", "binary", "quadrature", "mpmath", "montecarlo", "qmc")
 
 
-def closure_moments(K: int, D, Delta, *, method: str = "auto", digits: int | None = None,
-                    rtol=None, samples: int | None = None, seed=None) -> ClosureMoments:
+def closure_moments(
+    K: int,
+    D,
+    Delta,
+    *,
+    method: str = "auto",
+    digits: int | None = None,
+    rtol=None,
+    samples: int | None = None,
+    seed=None,
+) -> ClosureMoments:
     """Closure moments (drift, restoring, noise, eps_g, loss) at ``(K, D, Delta)``.
 
     Returns a :class:`~asymptotics.numeric.moments.ClosureMoments` with error estimates.
@@ -81,7 +95,8 @@ def closure_moments(K: int, D, Delta, *, method: str = "auto", digits: int | Non
             raise InvalidInputError(f"rtol must be > 0, got {rtol!r}")
         if digits is None and method not in ("montecarlo", "qmc") and float(rtol) < 1e-15:
             raise InvalidInputError(
-                f"rtol={rtol} is below float64 accuracy; pass digits=N for arbitrary precision")
+                f"rtol={rtol} is below float64 accuracy; pass digits=N for arbitrary precision"
+            )
 
     if method == "mpmath" and digits is None:
         digits = 30
@@ -110,24 +125,30 @@ def closure_moments(K: int, D, Delta, *, method: str = "auto", digits: int | Non
     if method == "binary" or (method == "mpmath" and K == 2):
         if K != 2:
             raise InvalidInputError(f"method 'binary' needs K = 2, got K = {K}")
-        result = (_binary.binary_moments(D, Delta) if digits is None
-                  else _binary.binary_moments_mp(D, Delta, digits))
+        result = (
+            _binary.binary_moments(D, Delta)
+            if digits is None
+            else _binary.binary_moments_mp(D, Delta, digits)
+        )
     elif method in ("quadrature", "mpmath"):
         if K == 2:
             raise InvalidInputError("method 'quadrature' needs K >= 3; use 'binary' for K = 2")
         if digits is not None:
-            result = (_quad.k3_moments_mp(D, Delta, digits) if K == 3
-                      else _laplace_mp.laplace_moments_mp(K, D, Delta, digits))
-        elif K == 3:   # rtol picks the node counts (faster at lower accuracy)
+            result = (
+                _quad.k3_moments_mp(D, Delta, digits)
+                if K == 3
+                else _laplace_mp.laplace_moments_mp(K, D, Delta, digits)
+            )
+        elif K == 3:  # rtol picks the node counts (faster at lower accuracy)
             result = _quad.k3_moments(D, Delta, rtol=None if rtol is None else float(rtol))
         else:
             result = _quad.laplace_moments(K, D, Delta)
     elif method == "montecarlo":
-        result = _mc.montecarlo_moments(K, D, Delta, samples=200_000 if samples is None
-                                        else samples, seed=seed)
+        result = _mc.montecarlo_moments(
+            K, D, Delta, samples=200_000 if samples is None else samples, seed=seed
+        )
     else:
-        result = _mc.qmc_moments(K, D, Delta, samples=2**16 if samples is None else samples,
-                                 seed=seed)
+        result = _mc.qmc_moments(K, D, Delta, samples=2**16 if samples is None else samples, seed=seed)
     if digits is not None and method not in ("montecarlo", "qmc"):
         _check_digits_reached(result, digits)
     if rtol is not None:
@@ -145,7 +166,8 @@ def _check_digits_reached(result: ClosureMoments, digits: int) -> None:
             raise IntegrationError(
                 f"{result.method}: {name} at K={result.K}, D={mpmath.nstr(result.D, 6)}, "
                 f"Delta={mpmath.nstr(result.Delta, 6)} reached only ~{mpmath.nstr(err / max(value, bound), 2)} "
-                f"relative accuracy, not the requested {digits} digits")
+                f"relative accuracy, not the requested {digits} digits"
+            )
 
 
 def _small_scale_limit(K: int, D_exact, Delta_exact, method: str, digits) -> ClosureMoments:
@@ -168,14 +190,24 @@ def _small_scale_limit(K: int, D_exact, Delta_exact, method: str, digits) -> Clo
     bound = 4 * (float(r) + float(r2))
     errors = {name: zero.errors[name] + bound for name in MOMENT_NAMES}
     errors["eps_g"] = unit.errors["eps_g"]
-    if D_exact == 0:             # z = sqrt(Delta) xi: every class wins with probability 1/K
+    if D_exact == 0:  # z = sqrt(Delta) xi: every class wins with probability 1/K
         unit = dataclasses.replace(unit, eps_g=zero.eps_g)
         errors["eps_g"] = zero.errors["eps_g"]
     D_out = float(D_exact) if digits is None else unit_D * r
     Delta_out = float(Delta_exact) if digits is None else unit_Delta * r * r
-    return ClosureMoments(K, D_out, Delta_out, zero.drift, zero.restoring, zero.noise, unit.eps_g,
-                          zero.loss, errors=errors, method=f"{unit.method}+small-scale-limit",
-                          digits=unit.digits)
+    return ClosureMoments(
+        K,
+        D_out,
+        Delta_out,
+        zero.drift,
+        zero.restoring,
+        zero.noise,
+        unit.eps_g,
+        zero.loss,
+        errors=errors,
+        method=f"{unit.method}+small-scale-limit",
+        digits=unit.digits,
+    )
 
 
 def _check_rtol(result: ClosureMoments, rtol: float) -> None:
@@ -186,7 +218,8 @@ def _check_rtol(result: ClosureMoments, rtol: float) -> None:
             raise IntegrationError(
                 f"{result.method}: error estimate {err:.2e} of {name} at K={result.K}, "
                 f"D={float(result.D):g}, Delta={float(result.Delta):g} exceeds rtol={rtol:g} "
-                f"relative")
+                f"relative"
+            )
 
 
 def closure_moments_batch(K: int, D, Delta, **options) -> list:
@@ -203,8 +236,7 @@ def closure_moments_batch(K: int, D, Delta, **options) -> list:
     Ds = Ds if Ds is not None else [D] * n
     Deltas = Deltas if Deltas is not None else [Delta] * n
     if len(Ds) != len(Deltas):
-        raise InvalidInputError(f"D and Delta must have the same length, got {len(Ds)} and "
-                                f"{len(Deltas)}")
+        raise InvalidInputError(f"D and Delta must have the same length, got {len(Ds)} and {len(Deltas)}")
     return [closure_moments(K, d, dl, **options) for d, dl in zip(Ds, Deltas)]
 
 
@@ -215,5 +247,3 @@ def is_float64_method(method: str) -> bool:
     (True, False)
     """
     return method in ("auto", "binary", "quadrature")
-
-

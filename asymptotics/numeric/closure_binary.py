@@ -42,8 +42,7 @@ from asymptotics.validation import check_digits, check_nonnegative
 _SQRT2PI = math.sqrt(2 * math.pi)
 
 
-def half_line_nodes(lo: float, hi: float, h: float, tail: float = 40.0, *,
-                    linear_beyond_one: bool = False):
+def half_line_nodes(lo: float, hi: float, h: float, tail: float = 40.0, *, linear_beyond_one: bool = False):
     """Nodes and weights of a trapezoid rule for ``int_0^hi f(r) dr`` with multi-scale ``f``.
 
     ``r = exp(x)``, ``x = t - exp(a - t)``, ``a = log(lo) - 1``: uniform in ``log r`` between the
@@ -60,8 +59,9 @@ def half_line_nodes(lo: float, hi: float, h: float, tail: float = 40.0, *,
     """
     a = math.log(lo) - 1.0
     t_min = a - math.log(tail + abs(math.log(lo)) + 2.0)
-    t_max = (math.log(hi) if not linear_beyond_one
-             else math.log(4.0) + math.log(math.expm1(min(hi, 700.0) / 4.0)))
+    t_max = (
+        math.log(hi) if not linear_beyond_one else math.log(4.0) + math.log(math.expm1(min(hi, 700.0) / 4.0))
+    )
     n = max(int(math.ceil((t_max - t_min) / h)), 8)
     t = t_min + h * np.arange(n + 1)
     ex = np.exp(a - t)
@@ -107,9 +107,14 @@ def uniform_moments(K: int):
     1/2
     """
     import sympy as sp
+
     K = sp.Integer(K)
-    return {"restoring": 1 - 1 / K, "noise": (1 - 1 / K) ** 2 + (K - 1) / K**2,
-            "eps_g": 1 - 1 / K, "loss": sp.log(K)}
+    return {
+        "restoring": 1 - 1 / K,
+        "noise": (1 - 1 / K) ** 2 + (K - 1) / K**2,
+        "eps_g": 1 - 1 / K,
+        "loss": sp.log(K),
+    }
 
 
 def _teacher_weights_f64(s, D, Delta):
@@ -122,9 +127,11 @@ def _teacher_weights_f64(s, D, Delta):
     a = m * s / sv
     W0 = special.ndtr(a)
     with np.errstate(all="ignore"):
-        psi = np.where(a >= 0, np.exp(-0.5 * a * a) / _SQRT2PI + a * W0,
-                       np.exp(-0.5 * a * a)
-                       * (1 / _SQRT2PI + 0.5 * a * special.erfcx(-a / math.sqrt(2))))
+        psi = np.where(
+            a >= 0,
+            np.exp(-0.5 * a * a) / _SQRT2PI + a * W0,
+            np.exp(-0.5 * a * a) * (1 / _SQRT2PI + 0.5 * a * special.erfcx(-a / math.sqrt(2))),
+        )
     return W0, math.sqrt(2 * v) * psi
 
 
@@ -186,13 +193,20 @@ def binary_moments(D, Delta, *, h: float = 0.125) -> ClosureMoments:
     Delta = float(check_nonnegative("Delta", Delta))
     if D == 0.0 and Delta == 0.0:
         vals = [1 / math.sqrt(math.pi)] + [float(x) for x in uniform_moments(2).values()]
-        return ClosureMoments(2, D, Delta, *vals, errors=dict.fromkeys(MOMENT_NAMES, 0.0),
-                              method="binary", digits=15)
+        return ClosureMoments(
+            2, D, Delta, *vals, errors=dict.fromkeys(MOMENT_NAMES, 0.0), method="binary", digits=15
+        )
     fine, coarse = binary_sums(D, Delta, h)
     err = trapezoid_error(fine, coarse)
-    return ClosureMoments(2, D, Delta, *map(float, fine),
-                          errors=dict(zip(MOMENT_NAMES, map(float, err))),
-                          method="binary", digits=15)
+    return ClosureMoments(
+        2,
+        D,
+        Delta,
+        *map(float, fine),
+        errors=dict(zip(MOMENT_NAMES, map(float, err))),
+        method="binary",
+        digits=15,
+    )
 
 
 def _teacher_weights_mp(s, D, m_over_sv, sqrt2v):
@@ -237,8 +251,9 @@ def binary_moments_mp(D, Delta, digits: int = 30) -> ClosureMoments:
     """
     with mp_closure_point(D, Delta, digits) as (D, Delta, digits):
         if D == 0 and Delta == 0:
-            vals = [1 / mpmath.sqrt(mpmath.pi)] + [mpmath.mpf(x.evalf(digits + 10))
-                                                   for x in uniform_moments(2).values()]
+            vals = [1 / mpmath.sqrt(mpmath.pi)] + [
+                mpmath.mpf(x.evalf(digits + 10)) for x in uniform_moments(2).values()
+            ]
             errors = dict.fromkeys(MOMENT_NAMES, mpmath.mpf(0))
         else:
             vals, errors = _binary_quad_mp(D, Delta, digits)
@@ -248,8 +263,7 @@ def binary_moments_mp(D, Delta, digits: int = 30) -> ClosureMoments:
             errors["eps_g"] = mpmath.mpf(0)
     with mpmath.workdps(digits):
         vals = [+x for x in vals]
-    return ClosureMoments(2, D, Delta, *vals, errors=errors, method="binary-mpmath",
-                          digits=digits)
+    return ClosureMoments(2, D, Delta, *vals, errors=errors, method="binary-mpmath", digits=digits)
 
 
 def _binary_quad_mp(D, Delta, digits, split=None, names=MOMENT_NAMES, tail_scale=1):
@@ -297,7 +311,7 @@ def _binary_quad_mp(D, Delta, digits, split=None, names=MOMENT_NAMES, tail_scale
         total = mpmath.mpf(0)
         err = mpmath.mpf(0)
         for pts in segments:
-            val, e = mpmath.quad(lambda s: vector(s)[k], pts, error=True)
+            val, e = mpmath.quad(lambda s, k=k: vector(s)[k], pts, error=True)
             total += val
             err += e
         vals.append(total)

@@ -67,8 +67,13 @@ from scipy import special
 
 from asymptotics.numeric.closure_quadrature import uniform_closure
 from asymptotics.numeric.moments import MOMENT_NAMES, ClosureMoments
-from asymptotics.validation import (IntegrationError, InvalidInputError, check_digits,
-                                    check_nonnegative, check_num_classes)
+from asymptotics.validation import (
+    IntegrationError,
+    InvalidInputError,
+    check_digits,
+    check_nonnegative,
+    check_num_classes,
+)
 
 __all__ = ["laplace_moments_mp"]
 
@@ -84,12 +89,12 @@ class _Resolution:
     """Steps, cut-offs and orders for a target of ``L`` nats (all floats / ints)."""
 
     L: float
-    cut: float        # Gaussian cut-off in units of the standard deviation
+    cut: float  # Gaussian cut-off in units of the standard deviation
     h_t: float
-    h_xi_e: float     # xi_1 step for eps_g
-    n_gl: int         # Gauss-Legendre nodes per zeta panel
-    n_e: int          # Gauss-Legendre nodes per eps_g interval
-    c_kappa: float    # kappa step = c_kappa / L (bounded-strip rule)
+    h_xi_e: float  # xi_1 step for eps_g
+    n_gl: int  # Gauss-Legendre nodes per zeta panel
+    n_e: int  # Gauss-Legendre nodes per eps_g interval
+    c_kappa: float  # kappa step = c_kappa / L (bounded-strip rule)
 
 
 def _resolution(K: int, D: float, digits: int, scale: float = 1.0) -> _Resolution:
@@ -116,6 +121,7 @@ def _working_prec(digits: int, D: float) -> int:
 # arb helpers
 # ---------------------------------------------------------------------------------------------
 
+
 class _Prec:
     """Context manager setting python-flint's working precision (bits), restored on exit."""
 
@@ -124,6 +130,7 @@ class _Prec:
 
     def __enter__(self):
         import flint
+
         self._flint = flint
         self._old = flint.ctx.prec
         flint.ctx.prec = self.prec
@@ -137,6 +144,7 @@ class _Prec:
 def _gl_rule(n: int, prec: int):
     """Gauss-Legendre nodes/weights on (-1, 1) as arb balls at ``prec`` bits (cached)."""
     from flint import arb, ctx
+
     old = ctx.prec
     ctx.prec = prec
     try:
@@ -148,6 +156,7 @@ def _gl_rule(n: int, prec: int):
 def _gl_panels(edges, n, prec):
     """Composite Gauss-Legendre rule on consecutive float ``edges``: (nodes, weights, float nodes)."""
     from flint import arb
+
     rule = _gl_rule(n, prec)
     nodes, weights, fnodes = [], [], []
     for lo, hi in zip(edges[:-1], edges[1:]):
@@ -180,6 +189,7 @@ def _merge_edges(points, tol):
 def _arb_exact(x):
     """The exact binary value of a float / int / mpf as an arb."""
     from flint import arb
+
     man, exp = mpmath.mpf(x).man_exp
     return arb(int(man)) / arb(2 ** int(-exp)) if exp < 0 else arb(int(man) * 2 ** int(exp))
 
@@ -188,6 +198,7 @@ def _ipow(x, n: int):
     """``x**n`` for an integer ``n >= 0`` by multiplication (arb's ``**`` goes through exp/log and
     returns nan for balls that contain 0)."""
     from flint import arb
+
     result = arb(1)
     while n:
         if n & 1:
@@ -216,8 +227,10 @@ def _rad_mpf(x):
 # grids
 # ---------------------------------------------------------------------------------------------
 
+
 def _t_range(K: int, L: float):
     """Range of ``t`` where ``K phi(t) Phi(t)^(K-1) > e^-L`` (floats)."""
+
     def logw(t):
         return math.log(K) - 0.5 * t * t - 0.5 * math.log(2 * math.pi) + (K - 1) * special.log_ndtr(t)
 
@@ -235,6 +248,7 @@ def _t_range(K: int, L: float):
 def _t_grid(K: int, res: _Resolution):
     """Trapezoid nodes ``t_j`` and the float range."""
     from flint import arb
+
     t_lo, t_hi = _t_range(K, res.L)
     h = res.h_t
     ks = range(int(math.floor(t_lo / h)), int(math.ceil(t_hi / h)) + 1)
@@ -255,6 +269,7 @@ def _kappa_grid(Delta: float, K: int, res: _Resolution, top: float):
       ``~exp(-2 pi^2 Delta/(K h^2))`` on the whole line).
     """
     from flint import arb
+
     L = res.L
     sq = math.sqrt(Delta)
     kappa_max = math.log(2 * L + 10) + sq * res.cut + 1.0
@@ -267,7 +282,7 @@ def _kappa_grid(Delta: float, K: int, res: _Resolution, top: float):
         return s - math.exp(a - s)
 
     s_lo, s_hi = kappa_min - 1.0, a
-    for _ in range(200):       # kap is increasing: solve kap(s) = kappa_min
+    for _ in range(200):  # kap is increasing: solve kap(s) = kappa_min
         mid = 0.5 * (s_lo + s_hi)
         if kap(mid) < kappa_min:
             s_lo = mid
@@ -333,11 +348,13 @@ def _zeta_edges(D: float, Delta: float, res: _Resolution, kappa_max: float, t_hi
 # class law and winner factors
 # ---------------------------------------------------------------------------------------------
 
+
 class _ClassLaw:
     """Unnormalised class weights ``omega~(zeta|t) = Phi(t) omega`` and ``omega~_g`` (times the gap)."""
 
     def __init__(self, D, Delta):
         from flint import arb
+
         self.Dn = _arb_exact(D)
         self.Delta = float(Delta)
         self.Delta_arb = _arb_exact(Delta)
@@ -350,7 +367,7 @@ class _ClassLaw:
             sig2 = self.Dn * self.Dn + Dl
             self.isig = 1 / sig2.sqrt()
             self.sv = (Dl / sig2).sqrt()
-            self.mu_sv = (self.Dn / sig2) / self.sv          # mu / sqrt(v)
+            self.mu_sv = (self.Dn / sig2) / self.sv  # mu / sqrt(v)
         else:
             self.iD = 1 / self.Dn
 
@@ -398,6 +415,7 @@ class _ClassLaw:
 def _winner_factors(kappas, Delta_arb, res: _Resolution):
     """``Gamma_n(kappa) = E_xi[X_n(kappa + sqrt(Delta) xi)]`` for n = 0, 1 (arb lists)."""
     from flint import arb
+
     Delta = float(Delta_arb.mid())
     if Delta == 0:
         G0, G1 = [], []
@@ -432,7 +450,7 @@ def _winner_factors(kappas, Delta_arb, res: _Resolution):
         fk = float(ek.mid())
         g0 = arb(0)
         g1 = arb(0)
-        for x, w, e in zip(xs, wx, ex):
+        for _x, w, e in zip(xs, wx, ex):
             if fk * float(e.mid()) > big:
                 continue
             u = ek * e
@@ -448,9 +466,11 @@ def _winner_factors(kappas, Delta_arb, res: _Resolution):
 # the sums
 # ---------------------------------------------------------------------------------------------
 
+
 def _x_matrices(kappas, fkappas, zetas, wz, fzetas, L):
     """``arb_mat`` of ``w_k (1 - X_0)``, ``w_k X_1``, ``w_k X_2`` at ``s = kappa_i + zeta_k``."""
     from flint import arb, arb_mat
+
     F = [z.exp() for z in zetas]
     s_cut = math.log(2 * L + 20)
     zero = arb(0)
@@ -481,6 +501,7 @@ def _x_matrices(kappas, fkappas, zetas, wz, fzetas, L):
 def _eps_g(K, D, Delta, ts, ht, res: _Resolution, law: _ClassLaw):
     """``eps_g`` (arb) by the xi_1 trapezoid and accumulated Gauss-Legendre integrals of omega~."""
     from flint import arb
+
     if Delta == 0:
         return arb(0)
     sq = law.Delta_arb.sqrt()
@@ -531,16 +552,17 @@ def _eps_g(K, D, Delta, ts, ht, res: _Resolution, law: _ClassLaw):
 
 def _current_prec():
     from flint import ctx
+
     return ctx.prec
 
 
 def _laplace_sums_mp(K, D, Delta, res: _Resolution):
     """The five moments (arb) at resolution ``res`` (inside a precision context)."""
     from flint import arb, arb_mat
+
     prec = _current_prec()
     law = _ClassLaw(D, Delta)
     D, Delta = float(D), float(Delta)
-    sq = math.sqrt(Delta)
     top = _zeta_top(Delta, res)
     ts, ht, t_hi = _t_grid(K, res)
     kappas, wk, fk = _kappa_grid(Delta, K, res, top)
@@ -619,8 +641,7 @@ def laplace_moments_mp(K: int, D, Delta, digits: int = 20) -> ClosureMoments:
     """
     K = check_num_classes(K)
     if K < 3:
-        raise InvalidInputError(
-            f"laplace_moments_mp needs K >= 3 (use the binary path for K = 2), got {K}")
+        raise InvalidInputError(f"laplace_moments_mp needs K >= 3 (use the binary path for K = 2), got {K}")
     digits = check_digits(digits)
     check_nonnegative("D", D)
     check_nonnegative("Delta", Delta)
@@ -630,8 +651,7 @@ def laplace_moments_mp(K: int, D, Delta, digits: int = 20) -> ClosureMoments:
     if Df > D_MAX:
         raise InvalidInputError(f"laplace_moments_mp supports D <= {D_MAX:g}, got D = {Df:g}")
     if Deltaf > DELTA_MAX:
-        raise InvalidInputError(
-            f"laplace_moments_mp supports Delta <= {DELTA_MAX:g}, got Delta = {Deltaf:g}")
+        raise InvalidInputError(f"laplace_moments_mp supports Delta <= {DELTA_MAX:g}, got Delta = {Deltaf:g}")
     if Df == 0.0 and Deltaf == 0.0:
         return uniform_closure(K, digits)
     prec = _working_prec(digits, Df)
@@ -642,22 +662,25 @@ def laplace_moments_mp(K: int, D, Delta, digits: int = 20) -> ClosureMoments:
         with _Prec(prec):
             fine = _laplace_sums_mp(K, Dm, Deltam, fine_res)
         if not all(x.is_finite() for x in fine):
-            raise IntegrationError(f"laplace_moments_mp: non-finite result at K={K}, D={Df:g}, "
-                                   f"Delta={Deltaf:g}, digits={digits}")
+            raise IntegrationError(
+                f"laplace_moments_mp: non-finite result at K={K}, D={Df:g}, Delta={Deltaf:g}, digits={digits}"
+            )
         with mpmath.workdps(prec // 3 + 10):
             vals = [_to_mpf(x) for x in fine]
             rads = [_rad_mpf(x) for x in fine]
             if all(r <= target * abs(v) for r, v in zip(rads, vals)):
                 break
-        prec += 64                  # rounding error too large: more working precision
+        prec += 64  # rounding error too large: more working precision
     else:
-        raise IntegrationError(f"laplace_moments_mp: rounding errors do not fall below 1e-{digits + 4}"
-                               f" relative at K={K}, D={Df:g}, Delta={Deltaf:g}")
+        raise IntegrationError(
+            f"laplace_moments_mp: rounding errors do not fall below 1e-{digits + 4}"
+            f" relative at K={K}, D={Df:g}, Delta={Deltaf:g}"
+        )
     with _Prec(prec):
         coarse = _laplace_sums_mp(K, Dm, Deltam, coarse_res)
     with mpmath.workdps(prec // 3 + 10):
         cvals = [_to_mpf(x) for x in coarse]
-        floor = mpmath.mpf(2) ** (-mpmath.libmp.dps_to_prec(digits))    # the final rounding
+        floor = mpmath.mpf(2) ** (-mpmath.libmp.dps_to_prec(digits))  # the final rounding
         errs = []
         for v, c, r in zip(vals, cvals, rads):
             e = abs(v - c)
@@ -667,5 +690,12 @@ def laplace_moments_mp(K: int, D, Delta, digits: int = 20) -> ClosureMoments:
     with mpmath.workdps(digits):
         vals = [+v for v in vals]
         errs = [+e for e in errs]
-    return ClosureMoments(K, Dm, Deltam, *vals, errors=dict(zip(MOMENT_NAMES, errs)),
-                          method="quadrature-laplace-flint", digits=digits)
+    return ClosureMoments(
+        K,
+        Dm,
+        Deltam,
+        *vals,
+        errors=dict(zip(MOMENT_NAMES, errs)),
+        method="quadrature-laplace-flint",
+        digits=digits,
+    )

@@ -33,7 +33,7 @@ from scipy import special
 from scipy.stats import qmc
 
 from asymptotics.numeric.moments import MOMENT_NAMES, ClosureMoments
-from asymptotics.validation import (InvalidInputError, check_nonnegative, check_num_classes)
+from asymptotics.validation import InvalidInputError, check_nonnegative, check_num_classes
 
 _CHUNK = 65536
 
@@ -60,14 +60,14 @@ def sample_moments(y: np.ndarray, xi: np.ndarray, D: float, Delta: float) -> np.
         u = np.exp(-shift)
     e[rows, c] = 0.0
     E = e.sum(axis=1)
-    Zp = u + E                              # softmax denominator, times e^{-(z_max - z_c)}
+    Zp = u + E  # softmax denominator, times e^{-(z_max - z_c)}
     pj = e / Zp[:, None]
     g = y[rows, c][:, None] - y
     drift = np.sum(pj * g, axis=1)
     restoring = (E * u + np.sum(e * (Zp[:, None] - e), axis=1)) / Zp**2
     noise = (E / Zp) ** 2 + np.sum(pj**2, axis=1)
     eps_g = (np.argmax(z, axis=1) != c).astype(float)
-    loss = shift + np.log1p(np.expm1(-shift) + E)      # -log p_c = log(Zp / u)
+    loss = shift + np.log1p(np.expm1(-shift) + E)  # -log p_c = log(Zp / u)
     return np.vstack([drift, restoring, noise, eps_g, loss])
 
 
@@ -107,13 +107,18 @@ def montecarlo_moments(K: int, D, Delta, *, samples: int = 200_000, seed=None) -
     mean = sums / pairs
     var = np.maximum(sq / pairs - mean**2, 0.0) * pairs / max(pairs - 1, 1)
     se = np.sqrt(var / pairs)
-    return ClosureMoments(K, D, Delta, *map(float, mean),
-                          errors=dict(zip(MOMENT_NAMES, map(float, se))),
-                          method="montecarlo", digits=15)
+    return ClosureMoments(
+        K,
+        D,
+        Delta,
+        *map(float, mean),
+        errors=dict(zip(MOMENT_NAMES, map(float, se))),
+        method="montecarlo",
+        digits=15,
+    )
 
 
-def qmc_moments(K: int, D, Delta, *, samples: int = 2**16, replicates: int = 16,
-                seed=None) -> ClosureMoments:
+def qmc_moments(K: int, D, Delta, *, samples: int = 2**16, replicates: int = 16, seed=None) -> ClosureMoments:
     """Randomised quasi-Monte Carlo (scrambled Sobol, ``replicates`` independent scramblings).
 
     ``samples`` is the total number of points (rounded down to ``replicates * 2^m``); ``errors``
@@ -138,6 +143,12 @@ def qmc_moments(K: int, D, Delta, *, samples: int = 2**16, replicates: int = 16,
     means = np.array(means)
     mean = means.mean(axis=0)
     se = means.std(axis=0, ddof=1) / math.sqrt(replicates)
-    return ClosureMoments(K, D, Delta, *map(float, mean),
-                          errors=dict(zip(MOMENT_NAMES, map(float, se))),
-                          method="qmc", digits=15)
+    return ClosureMoments(
+        K,
+        D,
+        Delta,
+        *map(float, mean),
+        errors=dict(zip(MOMENT_NAMES, map(float, se))),
+        method="qmc",
+        digits=15,
+    )

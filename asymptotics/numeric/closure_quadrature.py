@@ -51,8 +51,7 @@ from scipy import special
 from asymptotics.numeric.closure_binary import half_line_nodes, mp_closure_point, trapezoid_error
 from asymptotics.numeric.moments import MOMENT_NAMES, ClosureMoments
 from asymptotics.symbolic.integrands import compiled_gap_split
-from asymptotics.validation import (InvalidInputError, check_digits, check_nonnegative,
-                                    check_num_classes)
+from asymptotics.validation import InvalidInputError, check_digits, check_nonnegative, check_num_classes
 
 _SQRT2PI = math.sqrt(2 * math.pi)
 _SQRT3 = math.sqrt(3.0)
@@ -76,8 +75,7 @@ def bvn_cdf_half(a, b):
     a = np.asarray(a, dtype=float)[..., None]
     b = np.asarray(b, dtype=float)[..., None]
     expo = -(a * a + b * b - 2 * a * b * _SHEPPARD_SIN) / _SHEPPARD_2COS2
-    return (special.ndtr(a[..., 0]) * special.ndtr(b[..., 0])
-            + np.exp(expo) @ _SHEPPARD_W)
+    return special.ndtr(a[..., 0]) * special.ndtr(b[..., 0]) + np.exp(expo) @ _SHEPPARD_W
 
 
 def _normal_pdf(x):
@@ -123,14 +121,13 @@ def _quadrant_sum(r1, w1, r2, w2, D, Delta, split=None):
 def _k3_axes(D, Delta, h):
     """Positive and negative half-line node sets for one gap axis (K = 3)."""
     sig2 = D * D + Delta
-    sd = math.sqrt(2 * sig2)                      # marginal std of d_j
+    sd = math.sqrt(2 * sig2)  # marginal std of d_j
     layer = math.sqrt(2 * Delta * sig2) / D if (D > 0 and Delta > 0) else math.inf
     lo = min(1.0, sd, layer)
     pos = half_line_nodes(lo, 9.5 * sd, h)
     # d_1, d_2 < 0: the softmax between the two beaten-winner classes varies on the unit scale
     # along d_1 = d_2 at any |d|, so that axis is uniform beyond |d| = 1
-    neg = (half_line_nodes(lo, 9.5 * min(sd, layer), h, linear_beyond_one=True)
-           if Delta > 0 else None)
+    neg = half_line_nodes(lo, 9.5 * min(sd, layer), h, linear_beyond_one=True) if Delta > 0 else None
     return pos, neg
 
 
@@ -179,9 +176,15 @@ def k3_moments(D, Delta, *, h: float = 1 / 6, rtol: float | None = None) -> Clos
     if rtol is not None and float(rtol) >= 1e-13:
         return k3_moments_rtol(D, Delta, min(float(rtol), 1e-3))
     fine, err = k3_sums(D, Delta, h)
-    return ClosureMoments(3, D, Delta, *map(float, fine),
-                          errors=dict(zip(MOMENT_NAMES, map(float, err))),
-                          method="quadrature", digits=15)
+    return ClosureMoments(
+        3,
+        D,
+        Delta,
+        *map(float, fine),
+        errors=dict(zip(MOMENT_NAMES, map(float, err))),
+        method="quadrature",
+        digits=15,
+    )
 
 
 def k3_sums(D: float, Delta: float, h: float = 1 / 6, split=None):
@@ -225,10 +228,12 @@ def k3_rule(rtol: float) -> dict:
     if not 1e-13 <= rtol <= 1e-3:
         raise InvalidInputError(f"rtol must lie in [1e-13, 1e-3] for the K = 3 quadrature, got {rtol!r}")
     big = math.log(100.0 / rtol)
-    return {"h": min(_K3_RATE / math.log(300.0 / rtol), 0.4),
-            "cut": min(math.sqrt(2.0 * big) + 1.0, 9.5),
-            "tail": min(big + 4.0, 40.0),
-            "sheppard": 12 if rtol >= 1e-9 else (16 if rtol >= 1e-12 else 20)}
+    return {
+        "h": min(_K3_RATE / math.log(300.0 / rtol), 0.4),
+        "cut": min(math.sqrt(2.0 * big) + 1.0, 9.5),
+        "tail": min(big + 4.0, 40.0),
+        "sheppard": 12 if rtol >= 1e-9 else (16 if rtol >= 1e-12 else 20),
+    }
 
 
 @lru_cache(maxsize=4)
@@ -321,8 +326,15 @@ def k3_moments_rtol(D, Delta, rtol: float) -> ClosureMoments:
     if D == 0.0 and Delta == 0.0:
         return uniform_closure(3)
     fine, err = k3_sums_rtol(D, Delta, rtol, rule)
-    return ClosureMoments(3, D, Delta, *map(float, fine), errors=dict(zip(MOMENT_NAMES, map(float, err))),
-                          method="quadrature", digits=15)
+    return ClosureMoments(
+        3,
+        D,
+        Delta,
+        *map(float, fine),
+        errors=dict(zip(MOMENT_NAMES, map(float, err))),
+        method="quadrature",
+        digits=15,
+    )
 
 
 def k3_sums_rtol(D: float, Delta: float, rtol: float, rule: dict | None = None, split=None):
@@ -352,8 +364,9 @@ def expected_max(K: int, digits: int | None = None):
     K = check_num_classes(K)
     dps = 20 if digits is None else digits + 10
     with mpmath.workdps(dps):
-        val = K * mpmath.quad(lambda t: t * mpmath.npdf(t) * mpmath.ncdf(t) ** (K - 1),
-                              [-mpmath.inf, -3, 0, 3, mpmath.inf])
+        val = K * mpmath.quad(
+            lambda t: t * mpmath.npdf(t) * mpmath.ncdf(t) ** (K - 1), [-mpmath.inf, -3, 0, 3, mpmath.inf]
+        )
     if digits is None:
         return float(val)
     with mpmath.workdps(digits):
@@ -368,17 +381,24 @@ def uniform_closure(K: int, digits: int | None = None) -> ClosureMoments:
     """
     K = check_num_classes(K)
     from asymptotics.numeric.closure_binary import uniform_moments
+
     exact = uniform_moments(K)
     if digits is None:
         vals = [expected_max(K)] + [float(x) for x in exact.values()]
         zero = 0.0
     else:
         with mpmath.workdps(digits):
-            vals = [expected_max(K, digits)] + [mpmath.mpf(x.evalf(digits + 5))
-                                                for x in exact.values()]
+            vals = [expected_max(K, digits)] + [mpmath.mpf(x.evalf(digits + 5)) for x in exact.values()]
         zero = mpmath.mpf(0)
-    return ClosureMoments(K, 0.0, 0.0, *vals, errors=dict.fromkeys(MOMENT_NAMES, zero),
-                          method="closed-form", digits=15 if digits is None else digits)
+    return ClosureMoments(
+        K,
+        0.0,
+        0.0,
+        *vals,
+        errors=dict.fromkeys(MOMENT_NAMES, zero),
+        method="closed-form",
+        digits=15 if digits is None else digits,
+    )
 
 
 def k3_eps_g_exact(D, Delta, digits: int = 30):
@@ -406,8 +426,11 @@ def k3_eps_g_exact(D, Delta, digits: int = 30):
 
         def mixed(t):
             c = mpmath.cos(t)
-            return mpmath.sin(t) * (mpmath.mpf(1) / 4 - mpmath.asin(c / 2) / (2 * pi)) / (
-                2 * pi * mpmath.sqrt(1 - c * c / 4))
+            return (
+                mpmath.sin(t)
+                * (mpmath.mpf(1) / 4 - mpmath.asin(c / 2) / (2 * pi))
+                / (2 * pi * mpmath.sqrt(1 - c * c / 4))
+            )
 
         val = 3 * ((phi / 2 - phi * phi / (4 * pi)) / pi + mpmath.quad(mixed, [0, phi]))
     with mpmath.workdps(digits):
@@ -418,12 +441,15 @@ def k3_eps_g_exact(D, Delta, digits: int = 30):
 # Any K: conditioning on the winner's teacher value and the Laplace representation (float64)
 # ---------------------------------------------------------------------------------------------
 
+
 def _psi(a):
     """``phi(a) + a Phi(a)`` (= E[(X+a)^+]), stable for very negative ``a``."""
     with np.errstate(all="ignore"):
-        return np.where(a >= 0, _normal_pdf(a) + a * special.ndtr(a),
-                        np.exp(-0.5 * a * a)
-                        * (1 / _SQRT2PI + 0.5 * a * special.erfcx(-a / math.sqrt(2))))
+        return np.where(
+            a >= 0,
+            _normal_pdf(a) + a * special.ndtr(a),
+            np.exp(-0.5 * a * a) * (1 / _SQRT2PI + 0.5 * a * special.erfcx(-a / math.sqrt(2))),
+        )
 
 
 def _gl_panels(edges, n):
@@ -449,8 +475,8 @@ def _zeta_grid(D, Delta, kappa_max, gl):
         fine = min(1.0, 2 * sq)
         edges.update(np.arange(-12 * sq, top, fine).tolist())
         edges.update(np.arange(0.0, top, 1.0).tolist())
-    spread = D * 18.25 + 9.5 * sq            # width of the law of zeta (t <= 8.75)
-    if spread < 24.0:                          # narrow law (small D and Delta): resolve it
+    spread = D * 18.25 + 9.5 * sq  # width of the law of zeta (t <= 8.75)
+    if spread < 24.0:  # narrow law (small D and Delta): resolve it
         edges.update(np.arange(-spread, top, spread / 24).tolist())
     edges = np.array(sorted(e for e in edges if bottom <= e <= top))
     edges = edges[np.concatenate([[True], np.diff(edges) > 1e-12 * max(1.0, sq)])]
@@ -502,8 +528,8 @@ def _laplace_eps_g(K, D, Delta, t, wt):
         width = min(1.0, sq / D)
         top = max(float(t.max()), 0.0) + 10.0
         xp, wp = _gl_panels(np.linspace(0.0, top, int(math.ceil(top / width)) + 1), 16)
-        phi_t = _normal_pdf(t[:, None] - xp[None, :]) * wp[None, :]             # (t, node)
-        tail = special.ndtr(-(x[:, None] + D * xp[None, :]) / sq)             # (xi, node)
+        phi_t = _normal_pdf(t[:, None] - xp[None, :]) * wp[None, :]  # (t, node)
+        tail = special.ndtr(-(x[:, None] + D * xp[None, :]) / sq)  # (xi, node)
         q = (phi_t @ tail.T) / special.ndtr(t)[:, None]
     else:
         xg, wg = np.polynomial.legendre.leggauss(24)
@@ -520,9 +546,9 @@ def _laplace_eps_g(K, D, Delta, t, wt):
         for a, b in pieces:
             wp = 0.5 * (b - a)[:, None] * wg[None, :]
             wq = (0.5 * (b - a))[:, None] * xg[None, :] + (0.5 * (a + b))[:, None]
-            integrand_w = special.ndtr(-wq / sq) * wp                      # (xi, node)
+            integrand_w = special.ndtr(-wq / sq) * wp  # (xi, node)
             xprime = (wq - x[:, None]) / D
-            phi_t = _normal_pdf(t[:, None, None] - xprime[None, :, :])     # (t, xi, node)
+            phi_t = _normal_pdf(t[:, None, None] - xprime[None, :, :])  # (t, xi, node)
             q += np.sum(phi_t * integrand_w[None], axis=-1)
         q /= D * special.ndtr(t)[:, None]
     q = np.clip(q, 0.0, 1.0)
@@ -535,13 +561,13 @@ def _laplace_sums(K, D, Delta, h_t=0.25, h_kappa=0.25, gl=8):
     sq = math.sqrt(Delta)
     kappa_max = 9.5 * sq + 5.0
     r, wr = half_line_nodes(math.exp(-3.0), math.exp(kappa_max), h_kappa)
-    kappa = np.log(r)                       # weights wr = e^kappa dkappa
+    kappa = np.log(r)  # weights wr = e^kappa dkappa
     G0, G1 = _winner_factors(kappa, Delta)
     zeta, wz = _zeta_grid(D, Delta, kappa_max, gl)
     ez = np.exp(zeta)
-    E = np.exp(kappa[:, None] + zeta[None, :])        # e^{kappa + zeta}
+    E = np.exp(kappa[:, None] + zeta[None, :])  # e^{kappa + zeta}
     with np.errstate(over="ignore"):
-        X0 = np.exp(-E)                                # exp(-e^{kappa+zeta})
+        X0 = np.exp(-E)  # exp(-e^{kappa+zeta})
         Xb = -np.expm1(-E)
     X1 = X0 * ez[None, :]
     X2 = X1 * ez[None, :]
@@ -600,18 +626,26 @@ def laplace_moments(K: int, D, Delta) -> ClosureMoments:
     fine = _laplace_sums(K, D, Delta)
     coarse = _laplace_sums(K, D, Delta, h_t=0.5, h_kappa=0.5, gl=5)
     err = trapezoid_error(fine, coarse)
-    return ClosureMoments(K, D, Delta, *map(float, fine),
-                          errors=dict(zip(MOMENT_NAMES, map(float, err))),
-                          method="quadrature-laplace", digits=15)
+    return ClosureMoments(
+        K,
+        D,
+        Delta,
+        *map(float, fine),
+        errors=dict(zip(MOMENT_NAMES, map(float, err))),
+        method="quadrature-laplace",
+        digits=15,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
 # K = 3 at arbitrary precision (mpmath): the gap-coordinate quadrature of k3_moments
 # ---------------------------------------------------------------------------------------------
 
+
 @lru_cache(maxsize=16)
 def _sheppard_nodes_mp(prec: int, degree: int):
     from mpmath.calculus.quadrature import GaussLegendre
+
     with mpmath.workprec(prec):
         c = mpmath.pi / 12
         out = []
@@ -701,6 +735,7 @@ class _FlintNumbers(_MpmathNumbers):
 
     def __enter__(self):
         import flint
+
         self.flint = flint
         self._old = flint.ctx.prec
         flint.ctx.dps = self.dps
@@ -718,8 +753,11 @@ class _FlintNumbers(_MpmathNumbers):
         self._ctx.__exit__(*exc)
 
     def num(self, x):
-        return self.arb(mpmath.nstr(mpmath.mpf(x), self.dps + 5, min_fixed=-mpmath.inf,
-                                    max_fixed=mpmath.inf) if isinstance(x, mpmath.mpf) else x)
+        return self.arb(
+            mpmath.nstr(mpmath.mpf(x), self.dps + 5, min_fixed=-mpmath.inf, max_fixed=mpmath.inf)
+            if isinstance(x, mpmath.mpf)
+            else x
+        )
 
     @staticmethod
     def exp(x):
@@ -736,8 +774,9 @@ class _FlintNumbers(_MpmathNumbers):
 
     def sheppard(self, a, b, degree):
         if degree not in self._shep:
-            self._shep[degree] = [tuple(self.num(v) for v in node)
-                                  for node in _sheppard_nodes_mp(mpmath.mp.prec, degree)]
+            self._shep[degree] = [
+                tuple(self.num(v) for v in node) for node in _sheppard_nodes_mp(mpmath.mp.prec, degree)
+            ]
         base = self.ncdf(a) * self.ncdf(b)
         ab = a * b
         lower = (a * a + b * b - (ab if ab > 0 else 0)) / 2
@@ -783,8 +822,7 @@ def k3_moments_mp(D, Delta, digits: int = 20, *, backend: str | None = None) -> 
         return uniform_closure(3, digits)
     dps = digits + 10
     degree = 4 if digits <= 22 else (5 if digits <= 38 else 6)
-    nums = {"mpmath": _MpmathNumbers, "flint": _FlintNumbers}[backend](dps) if backend \
-        else _numbers(dps)
+    nums = {"mpmath": _MpmathNumbers, "flint": _FlintNumbers}[backend](dps) if backend else _numbers(dps)
     with nums:
         D = mpmath.mpf(D)
         Delta = mpmath.mpf(Delta)
@@ -792,13 +830,22 @@ def k3_moments_mp(D, Delta, digits: int = 20, *, backend: str | None = None) -> 
         fine = [nums.to_mpf(x) for x in fine]
         diff = [abs(f - nums.to_mpf(c)) for f, c in zip(fine, coarse)]
         # exponential convergence: error(h) ~ error(2h)^2 (relative), plus the rounding floor
-        err = [min(e, e * e / abs(f)) + abs(f) * mpmath.mpf(10) ** (-digits - 2) if f else e
-               for e, f in zip(diff, fine)]
+        err = [
+            min(e, e * e / abs(f)) + abs(f) * mpmath.mpf(10) ** (-digits - 2) if f else e
+            for e, f in zip(diff, fine)
+        ]
     with mpmath.workdps(digits):
         vals = [+x for x in fine]
         err = [+e for e in err]
-    return ClosureMoments(3, D, Delta, *vals, errors=dict(zip(MOMENT_NAMES, err)),
-                          method=f"quadrature-{nums.name}", digits=digits)
+    return ClosureMoments(
+        3,
+        D,
+        Delta,
+        *vals,
+        errors=dict(zip(MOMENT_NAMES, err)),
+        method=f"quadrature-{nums.name}",
+        digits=digits,
+    )
 
 
 def _k3_sum_mp(D, Delta, digits, degree, nums, split=None):
@@ -812,12 +859,14 @@ def _k3_sum_mp(D, Delta, digits, degree, nums, split=None):
     lo = min(mpmath.mpf(1), sd, layer)
     conv = nums.num
     pos = [(conv(r), conv(w)) for r, w in _half_line_nodes_mp(lo, cut * sd, h, tail)]
-    neg = ([(conv(r), conv(w))
-            for r, w in _half_line_nodes_mp(lo, cut * min(sd, layer), h, tail, linear=True)]
-           if Delta > 0 else [])
+    neg = (
+        [(conv(r), conv(w)) for r, w in _half_line_nodes_mp(lo, cut * min(sd, layer), h, tail, linear=True)]
+        if Delta > 0
+        else []
+    )
     f = compiled_gap_split(3, nums.name) if split is None else split
     norm = conv(3 / (2 * mpmath.pi * mpmath.sqrt(3) * sig2))
-    mu_s = conv(D / mpmath.sqrt(2 * Delta * sig2)) if Delta > 0 else None     # mu/s
+    mu_s = conv(D / mpmath.sqrt(2 * Delta * sig2)) if Delta > 0 else None  # mu/s
     s = conv(mpmath.sqrt(2 * Delta / sig2))
     isqrt3 = conv(1 / mpmath.sqrt(3))
     inv3sig2 = conv(1 / (3 * sig2))

@@ -45,8 +45,15 @@ from dataclasses import dataclass
 
 from asymptotics.validation import InvalidInputError
 
-__all__ = ["Domain", "float_domain", "mp_domain", "check_in_domain", "K_MAX", "SMALL_SCALE_FLOAT",
-           "small_scale_threshold"]
+__all__ = [
+    "Domain",
+    "float_domain",
+    "mp_domain",
+    "check_in_domain",
+    "K_MAX",
+    "SMALL_SCALE_FLOAT",
+    "small_scale_threshold",
+]
 
 #: largest number of classes of the deterministic routes (the float64 Laplace route loses digits
 #: beyond: its error estimate is 1e-9 at K = 20, 3e-8 at K = 30; Monte Carlo serves any K)
@@ -109,11 +116,15 @@ def check_in_domain(K: int, D, Delta, digits: int | None) -> Domain:
 quadrature route for K = 3 (0 <= D <= 1e+06, 0 <= Delta <= 1000)
     """
     if K > K_MAX:
-        raise InvalidInputError(f"K = {K} exceeds the largest number of classes of the deterministic "
-                                f"routes ({K_MAX}); use method='montecarlo'")
+        raise InvalidInputError(
+            f"K = {K} exceeds the largest number of classes of the deterministic "
+            f"routes ({K_MAX}); use method='montecarlo'"
+        )
     box = float_domain(K) if digits is None else mp_domain(K)
-    where = (f"the validated domain of the {box.route} route for K = {K} "
-             f"(0 <= D <= {box.D_max:g}, 0 <= Delta <= {box.Delta_max:g})")
+    where = (
+        f"the validated domain of the {box.route} route for K = {K} "
+        f"(0 <= D <= {box.D_max:g}, 0 <= Delta <= {box.Delta_max:g})"
+    )
     Df, Deltaf = float(D), float(Delta)
     if not math.isfinite(Df) or Df > box.D_max:
         raise InvalidInputError(f"D = {Df:g} is outside {where}")

@@ -20,7 +20,6 @@ True
 
 from __future__ import annotations
 
-
 from asymptotics.asymptotic.layer_integrals import drift_integral
 from asymptotics.asymptotic.reduced_flow import leading_prefactors
 from asymptotics.peaked.expansion import coefficients
@@ -45,16 +44,27 @@ def bridge_summary(n: int, eta: float = 1.0, digits: int = 15) -> dict:
     A0 = drift_integral(0, digits)
     lp = leading_prefactors(n, eta, digits)
     out = {
-        "rho0": co["rho0"], "A0": A0, "shared_constant": co["rho0"] * A0,
-        "peaked_c2": co["c2"], "peaked_prefactor": co["prefactor"],
-        "layer_A_star": lp["A_star"], "layer_Delta_star": lp["Delta_star"], "layer_prefactor": lp["C_L"],
+        "rho0": co["rho0"],
+        "A0": A0,
+        "shared_constant": co["rho0"] * A0,
+        "peaked_c2": co["c2"],
+        "peaked_prefactor": co["prefactor"],
+        "layer_A_star": lp["A_star"],
+        "layer_Delta_star": lp["Delta_star"],
+        "layer_prefactor": lp["C_L"],
     }
     out["ratio_prefactors"] = out["layer_prefactor"] / out["peaked_prefactor"]
     return out
 
 
-def plot_bridge(n: int = 3, beta_star: float = 1e4, eta: float = 1.0, time_max: float = 1e9, ax=None,
-                table_points_per_decade: int = 10):
+def plot_bridge(
+    n: int = 3,
+    beta_star: float = 1e4,
+    eta: float = 1.0,
+    time_max: float = 1e9,
+    ax=None,
+    table_points_per_decade: int = 10,
+):
     """Both loss curves on one log-log plot: the exact aligned flow L(tau) of the peaked mechanism
     with its asymptote, and the boundary-layer asymptote ``C_L alpha^(-1/3)``; returns the axes.
 
@@ -70,16 +80,25 @@ def plot_bridge(n: int = 3, beta_star: float = 1e4, eta: float = 1.0, time_max: 
     from asymptotics.peaked.dynamics import integrate_aligned_flow
 
     s = bridge_summary(n, eta)
-    curve = integrate_aligned_flow(n, beta_star, time_max, points_per_decade=8,
-                                   table_points_per_decade=table_points_per_decade)
+    curve = integrate_aligned_flow(
+        n, beta_star, time_max, points_per_decade=8, table_points_per_decade=table_points_per_decade
+    )
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 4))
     t = curve.tau
     ax.loglog(t, curve.loss, label=f"peaked: exact aligned flow, n={n}, beta*={beta_star:g}")
-    ax.loglog(t, float(s["peaked_prefactor"]) * t ** (-1 / 3), "--",
-              label=r"peaked asymptote $c_2^{2/3}((n-1)/3)^{1/3}\tau^{-1/3}$")
-    ax.loglog(t, float(s["layer_prefactor"]) * t ** (-1 / 3), ":",
-              label=rf"boundary layer $C_L\alpha^{{-1/3}}$, $\eta$={eta:g}")
+    ax.loglog(
+        t,
+        float(s["peaked_prefactor"]) * t ** (-1 / 3),
+        "--",
+        label=r"peaked asymptote $c_2^{2/3}((n-1)/3)^{1/3}\tau^{-1/3}$",
+    )
+    ax.loglog(
+        t,
+        float(s["layer_prefactor"]) * t ** (-1 / 3),
+        ":",
+        label=rf"boundary layer $C_L\alpha^{{-1/3}}$, $\eta$={eta:g}",
+    )
     ax.set_xlabel(r"time ($\tau$ = sum of learning rates, or $\alpha$)")
     ax.set_ylabel("loss")
     ax.set_title(rf"shared constant $\rho(0)\pi^2/12$ = {float(s['shared_constant']):.6g}")

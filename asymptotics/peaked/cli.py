@@ -30,22 +30,39 @@ DEFAULT_PLOT = "output/peaked/peaked.png"
 def register(subparsers):
     """Add the ``peaked`` subcommand to an argparse ``subparsers`` object."""
     p = subparsers.add_parser(
-        "peaked", help="one-third time scaling of a softmax head learning a peaked (low-entropy) teacher",
+        "peaked",
+        help="one-third time scaling of a softmax head learning a peaked (low-entropy) teacher",
         description="Peaked-distribution mechanism: statistical-mechanics constants c0, c2, c3 of <ln Z>, "
-                    "the regimes of the aligned gradient flow, its exact loss curve and the local slope "
-                    "d ln L/d ln tau at the plateau (-1/3).  n <= 100000, beta* <= 1e7.")
-    p.add_argument("--n", type=int_in_range(2, 100_000), required=True,
-                   help="number of classes (vocabulary size), 2..100000")
+        "the regimes of the aligned gradient flow, its exact loss curve and the local slope "
+        "d ln L/d ln tau at the plateau (-1/3).  n <= 100000, beta* <= 1e7.",
+    )
+    p.add_argument(
+        "--n",
+        type=int_in_range(2, 100_000),
+        required=True,
+        help="number of classes (vocabulary size), 2..100000",
+    )
     g = p.add_mutually_exclusive_group(required=True)
-    g.add_argument("--beta-star", type=float_in_range(0.01, 1e7),
-                   help="teacher inverse temperature, 0.01 <= beta* <= 1e7")
+    g.add_argument(
+        "--beta-star",
+        type=float_in_range(0.01, 1e7),
+        help="teacher inverse temperature, 0.01 <= beta* <= 1e7",
+    )
     g.add_argument("--entropy", type=positive_float, help="target mean teacher entropy H (nats); finds beta*")
-    p.add_argument("--tau-max", type=float_in_range(1e-6, 1e15), default=None,
-                   help="end of the integration (default: until beta is within 1e-6 of beta*, at most 1e15)")
-    p.add_argument("--digits", type=int_in_range(5, 50), default=15, help="digits of the printed constants, 5..50")
-    p.add_argument("--plot", default=None,
-                   help=f"output file of the plot (default {DEFAULT_PLOT}; '' for none; with --json none "
-                        "unless given)")
+    p.add_argument(
+        "--tau-max",
+        type=float_in_range(1e-6, 1e15),
+        default=None,
+        help="end of the integration (default: until beta is within 1e-6 of beta*, at most 1e15)",
+    )
+    p.add_argument(
+        "--digits", type=int_in_range(5, 50), default=15, help="digits of the printed constants, 5..50"
+    )
+    p.add_argument(
+        "--plot",
+        default=None,
+        help=f"output file of the plot (default {DEFAULT_PLOT}; '' for none; with --json none unless given)",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object and nothing else")
     p.set_defaults(handler=run)
     return p
@@ -78,10 +95,17 @@ def _finite_curve_points(curve, every: int = 4) -> dict:
     """Every ``every``-th point of the curve where all four values are finite (the slope is undefined
     where the loss has reached 0 at saturation)."""
     import numpy as np
-    keep = np.isfinite(curve.tau) & np.isfinite(curve.beta) & np.isfinite(curve.loss) & np.isfinite(curve.slope)
+
+    keep = (
+        np.isfinite(curve.tau) & np.isfinite(curve.beta) & np.isfinite(curve.loss) & np.isfinite(curve.slope)
+    )
     idx = np.flatnonzero(keep)[::every]
-    return {"tau": curve.tau[idx].tolist(), "beta": curve.beta[idx].tolist(),
-            "loss": curve.loss[idx].tolist(), "slope": curve.slope[idx].tolist()}
+    return {
+        "tau": curve.tau[idx].tolist(),
+        "beta": curve.beta[idx].tolist(),
+        "loss": curve.loss[idx].tolist(),
+        "slope": curve.slope[idx].tolist(),
+    }
 
 
 def plateau_slope(curve) -> tuple:
@@ -128,8 +152,11 @@ def run(args) -> int:
         raise InvalidInputError(f"digits must be between 5 and 50, got {digits}")
     plot = args.plot if args.plot is not None else ("" if args.json else DEFAULT_PLOT)
     plot = check_output_file(plot, "--plot") if plot else None
-    beta_star = beta_for_entropy(n, args.entropy) if args.entropy is not None \
+    beta_star = (
+        beta_for_entropy(n, args.entropy)
+        if args.entropy is not None
         else float(check_positive("beta-star", args.beta_star))
+    )
     if beta_star > 1e7:
         raise InvalidInputError(f"beta-star must be <= 1e7, got {beta_star}")
     tau_max = 1e15 if args.tau_max is None else float(check_positive("tau-max", args.tau_max))
@@ -143,6 +170,7 @@ def run(args) -> int:
     plot_path = ""
     if plot is not None:
         import matplotlib.pyplot as plt
+
         fig, (a1, a2) = plt.subplots(2, 1, figsize=(6, 6), sharex=True)
         a1.loglog(curve.tau, curve.loss, label="exact aligned flow")
         a1.loglog(curve.tau, pred, "--", label=r"$c_2^{2/3}((n-1)/3\tau)^{1/3}$")
@@ -159,45 +187,67 @@ def run(args) -> int:
         plot_path = str(plot)
     nstr = lambda x: mpmath.nstr(x, digits)
     if args.json:
-        out = {"n": n, "beta_star": beta_star, "c0": float(co["c0"]), "c2": float(co["c2"]),
-               "c3": float(co["c3"]), "rho0": float(co["rho0"]), "prefactor": pref,
-               "loss_exponent": slope, "plateau_tau": t_pl, "plateau_beta": b_pl,
-               "high_temperature": bool(reg["high_temperature"]),
-               "intermediate_beta": list(reg["intermediate"]) if reg["has_intermediate"] else None,
-               "c0_str": nstr(co["c0"]), "c2_str": nstr(co["c2"]), "c3_str": nstr(co["c3"]),
-               "curve": _finite_curve_points(curve, every=4),
-               "plot": plot_path or None}
+        out = {
+            "n": n,
+            "beta_star": beta_star,
+            "c0": float(co["c0"]),
+            "c2": float(co["c2"]),
+            "c3": float(co["c3"]),
+            "rho0": float(co["rho0"]),
+            "prefactor": pref,
+            "loss_exponent": slope,
+            "plateau_tau": t_pl,
+            "plateau_beta": b_pl,
+            "high_temperature": bool(reg["high_temperature"]),
+            "intermediate_beta": list(reg["intermediate"]) if reg["has_intermediate"] else None,
+            "c0_str": nstr(co["c0"]),
+            "c2_str": nstr(co["c2"]),
+            "c3_str": nstr(co["c3"]),
+            "curve": _finite_curve_points(curve, every=4),
+            "plot": plot_path or None,
+        }
         files.commit()
         print_json(out)
         return 0
     files.commit()
-    print(f"peaked-distribution mechanism: n = {n}, beta* = {beta_star:.10g}"
-          + (f"  (mean teacher entropy {args.entropy})" if args.entropy is not None else ""))
+    print(
+        f"peaked-distribution mechanism: n = {n}, beta* = {beta_star:.10g}"
+        + (f"  (mean teacher entropy {args.entropy})" if args.entropy is not None else "")
+    )
     print("expansion  <ln Z> = beta c0 + c2/beta + c3/beta^2 + O(beta^-3)")
     print(f"  c0 = E[max h] = rho_n(0) = {nstr(co['c0'])}")
     print(f"  c2 = (pi^2/12) rho_n(0)  = {nstr(co['c2'])}")
-    print(f"  c3 = tau3 zeta(3)/6      = {nstr(co['c3'])}   (three-way tie density tau3 = "
-          f"{nstr(co['tau3'])})")
+    print(
+        f"  c3 = tau3 zeta(3)/6      = {nstr(co['c3'])}   (three-way tie density tau3 = {nstr(co['tau3'])})"
+    )
     print("regimes")
     if reg["high_temperature"]:
-        print(f"  high temperature: beta* = {beta_star:.4g} < c0 = {reg['c0']:.4g}: exponential "
-              "convergence, no power law")
+        print(
+            f"  high temperature: beta* = {beta_star:.4g} < c0 = {reg['c0']:.4g}: exponential "
+            "convergence, no power law"
+        )
     else:
         lo, hi = reg["intermediate"]
         print(f"  early: beta < c0 = {reg['c0']:.4g} (beta grows linearly in tau)")
         if reg["has_intermediate"]:
-            print(f"  intermediate: {lo:.4g} < beta < {hi:.4g}: L = c2/beta, beta^3 = 3 c2 tau/(n-1),"
-                  " L ~ tau^(-1/3)")
+            print(
+                f"  intermediate: {lo:.4g} < beta < {hi:.4g}: L = c2/beta, beta^3 = 3 c2 tau/(n-1),"
+                " L ~ tau^(-1/3)"
+            )
         else:
-            print(f"  intermediate: no clean window (beta* too small for corrections < 5e-3); "
-                  "L ~ c2/beta while c0 << beta << beta*")
+            print(
+                "  intermediate: no clean window (beta* too small for corrections < 5e-3); "
+                "L ~ c2/beta while c0 << beta << beta*"
+            )
         print(f"  saturation: beta -> beta* (exponential approach), beta > ~{reg['saturation']:.4g}")
     print(f"predicted  L tau^(1/3) -> c2^(2/3) ((n-1)/3)^(1/3) = {pref:.10g}")
     print(f"local slope at the plateau: {slope:.6f} at tau = {t_pl:.4g} (beta = {b_pl:.4g})")
     print(f"{'tau':>12} {'beta':>12} {'L (integrated)':>16} {'L (predicted)':>16} {'slope':>10}")
     for i in range(0, len(curve.tau), 8):
-        print(f"{curve.tau[i]:12.4e} {curve.beta[i]:12.6g} {curve.loss[i]:16.8e} {pred[i]:16.8e} "
-              f"{curve.slope[i]:10.5f}")
+        print(
+            f"{curve.tau[i]:12.4e} {curve.beta[i]:12.6g} {curve.loss[i]:16.8e} {pred[i]:16.8e} "
+            f"{curve.slope[i]:10.5f}"
+        )
     if plot_path:
         print(f"plot written to {plot_path}")
     return 0

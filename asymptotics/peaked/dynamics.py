@@ -121,9 +121,17 @@ class AlignedCurve:
         return self._table.loss(beta, self.beta_star)
 
 
-def integrate_aligned_flow(n: int, beta_star: float, tau_max: float, *, tau_min: float | None = None,
-                           points_per_decade: int = 10, prefactor: float | None = None,
-                           rtol: float = 1e-11, table_points_per_decade: int = 10) -> AlignedCurve:
+def integrate_aligned_flow(
+    n: int,
+    beta_star: float,
+    tau_max: float,
+    *,
+    tau_min: float | None = None,
+    points_per_decade: int = 10,
+    prefactor: float | None = None,
+    rtol: float = 1e-11,
+    table_points_per_decade: int = 10,
+) -> AlignedCurve:
     """Integrate ``d beta/d tau = prefactor (V(beta) - V(beta*))``, beta(0) = 0 (zero-initialised student).
 
     ``prefactor`` defaults to ``1/(n-1)``; ``table_points_per_decade`` sets the beta grid of V (10:
@@ -139,8 +147,10 @@ def integrate_aligned_flow(n: int, beta_star: float, tau_max: float, *, tau_min:
     check_positive("tau_max", tau_max)
     beta_star = float(beta_star)
     if not 10 * _BETA_MIN <= beta_star <= 1e7:
-        raise InvalidInputError(f"beta_star must lie in [{10 * _BETA_MIN:g}, 1e7] (the table of V starts at "
-                                f"beta = {_BETA_MIN:g}), got {beta_star}")
+        raise InvalidInputError(
+            f"beta_star must lie in [{10 * _BETA_MIN:g}, 1e7] (the table of V starts at "
+            f"beta = {_BETA_MIN:g}), got {beta_star}"
+        )
     decades = max(1, int(math.ceil(math.log10(beta_star) + 0.1)))
     tab = gap_table(n, decades, int(table_points_per_decade))
     pref = 1.0 / (n - 1) if prefactor is None else float(check_positive("prefactor", prefactor))
@@ -167,10 +177,19 @@ def integrate_aligned_flow(n: int, beta_star: float, tau_max: float, *, tau_min:
 
     def near_saturation(x, y):
         return (beta_star - math.exp(min(float(y[0]), log_beta_star))) / beta_star - 1e-6
+
     near_saturation.terminal = True
 
-    sol = solve_ivp(rhs, (math.log(tau0), math.log(tau_max)), [math.log(beta0)], method="DOP853",
-                    rtol=rtol, atol=1e-13, dense_output=True, events=near_saturation)
+    sol = solve_ivp(
+        rhs,
+        (math.log(tau0), math.log(tau_max)),
+        [math.log(beta0)],
+        method="DOP853",
+        rtol=rtol,
+        atol=1e-13,
+        dense_output=True,
+        events=near_saturation,
+    )
     if sol.status < 0:
         raise IntegrationError(f"aligned flow failed at ln tau = {sol.t[-1]:.3g}: {sol.message}")
     x_end = sol.t[-1]
@@ -180,7 +199,7 @@ def integrate_aligned_flow(n: int, beta_star: float, tau_max: float, *, tau_min:
     loss = tab.loss(beta, beta_star)
     dV = tab.V(np.minimum(beta, beta_star)) - Vs
     with np.errstate(divide="ignore", invalid="ignore"):
-        slope = -np.exp(x) * pref * dV ** 2 / loss
+        slope = -np.exp(x) * pref * dV**2 / loss
     curve = AlignedCurve(n, beta_star, np.exp(x), beta, loss, slope, pref, sol.sol)
     curve._table = tab
     return curve

@@ -68,10 +68,11 @@ def eta_kernel_integral(k: int) -> sp.Expr:
     """
     x = sp.Symbol("x", positive=True)
     j = sp.Symbol("j", integer=True, positive=True)
-    term = sp.integrate(x ** k * sp.exp(-j * x), (x, 0, sp.oo))  # k!/j^(k+1)
+    term = sp.integrate(x**k * sp.exp(-j * x), (x, 0, sp.oo))  # k!/j^(k+1)
     total = sp.Sum((-1) ** (j + 1) / j * term, (j, 1, sp.oo)).doit()
-    return sp.simplify(sp.nsimplify(total.rewrite(sp.zeta)) if total.has(sp.polylog) else total
-                       .rewrite(sp.zeta))
+    return sp.simplify(
+        sp.nsimplify(total.rewrite(sp.zeta)) if total.has(sp.polylog) else total.rewrite(sp.zeta)
+    )
 
 
 def pair_kernel_integral(digits: int = 20):
@@ -107,16 +108,25 @@ def coefficients(n: int, digits: int = 15) -> dict:
         rho0 = top_gap_density_at_zero(n, digits + 3)
         cmax = expected_maximum(n, digits + 3)
         q1 = labelled_gap_density_derivative(n, 1, digits + 3) if n > 2 else mpmath.mpf(0)
-        pair = (mpmath.binomial(n - 1, 2) * gap_joint_derivative(n, (0, 0), digits + 3)
-                if n > 2 else mpmath.mpf(0))
-        eta2 = mpmath.pi ** 2 / 12
+        pair = (
+            mpmath.binomial(n - 1, 2) * gap_joint_derivative(n, (0, 0), digits + 3)
+            if n > 2
+            else mpmath.mpf(0)
+        )
+        eta2 = mpmath.pi**2 / 12
         eta3 = 3 * mpmath.zeta(3) / 4
         I3 = -5 * mpmath.zeta(3) / 12
         c2v = eta2 * rho0
         two, three = eta3 * q1, pair * I3
         out = {
-            "c0": cmax, "rho0": rho0, "c2": c2v, "q1": q1, "tau3": 2 * pair,
-            "c3_two_way": two, "c3_three_way": three, "c3": two + three,
+            "c0": cmax,
+            "rho0": rho0,
+            "c2": c2v,
+            "q1": q1,
+            "tau3": 2 * pair,
+            "c3_two_way": two,
+            "c3_three_way": three,
+            "c3": two + three,
             "prefactor": c2v ** (mpmath.mpf(2) / 3) * (mpmath.mpf(n - 1) / 3) ** (mpmath.mpf(1) / 3),
         }
     with mpmath.workdps(digits):  # round to the requested digits, not to the caller's context
@@ -133,21 +143,28 @@ def expansion_sympy() -> dict:
     >>> e["L_intermediate"]
     3**(2/3)*c_2**(2/3)/(3*tau**(1/3)*(1/(n - 1))**(1/3))
     """
-    A = beta * c0 + c2 / beta + c3 / beta ** 2
+    A = beta * c0 + c2 / beta + c3 / beta**2
     F = sp.expand(-A / beta)
     U = sp.expand(sp.diff(beta * F, beta))
     As = A.subs(beta, beta_s)
     L = A - As - (beta - beta_s) * sp.diff(A, beta).subs(beta, beta_s)
     dbeta = sp.simplify(-sp.diff(L, beta) / (n_sym - 1))
     # intermediate regime: beta << beta*, leading term
-    lead = sp.limit(dbeta * beta ** 2, beta_s, sp.oo)
+    lead = sp.limit(dbeta * beta**2, beta_s, sp.oo)
     lead = sp.limit(lead.subs(c3, 0), beta, sp.oo) if lead.has(beta) else lead.subs(c3, 0)
     # separate variables: int_0^b b'^2 db' = lead * tau
     bsym = sp.Symbol("b", positive=True)
-    b_int = sp.solve(sp.Eq(sp.integrate(bsym ** 2, (bsym, 0, bsym)), lead * tau), bsym)[0]
+    b_int = sp.solve(sp.Eq(sp.integrate(bsym**2, (bsym, 0, bsym)), lead * tau), bsym)[0]
     L_int = sp.simplify(c2 / b_int)
-    return {"lnZ": A, "F": F, "U": U, "L": sp.simplify(L), "dbeta_dtau": dbeta,
-            "beta_intermediate": sp.simplify(b_int), "L_intermediate": L_int}
+    return {
+        "lnZ": A,
+        "F": F,
+        "U": U,
+        "L": sp.simplify(L),
+        "dbeta_dtau": dbeta,
+        "beta_intermediate": sp.simplify(b_int),
+        "L_intermediate": L_int,
+    }
 
 
 def gap_power_exponent() -> dict:
@@ -187,26 +204,27 @@ def slope_corrections() -> dict:
     {'near_tie': 0, 'saturation': -2/3}
     """
     e = sp.Symbol("epsilon", positive=True)  # 1/beta
-    d = sp.Symbol("delta", positive=True)    # beta/beta*
+    d = sp.Symbol("delta", positive=True)  # beta/beta*
     b = 1 / e
     bs = b / d
-    A = lambda x: x * c0 + c2 / x + c3 / x ** 2
-    dA = lambda x: c0 - c2 / x ** 2 - 2 * c3 / x ** 3
+    A = lambda x: x * c0 + c2 / x + c3 / x**2
+    dA = lambda x: c0 - c2 / x**2 - 2 * c3 / x**3
     L = A(b) - A(bs) - (b - bs) * dA(bs)
-    force = dA(bs) - dA(b)                   # -dL/dbeta  (times n-1: dbeta/dtau)
+    force = dA(bs) - dA(b)  # -dL/dbeta  (times n-1: dbeta/dtau)
     # tau(beta) = (n-1) int_0^beta db'/force(b'); leading two orders in 1/beta, beta* -> inf
     bb = sp.Symbol("b", positive=True)
-    f_inf = c2 / bb ** 2 + 2 * c3 / bb ** 3
+    f_inf = c2 / bb**2 + 2 * c3 / bb**3
     integrand = sp.series(1 / f_inf, bb, sp.oo, 3).removeO()
     tau_expr = sp.integrate(integrand, bb).subs(bb, b)
-    slope_inf = sp.series(sp.simplify(-tau_expr * (c2 * e ** 2 + 2 * c3 * e ** 3) ** 2
-                                      / (c2 * e + c3 * e ** 2)), e, 0, 2).removeO()
+    slope_inf = sp.series(
+        sp.simplify(-tau_expr * (c2 * e**2 + 2 * c3 * e**3) ** 2 / (c2 * e + c3 * e**2)), e, 0, 2
+    ).removeO()
     near = sp.simplify(sp.expand(slope_inf).coeff(e, 1) * c2 / c3)
     # saturation at c3 = 0: exact in delta to first order
     Ld = sp.simplify((L.subs(c3, 0)) / (c2 * e))
-    fd = sp.simplify(force.subs(c3, 0) / (c2 * e ** 2))
+    fd = sp.simplify(force.subs(c3, 0) / (c2 * e**2))
     # tau = int_0^beta b'^2 db'/(c2 (1 - b'^2/beta*^2)) -> beta^3/(3 c2) (1 + O(delta^2))
-    slope_d = sp.series(-sp.Rational(1, 3) * fd ** 2 / Ld, d, 0, 2).removeO()
+    slope_d = sp.series(-sp.Rational(1, 3) * fd**2 / Ld, d, 0, 2).removeO()
     sat = sp.simplify(slope_d.coeff(d, 1))
     return {"near_tie": near, "saturation": sat}
 
@@ -228,5 +246,10 @@ def regimes(n: int, beta_star: float, tol: float = 5e-3) -> dict:
     c0v, c2v, c3v = float(co["c0"]), float(co["c2"]), float(co["c3"])
     lo = abs(c3v) / c2v / math.sqrt(tol / 2) if c3v else c0v
     hi = 0.75 * tol * beta_star
-    return {"c0": c0v, "high_temperature": beta_star < c0v, "intermediate": (lo, hi),
-            "has_intermediate": hi > lo and beta_star > c0v, "saturation": beta_star / 3}
+    return {
+        "c0": c0v,
+        "high_temperature": beta_star < c0v,
+        "intermediate": (lo, hi),
+        "has_intermediate": hi > lo and beta_star > c0v,
+        "saturation": beta_star / 3,
+    }

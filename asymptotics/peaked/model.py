@@ -90,5 +90,11 @@ def derive_aligned_flow() -> dict:
     prefactor = sp.simplify(1 / norm_V)
     bt = sp.Function("beta")(tau)
     ode = sp.Eq(bt.diff(tau), sp.simplify(-prefactor * dL.subs(b, bt)))
-    return {"trace_P": trace_P, "norm_V": norm_V, "norm_uncentered": norm_unc,
-            "prefactor": prefactor, "dL_dbeta": dL, "ode": ode}
+    return {
+        "trace_P": trace_P,
+        "norm_V": norm_V,
+        "norm_uncentered": norm_unc,
+        "prefactor": prefactor,
+        "dL_dbeta": dL,
+        "ode": ode,
+    }

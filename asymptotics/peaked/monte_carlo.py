@@ -78,8 +78,14 @@ def monte_carlo_thermodynamics(chunks, beta: float) -> dict:
         hmax = h.max(axis=1)
         with np.errstate(divide="ignore", invalid="ignore"):
             ent = -np.sum(np.where(p > 0, p * np.log(p), 0.0), axis=1)
-        vals = {"lnZ": lnz, "purity": np.sum(p * p, axis=1), "U": -ph, "entropy": ent,
-                "V": hmax - ph, "max": hmax}
+        vals = {
+            "lnZ": lnz,
+            "purity": np.sum(p * p, axis=1),
+            "U": -ph,
+            "entropy": ent,
+            "V": hmax - ph,
+            "max": hmax,
+        }
         for k, v in vals.items():
             acc[k][0] += float(np.sum(v))
             acc[k][1] += float(np.sum(v * v))

@@ -43,8 +43,7 @@ import numpy as np
 
 from asymptotics.validation import InvalidInputError, check_num_classes, check_positive
 
-__all__ = ["FullMatrixRun", "simulate_full_matrix", "teacher_matrix", "aligned_loss_on_sample",
-           "kl_softmax"]
+__all__ = ["FullMatrixRun", "simulate_full_matrix", "teacher_matrix", "aligned_loss_on_sample", "kl_softmax"]
 
 
 def teacher_matrix(n: int, m: int, seed: int = 0, orthogonal: bool = False) -> np.ndarray:
@@ -153,11 +152,24 @@ def _whiten(X):
     return X @ (U / np.sqrt(w)) @ U.T
 
 
-def simulate_full_matrix(n: int, m: int, beta_star: float, tau_max: float, *, mode: str = "flow",
-                         samples: int = 16384, batch: int = 1024, lr: float = 0.5, kappa: float = 0.02,
-                         seed: int = 0, W_hat: np.ndarray | None = None, aligned_start: float = 0.0,
-                         record_points: int = 40, eval_samples: int = 20000,
-                         teacher_samples: int = 2 ** 18) -> FullMatrixRun:
+def simulate_full_matrix(
+    n: int,
+    m: int,
+    beta_star: float,
+    tau_max: float,
+    *,
+    mode: str = "flow",
+    samples: int = 16384,
+    batch: int = 1024,
+    lr: float = 0.5,
+    kappa: float = 0.02,
+    seed: int = 0,
+    W_hat: np.ndarray | None = None,
+    aligned_start: float = 0.0,
+    record_points: int = 40,
+    eval_samples: int = 20000,
+    teacher_samples: int = 2**18,
+) -> FullMatrixRun:
     """Run the full n x m model from W = aligned_start * P W_hat/sqrt(m) (zero by default) to tau_max.
 
     Accuracy: ``mode="flow"`` follows the gradient flow of the empirical loss on ``samples`` inputs
@@ -182,21 +194,22 @@ def simulate_full_matrix(n: int, m: int, beta_star: float, tau_max: float, *, mo
         raise InvalidInputError(f"W_hat must have shape ({n}, {m}), got {Wh.shape}")
     P = np.eye(n) - 1.0 / n
     Vdir = P @ Wh / math.sqrt(m)
-    Vnorm2 = float(np.sum(Vdir ** 2))
+    Vnorm2 = float(np.sum(Vdir**2))
     W = aligned_start * Vdir.copy()
     X_eval = np.random.default_rng(seed + 10_000).standard_normal((eval_samples, m))
     h_eval = X_eval @ Wh.T / math.sqrt(m)
-    lp_eval = _log_softmax(beta_star * h_eval)          # teacher side of the evaluation KL, once
+    lp_eval = _log_softmax(beta_star * h_eval)  # teacher side of the evaluation KL, once
     p_eval = _exp_no_underflow(lp_eval)
 
     def evaluate(W):
-        kl = np.sum(p_eval * (lp_eval - _log_softmax(X_eval @ W.T)), axis=1)   # = kl_softmax(...)
+        kl = np.sum(p_eval * (lp_eval - _log_softmax(X_eval @ W.T)), axis=1)  # = kl_softmax(...)
         b = float(np.sum(W * Vdir) / Vnorm2)
         off = float(np.linalg.norm(W - b * Vdir) / max(np.linalg.norm(W), 1e-300))
         return float(kl.mean()), float(kl.std() / math.sqrt(len(kl))), b, off
 
     if mode == "flow":
         from scipy.stats import norm, qmc
+
         k = max(1, int(math.ceil(math.log2(samples))))
         xi = norm.ppf(qmc.Sobol(n, scramble=True, seed=seed).random_base2(k))
         xs = np.vstack([xi, -xi])
@@ -205,8 +218,11 @@ def simulate_full_matrix(n: int, m: int, beta_star: float, tau_max: float, *, mo
         xi = np.vstack([xi, -xi])
         Ch = Wh @ Wh.T / m
         # E[J(beta* h)], h ~ N(0, Ch)
-        Lh = np.linalg.cholesky(Ch + 1e-300 * np.eye(n)) if np.all(np.linalg.eigvalsh(Ch) > 1e-12) \
+        Lh = (
+            np.linalg.cholesky(Ch + 1e-300 * np.eye(n))
+            if np.all(np.linalg.eigvalsh(Ch) > 1e-12)
             else _psd_sqrt(Ch)
+        )
         hp = xi[:, :n] @ Lh.T
         pq = _softmax(beta_star * hp)
         EJp = np.diag(pq.mean(axis=0)) - pq.T @ pq / len(pq)
@@ -245,8 +261,9 @@ def simulate_full_matrix(n: int, m: int, beta_star: float, tau_max: float, *, mo
             q -= Pb
             return q.T @ Xb / batch, 0.0
 
-    tau_rec = np.unique(np.concatenate([[0.0], np.geomspace(min(1e-2, tau_max / 10), tau_max,
-                                                             max(1, record_points - 1))]))
+    tau_rec = np.unique(
+        np.concatenate([[0.0], np.geomspace(min(1e-2, tau_max / 10), tau_max, max(1, record_points - 1))])
+    )
     rec = []
     tau, k, steps = 0.0, 0, 0
     mom, vel = np.zeros_like(W), np.zeros_like(W)
@@ -272,12 +289,13 @@ def simulate_full_matrix(n: int, m: int, beta_star: float, tau_max: float, *, mo
             steps_a = steps + 1
             mom = b1 * mom + (1 - b1) * g
             vel = b2 * vel + (1 - b2) * g * g
-            mhat, vhat = mom / (1 - b1 ** steps_a), vel / (1 - b2 ** steps_a)
+            mhat, vhat = mom / (1 - b1**steps_a), vel / (1 - b2**steps_a)
             W = W - dt * mhat / (np.sqrt(vhat) + eps)
         tau += dt
         steps += 1
         if not np.all(np.isfinite(W)):
             raise InvalidInputError(f"simulation diverged at tau = {tau:.3g}; lower lr/kappa")
     arr = np.array(rec)
-    return FullMatrixRun(n, m, float(beta_star), mode, arr[:, 0], arr[:, 1], arr[:, 2], arr[:, 3],
-                         arr[:, 4], h_eval, steps)
+    return FullMatrixRun(
+        n, m, float(beta_star), mode, arr[:, 0], arr[:, 1], arr[:, 2], arr[:, 3], arr[:, 4], h_eval, steps
+    )

@@ -27,14 +27,28 @@ arithmetic with guard digits) and returns mpmath ``mpf`` values correct to ``dig
 from __future__ import annotations
 
 from asymptotics.peaked.stat_mech_float import gap_thermodynamics
-from asymptotics.validation import check_digits, check_num_classes, check_positive, exact_real, fraction_to_mpf
+from asymptotics.validation import (
+    check_digits,
+    check_num_classes,
+    check_positive,
+    exact_real,
+    fraction_to_mpf,
+)
 
-__all__ = ["log_partition_mean", "purity_mean", "internal_energy", "free_energy", "mean_entropy",
-           "peaked_loss", "thermodynamics"]
+__all__ = [
+    "log_partition_mean",
+    "purity_mean",
+    "internal_energy",
+    "free_energy",
+    "mean_entropy",
+    "peaked_loss",
+    "thermodynamics",
+]
 
 
 def _c0(n: int) -> float:
     from asymptotics.asymptotic.gap_density import expected_maximum
+
     return float(expected_maximum(n))
 
 
@@ -60,19 +74,36 @@ def thermodynamics(n: int, beta: float, digits: int | None = None) -> dict:
     g = gap_thermodynamics(n, beta)
     c0 = _c0(n)
     lnz = beta * c0 + g["a"]
-    return {"lnZ": lnz, "F": -lnz / beta, "U": g["V"] - c0, "purity": g["purity"],
-            "entropy": g["entropy"], "a": g["a"], "V": g["V"], "c0": c0}
+    return {
+        "lnZ": lnz,
+        "F": -lnz / beta,
+        "U": g["V"] - c0,
+        "purity": g["purity"],
+        "entropy": g["entropy"],
+        "a": g["a"],
+        "V": g["V"],
+        "c0": c0,
+    }
 
 
 def _thermodynamics_mp(n: int, beta, digits: int) -> dict:
     import mpmath
 
     from asymptotics.peaked.stat_mech_mp import gap_thermodynamics_mp
+
     beta_q = exact_real("beta", beta, positive=True)
     g = gap_thermodynamics_mp(n, beta_q, digits + 5)
     with mpmath.workdps(digits + 5):
-        out = {"lnZ": g["lnZ"], "F": -g["lnZ"] / fraction_to_mpf(beta_q), "U": g["U"], "purity": g["purity"],
-               "entropy": g["entropy"], "a": g["a"], "V": g["V"], "c0": g["c0"]}
+        out = {
+            "lnZ": g["lnZ"],
+            "F": -g["lnZ"] / fraction_to_mpf(beta_q),
+            "U": g["U"],
+            "purity": g["purity"],
+            "entropy": g["entropy"],
+            "a": g["a"],
+            "V": g["V"],
+            "c0": g["c0"],
+        }
     with mpmath.workdps(digits):
         return {k: +v for k, v in out.items()}
 
@@ -146,6 +177,7 @@ def peaked_loss(n: int, beta: float, beta_star: float, digits: int | None = None
         import mpmath
 
         from asymptotics.peaked.stat_mech_mp import gap_thermodynamics_mp
+
         digits = check_digits(digits)
         n = check_num_classes(n)
         check_positive("beta", beta)

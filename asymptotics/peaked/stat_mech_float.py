@@ -66,8 +66,10 @@ def _panels(lo, hi, width):
 @lru_cache(maxsize=64)
 def _y_range(n: int):
     """Interval outside which n phi(y) Phi(y)^(n-1) < 1e-19."""
+
     def logw(y):
         return math.log(n) - 0.5 * y * y - 0.5 * math.log(2 * math.pi) + (n - 1) * float(log_ndtr(y))
+
     hi = math.sqrt(2 * (math.log(n) - _LOG_TINY)) + 0.5
     lo = -hi
     # move lo up while the weight is negligible
@@ -121,7 +123,7 @@ def gap_thermodynamics(n: int, beta: float) -> dict:
         arr[arr < 1e-150] = 0.0
     nt = t.size
     prod = phi_yg @ np.hstack([d0_kernel, k1_kernel, k2_kernel])
-    D0, K1, K2 = prod[:, :nt], prod[:, nt:2 * nt], prod[:, 2 * nt:]
+    D0, K1, K2 = prod[:, :nt], prod[:, nt : 2 * nt], prod[:, 2 * nt :]
     Phi = ndtr(y)[:, None]
     log_Phi = log_ndtr(y)[:, None]
     ratio = np.clip(D0 / Phi, 0.0, 1.0)

@@ -43,13 +43,24 @@ import math
 import mpmath
 from flint import arb, arb_mat, ctx
 
-from asymptotics.validation import check_digits, check_num_classes, check_positive, exact_real, fraction_to_mpf
+from asymptotics.validation import (
+    check_digits,
+    check_num_classes,
+    exact_real,
+    fraction_to_mpf,
+)
 
 __all__ = ["gap_thermodynamics_mp", "MEASURED_TIMES"]
 
 #: wall-clock seconds per call measured on the 2-core development machine (filled from benchmarks)
-MEASURED_TIMES = {(128, 1e-3, 30): 1.48, (128, 1.0, 30): 0.85, (128, 100.0, 30): 3.61, (128, 1e4, 30): 4.14,
-                  (32000, 1.0, 30): 1.46, (32000, 1e4, 30): 6.29}
+MEASURED_TIMES = {
+    (128, 1e-3, 30): 1.48,
+    (128, 1.0, 30): 0.85,
+    (128, 100.0, 30): 3.61,
+    (128, 1e4, 30): 4.14,
+    (32000, 1.0, 30): 1.46,
+    (32000, 1e4, 30): 6.29,
+}
 
 _LN10 = math.log(10.0)
 ORDER_FACTOR = 0.3  # Gauss-Legendre nodes per panel = ORDER_FACTOR * working digits + 8
@@ -156,16 +167,18 @@ def _r_range(n: int, beta: float, dw: int):
 def _estimates(n: int, beta: float):
     """Float64 estimates of (a, V, c0) to choose guard digits (crude fallbacks outside its range)."""
     from asymptotics.asymptotic.gap_density import expected_maximum
+
     c0 = float(expected_maximum(n))
     try:
         from asymptotics.peaked.stat_mech_float import gap_thermodynamics
+
         g = gap_thermodynamics(n, beta)
         a, V = g["a"], g["V"]
         if not (a > 0 and V > 0 and math.isfinite(a) and math.isfinite(V)):
             raise ValueError
     except Exception:  # pragma: no cover - outside the float path's range
         a = min(math.log(n), 1.0 / beta)
-        V = min(c0, 1.0 / beta ** 2)
+        V = min(c0, 1.0 / beta**2)
     return a, V, c0
 
 
@@ -193,6 +206,7 @@ def gap_thermodynamics_mp(n: int, beta, digits: int = 15) -> dict:
     dw = digits + 10 + int(math.ceil(math.log10(n))) + int(math.ceil(loss))
     prec = int(dw * 3.33) + 16
     from asymptotics.asymptotic.gap_density import expected_maximum
+
     c0_mp = expected_maximum(n, dw)
     old = ctx.prec
     ctx.prec = prec
@@ -268,8 +282,9 @@ def _compute(n, beta_mp, bf, dw, prec, lnz_est, c0_mp):
         Wp = math.log(dw * _LN10 + 10.0) + 1.5
         kp = max(1, int(math.ceil(Wp)))
         # 0 must be a panel edge: the step 1_{w<0} is subtracted analytically (Phi(-r/beta))
-        w_edges = (_graded_edges(-W, -12.0, 0.0, 0.0, 1.0, max_width=min(4.0, bf))
-                   + [Wp * i / kp for i in range(1, kp + 1)])
+        w_edges = _graded_edges(-W, -12.0, 0.0, 0.0, 1.0, max_width=min(4.0, bf)) + [
+            Wp * i / kp for i in range(1, kp + 1)
+        ]
         ws, ww = _panels_nodes(w_edges, order, prec)
         ew = [w.exp() for w in ws]
         eew = [(-e).exp() for e in ew]

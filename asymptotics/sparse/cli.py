@@ -74,34 +74,63 @@ def parse_int_list(name: str, text: str) -> list:
 
 def register(subparsers):
     """Add the ``sparse`` subcommand (and any sub-subcommands of :data:`SPARSE_SUBCOMMANDS`)."""
-    p = subparsers.add_parser("sparse", help="sparse-feature mechanism: exact expectations, series, "
-                                             "double-descent peak, asymmetric exponents",
-                              description="Sparse-feature mechanism (a stand-in model reproducing the "
-                                          "abstract's claims of arXiv 2605.23591): exact expectations of the "
-                                          "seen set, their asymptotic series in D, the learner's expected "
-                                          "loss in both regimes, the double-descent peak and the two "
-                                          "exponents; optionally simulated.")
-    p.add_argument("--s", type=decimal_text, default=None,
-                   help="sparsity exponent s > 1 (p_i = min(1, i^-s)), a decimal kept exact for --digits")
-    p.add_argument("--a", type=decimal_text, default=None,
-                   help="task exponent a > 0 (p_i w_i^2 = i^-(1+a)), a decimal kept exact for --digits")
+    p = subparsers.add_parser(
+        "sparse",
+        help="sparse-feature mechanism: exact expectations, series, "
+        "double-descent peak, asymmetric exponents",
+        description="Sparse-feature mechanism (a stand-in model reproducing the "
+        "abstract's claims of arXiv 2605.23591): exact expectations of the "
+        "seen set, their asymptotic series in D, the learner's expected "
+        "loss in both regimes, the double-descent peak and the two "
+        "exponents; optionally simulated.",
+    )
+    p.add_argument(
+        "--s",
+        type=decimal_text,
+        default=None,
+        help="sparsity exponent s > 1 (p_i = min(1, i^-s)), a decimal kept exact for --digits",
+    )
+    p.add_argument(
+        "--a",
+        type=decimal_text,
+        default=None,
+        help="task exponent a > 0 (p_i w_i^2 = i^-(1+a)), a decimal kept exact for --digits",
+    )
     p.add_argument("--D", default=None, help="sample sizes, comma-separated integers (<= 1e12)")
     p.add_argument("--N", default=None, help="feature counts, comma-separated integers")
     p.add_argument("--M", type=float, default=None, help="finite number of coordinates (default infinite)")
-    p.add_argument("--digits", type=int, default=None,
-                   help="digits of the exact expectations and series coefficients (10 ... 100)")
+    p.add_argument(
+        "--digits",
+        type=int,
+        default=None,
+        help="digits of the exact expectations and series coefficients (10 ... 100)",
+    )
     p.add_argument("--order", type=int, default=None, help="number of asymptotic-series terms (1 ... 12)")
     p.add_argument("--simulate", action="store_true", help="also simulate the learner")
-    p.add_argument("--seeds", type=int, default=None,
-                   help="simulated draws per (D, N) (default 64; 8 with --activation relu)")
-    p.add_argument("--activation", default="linear",
-                   help="feature activation: linear (default; phi = F x) or relu (phi = ReLU(F x + b): "
-                        "simulation and the Gaussian-equivalence prediction)")
-    p.add_argument("--bias", type=float, default=1.0,
-                   help="relu only: bias scale sigma_b, b_k ~ N(0, sigma_b^2/N) (default 1)")
+    p.add_argument(
+        "--seeds",
+        type=int,
+        default=None,
+        help="simulated draws per (D, N) (default 64; 8 with --activation relu)",
+    )
+    p.add_argument(
+        "--activation",
+        default="linear",
+        help="feature activation: linear (default; phi = F x) or relu (phi = ReLU(F x + b): "
+        "simulation and the Gaussian-equivalence prediction)",
+    )
+    p.add_argument(
+        "--bias",
+        type=float,
+        default=1.0,
+        help="relu only: bias scale sigma_b, b_k ~ N(0, sigma_b^2/N) (default 1)",
+    )
     p.add_argument("--seed", type=int, default=0, help="master seed of the simulation (default 0)")
-    p.add_argument("--plot", default="output/sparse/sparse.png",
-                   help="PNG of loss vs N (default output/sparse/sparse.png; '' for none; not with --json)")
+    p.add_argument(
+        "--plot",
+        default="output/sparse/sparse.png",
+        help="PNG of loss vs N (default output/sparse/sparse.png; '' for none; not with --json)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--json", action="store_true", help="print one JSON object and nothing else")
     p.set_defaults(handler=run)
@@ -132,9 +161,9 @@ def _check(args):
         raise InvalidInputError(f"--a must be > 0, got {args.a}")
     Ds = parse_int_list("D", args.D)
     Ns = parse_int_list("N", args.N)
-    if max(Ds) > 10 ** 12:
+    if max(Ds) > 10**12:
         raise InvalidInputError(f"--D must be <= 1e12, got {max(Ds)}")
-    if max(Ns) > 10 ** 9:
+    if max(Ns) > 10**9:
         raise InvalidInputError(f"--N must be <= 1e9, got {max(Ns)}")
     if args.digits is not None and not 10 <= args.digits <= 100:
         raise InvalidInputError(f"--digits must be between 10 and 100, got {args.digits}")
@@ -159,7 +188,7 @@ def _check(args):
         if not 2 <= args.seeds <= 10000:
             raise InvalidInputError(f"--seeds must be between 2 and 10000, got {args.seeds}")
     if args.simulate:
-        if max(Ds) > 10 ** 6:
+        if max(Ds) > 10**6:
             raise InvalidInputError(f"--simulate handles D <= 1e6, got {max(Ds)}")
         if max(Ns) > 20000:
             raise InvalidInputError(f"--simulate handles N <= 20000, got {max(Ns)}")
@@ -180,7 +209,7 @@ def _number(x) -> float:
 def run(args) -> int:
     """Run ``asymptotics sparse`` (core form); prints a table or one JSON object; returns 0."""
     if getattr(args, "sparse_command", None):
-        return 0                                     # handled by the sub-subcommand's own handler
+        return 0  # handled by the sub-subcommand's own handler
     Ds, Ns, M = _check(args)
     if args.activation == "relu":
         return _run_relu(args, Ds, Ns)
@@ -200,8 +229,10 @@ def run(args) -> int:
         if args.digits is None:
             exact[name] = [_number(v) for v in expectation(name, model, Ds)]
         else:
-            exact[name] = [mpmath.nstr(v, args.digits, strip_zeros=False)
-                           for v in expectation(name, model, Ds, digits=args.digits)]
+            exact[name] = [
+                mpmath.nstr(v, args.digits, strip_zeros=False)
+                for v in expectation(name, model, Ds, digits=args.digits)
+            ]
     loss, loss_median, loss_kind, thresholds, peaks, parts = [], [], [], [], [], []
     for D in Ds:
         th = LossTheory(model, D)
@@ -211,31 +242,58 @@ def run(args) -> int:
             med = pk.median(N)
             try:
                 r = th.loss(N)
-                if r["near_peak"]:                       # heavy-tailed band: the median is the prediction
+                if r["near_peak"]:  # heavy-tailed band: the median is the prediction
                     row.append(_number(med)), rkind.append("median")
                 else:
                     row.append(_number(r["loss"])), rkind.append("mean")
-                parts.append({"D": D, "N": N, "regime": r["regime"], "near_peak": r["near_peak"],
-                              "seen_fit": _number(r["seen_fit"]), "missing_signal": _number(r["missing_signal"]),
-                              "aliasing": _number(r["aliasing"])})
-            except InvalidInputError:                    # at the threshold: expectation infinite
+                parts.append(
+                    {
+                        "D": D,
+                        "N": N,
+                        "regime": r["regime"],
+                        "near_peak": r["near_peak"],
+                        "seen_fit": _number(r["seen_fit"]),
+                        "missing_signal": _number(r["missing_signal"]),
+                        "aliasing": _number(r["aliasing"]),
+                    }
+                )
+            except InvalidInputError:  # at the threshold: expectation infinite
                 row.append(_number(med)), rkind.append("median")
             rmed.append(_number(med))
         loss.append(row), loss_median.append(rmed), loss_kind.append(rkind)
         thresholds.append(_number(th.threshold))
         peaks.append(find_peak(th)["peak_N"])
     ev = exponent_values(SparseModel(args.s, args.a))
-    out = {"model": MODEL_NAME, "s": args.s, "a": args.a, "M": M if M is not None else "infinite",
-           "D": Ds, "N": Ns, **exact, "loss": loss, "loss_median": loss_median, "loss_kind": loss_kind,
-           "loss_parts": parts, "threshold": thresholds, "peak_N": peaks,
-           "exponent_under": ev["exponent_under"], "exponent_over": ev["exponent_over"],
-           "exponent_gap": ev["exponent_gap"], "prefactor_under": ev["prefactor_under"],
-           "prefactor_over": ev["prefactor_over"],
-           "exactness": {"seen_expected": "exact", "missing_signal": "exact", "unseen_mass": "exact",
-                         "loss": "asymptotic (deterministic equivalent; over-parameterised part exact "
-                                 "given the data)", "loss_median": "asymptotic"}}
+    out = {
+        "model": MODEL_NAME,
+        "s": args.s,
+        "a": args.a,
+        "M": M if M is not None else "infinite",
+        "D": Ds,
+        "N": Ns,
+        **exact,
+        "loss": loss,
+        "loss_median": loss_median,
+        "loss_kind": loss_kind,
+        "loss_parts": parts,
+        "threshold": thresholds,
+        "peak_N": peaks,
+        "exponent_under": ev["exponent_under"],
+        "exponent_over": ev["exponent_over"],
+        "exponent_gap": ev["exponent_gap"],
+        "prefactor_under": ev["prefactor_under"],
+        "prefactor_over": ev["prefactor_over"],
+        "exactness": {
+            "seen_expected": "exact",
+            "missing_signal": "exact",
+            "unseen_mass": "exact",
+            "loss": "asymptotic (deterministic equivalent; over-parameterised part exact given the data)",
+            "loss_median": "asymptotic",
+        },
+    }
     if args.order is not None:
         from asymptotics.sparse.series import asymptotic_series
+
         out["series"] = {}
         for name in names:
             rows = asymptotic_series(name, model, args.order, digits=args.digits)
@@ -244,12 +302,20 @@ def run(args) -> int:
                 out.setdefault("series_log_power", {})[name] = [r["log_power"] for r in rows]
     if args.simulate:
         from asymptotics.sparse.simulate import simulate, summarize
+
         bar = None
         if not args.quiet:
             from tqdm import tqdm
+
             bar = tqdm(total=len(Ds) * args.seeds, file=sys.stderr, desc="simulating", leave=False)
-        sims = {"simulated_loss": [], "simulated_loss_se": [], "simulated_loss_median": [],
-                "simulated_seen_fit": [], "simulated_missing_signal": [], "simulated_aliasing": []}
+        sims = {
+            "simulated_loss": [],
+            "simulated_loss_se": [],
+            "simulated_loss_median": [],
+            "simulated_seen_fit": [],
+            "simulated_missing_signal": [],
+            "simulated_aliasing": [],
+        }
         for D in Ds:
             done = [0]
 
@@ -292,16 +358,35 @@ def _run_relu(args, Ds, Ns) -> int:
     from asymptotics.sparse.relu import get_prediction, simulate_relu
 
     model = SparseModel(args.s, args.a)
-    out = {"model": MODEL_NAME, "activation": "relu", "features": "phi_k = ReLU(F_k . x + b_k), F_ki ~ N(0, 1/N), "
-           "b_k ~ N(0, bias^2/N); minimum-norm least squares", "bias": args.bias, "s": args.s, "a": args.a,
-           "D": Ds, "N": Ns, "seeds": args.seeds, "seed": args.seed,
-           "seen_expected": [float(v) for v in seen_expected(model, Ds)],
-           "missing_signal": [float(v) for v in missing_signal(model, Ds)],
-           "simulated_loss": [], "simulated_loss_se": [], "simulated_loss_median": [], "feature_rank": [],
-           "simulated_floor": [], "simulated_floor_se": [], "loss_gaussian_equivalence": [],
-           "floor_gaussian_equivalence": [], "exponent_over": -args.a / args.s,
-           "exactness": {"missing_signal": "exact", "simulated_loss": "exact missing signal + stratified fresh "
-                         "test set (standard error included)", "gaussian_equivalence": "approximation"}}
+    out = {
+        "model": MODEL_NAME,
+        "activation": "relu",
+        "features": "phi_k = ReLU(F_k . x + b_k), F_ki ~ N(0, 1/N), "
+        "b_k ~ N(0, bias^2/N); minimum-norm least squares",
+        "bias": args.bias,
+        "s": args.s,
+        "a": args.a,
+        "D": Ds,
+        "N": Ns,
+        "seeds": args.seeds,
+        "seed": args.seed,
+        "seen_expected": [float(v) for v in seen_expected(model, Ds)],
+        "missing_signal": [float(v) for v in missing_signal(model, Ds)],
+        "simulated_loss": [],
+        "simulated_loss_se": [],
+        "simulated_loss_median": [],
+        "feature_rank": [],
+        "simulated_floor": [],
+        "simulated_floor_se": [],
+        "loss_gaussian_equivalence": [],
+        "floor_gaussian_equivalence": [],
+        "exponent_over": -args.a / args.s,
+        "exactness": {
+            "missing_signal": "exact",
+            "simulated_loss": "exact missing signal + stratified fresh test set (standard error included)",
+            "gaussian_equivalence": "approximation",
+        },
+    }
     grid = [float(n) for n in Ns] + [math.inf]
     for D in Ds:
         res = simulate_relu(model, D, grid, seeds=args.seeds, seed=args.seed, bias=args.bias)
@@ -314,38 +399,54 @@ def _run_relu(args, Ds, Ns) -> int:
         out["simulated_floor_se"].append(_number(S["se"][-1]))
         ok = [n for n in Ns if n < D / 2]
         out["loss_gaussian_equivalence"].append(
-            {"N": ok, "loss": [_number(get_prediction(model, D, n, bias=args.bias)["loss"]) for n in ok]})
-        out["floor_gaussian_equivalence"].append(_number(get_prediction(model, D, math.inf, bias=args.bias)["loss"]))
+            {"N": ok, "loss": [_number(get_prediction(model, D, n, bias=args.bias)["loss"]) for n in ok]}
+        )
+        out["floor_gaussian_equivalence"].append(
+            _number(get_prediction(model, D, math.inf, bias=args.bias)["loss"])
+        )
     if len(Ds) >= 2:
         out["exponent_over_simulated"] = float(np.polyfit(np.log(Ds), np.log(out["simulated_floor"]), 1)[0])
     if args.json:
         print_json(out)
         return 0
-    print(f"sparse features with ReLU activation: s = {args.s}, a = {args.a}, bias = {args.bias} ({MODEL_NAME})")
+    print(
+        f"sparse features with ReLU activation: s = {args.s}, a = {args.a}, bias = {args.bias} ({MODEL_NAME})"
+    )
     for i, D in enumerate(Ds):
-        print(f"\nD = {D}: E|S| = {out['seen_expected'][i]:.6g}, missing signal = {out['missing_signal'][i]:.6g}, "
-              f"infinite-width floor {out['simulated_floor'][i]:.6g} +- {out['simulated_floor_se'][i]:.2g} "
-              f"(Gaussian equivalence {out['floor_gaussian_equivalence'][i]:.6g})")
+        print(
+            f"\nD = {D}: E|S| = {out['seen_expected'][i]:.6g}, missing signal = {out['missing_signal'][i]:.6g}, "
+            f"infinite-width floor {out['simulated_floor'][i]:.6g} +- {out['simulated_floor_se'][i]:.2g} "
+            f"(Gaussian equivalence {out['floor_gaussian_equivalence'][i]:.6g})"
+        )
         geq = dict(zip(out["loss_gaussian_equivalence"][i]["N"], out["loss_gaussian_equivalence"][i]["loss"]))
         print(f"  {'N':>8} {'simulated':>12} {'+- se':>10} {'rank Phi':>9} {'Gauss. equiv.':>14}")
         for j, N in enumerate(Ns):
             g = f"{geq[N]:>14.6g}" if N in geq else f"{'--':>14}"
-            print(f"  {N:>8} {out['simulated_loss'][i][j]:>12.6g} {out['simulated_loss_se'][i][j]:>10.2g} "
-                  f"{out['feature_rank'][i][j]:>9.1f} {g}")
+            print(
+                f"  {N:>8} {out['simulated_loss'][i][j]:>12.6g} {out['simulated_loss_se'][i][j]:>10.2g} "
+                f"{out['feature_rank'][i][j]:>9.1f} {g}"
+            )
     if "exponent_over_simulated" in out:
-        print(f"\nfloor exponent: simulated {out['exponent_over_simulated']:+.4g}, -a/s = {out['exponent_over']:+.4g}")
+        print(
+            f"\nfloor exponent: simulated {out['exponent_over_simulated']:+.4g}, -a/s = {out['exponent_over']:+.4g}"
+        )
     return 0
 
 
 def _print_table(out, Ds, Ns, np):
-    print(f"sparse features: s = {out['s']}, a = {out['a']}, M = {out['M']} "
-          f"({out['model']})")
-    print(f"exponents: under-parameterised (N) {out['exponent_under']:+.6g}, over-parameterised floor (D) "
-          f"{out['exponent_over']:+.6g}, gap a(1 - 1/s) = {out['exponent_gap']:.6g}")
+    print(f"sparse features: s = {out['s']}, a = {out['a']}, M = {out['M']} ({out['model']})")
+    print(
+        f"exponents: under-parameterised (N) {out['exponent_under']:+.6g}, over-parameterised floor (D) "
+        f"{out['exponent_over']:+.6g}, gap a(1 - 1/s) = {out['exponent_gap']:.6g}"
+    )
     for i, D in enumerate(Ds):
-        print(f"\nD = {D}: E|S| = {out['seen_expected'][i]}, missing signal = {out['missing_signal'][i]}, "
-              f"unseen mass = {out['unseen_mass'][i]}")
-        print(f"  threshold (E rank) = {out['threshold'][i]:.6g}, peak of the median at N = {out['peak_N'][i]}")
+        print(
+            f"\nD = {D}: E|S| = {out['seen_expected'][i]}, missing signal = {out['missing_signal'][i]}, "
+            f"unseen mass = {out['unseen_mass'][i]}"
+        )
+        print(
+            f"  threshold (E rank) = {out['threshold'][i]:.6g}, peak of the median at N = {out['peak_N'][i]}"
+        )
         head = f"  {'N':>8} {'E L (theory)':>14} {'median':>12}"
         if "simulated_loss" in out:
             head += f" {'simulated':>12} {'+- se':>10} {'sim median':>12}"
@@ -354,8 +455,10 @@ def _print_table(out, Ds, Ns, np):
             kind = "" if out["loss_kind"][i][j] == "mean" else "*"
             line = f"  {N:>8} {out['loss'][i][j]:>13.6g}{kind or ' '} {out['loss_median'][i][j]:>12.6g}"
             if "simulated_loss" in out:
-                line += (f" {out['simulated_loss'][i][j]:>12.6g} {out['simulated_loss_se'][i][j]:>10.2g}"
-                         f" {out['simulated_loss_median'][i][j]:>12.6g}")
+                line += (
+                    f" {out['simulated_loss'][i][j]:>12.6g} {out['simulated_loss_se'][i][j]:>10.2g}"
+                    f" {out['simulated_loss_median'][i][j]:>12.6g}"
+                )
             print(line)
     if any(k != "mean" for row in out["loss_kind"] for k in row):
         print("  (* near the threshold the expected loss is infinite / heavy-tailed: the median is shown)")
@@ -367,6 +470,7 @@ def _print_table(out, Ds, Ns, np):
 
 def _plot(path, model, Ds, Ns, out):
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import numpy as np
@@ -382,7 +486,7 @@ def _plot(path, model, Ds, Ns, out):
         pk = PeakModel(th)
         grid = np.unique(np.round(np.geomspace(1, max(max(Ns), 3 * th.threshold), 120)).astype(int))
         med = [pk.median(int(n)) for n in grid]
-        line, = ax.loglog(grid, med, label=f"D = {D}: median (theory)")
+        (line,) = ax.loglog(grid, med, label=f"D = {D}: median (theory)")
         mean = []
         for n in grid:
             try:
@@ -392,13 +496,21 @@ def _plot(path, model, Ds, Ns, out):
         ax.loglog(grid, mean, ":", color=line.get_color(), lw=1.0)
         ax.axvline(out["peak_N"][i], color=line.get_color(), ls="--", lw=0.8)
         if "simulated_loss" in out:
-            ax.errorbar(Ns, out["simulated_loss"][i], yerr=out["simulated_loss_se"][i], fmt="o", ms=3,
-                        color=line.get_color(), label=f"D = {D}: simulated mean")
+            ax.errorbar(
+                Ns,
+                out["simulated_loss"][i],
+                yerr=out["simulated_loss_se"][i],
+                fmt="o",
+                ms=3,
+                color=line.get_color(),
+                label=f"D = {D}: simulated mean",
+            )
             ax.plot(Ns, out["simulated_loss_median"][i], "x", color=line.get_color(), ms=4)
     ax.set_xlabel("N (features)")
     ax.set_ylabel("population loss")
-    ax.set_title(f"sparse features s = {model.s}, a = {model.a} (dotted: E L theory, dashed: peak)",
-                 fontsize=9)
+    ax.set_title(
+        f"sparse features s = {model.s}, a = {model.a} (dotted: E L theory, dashed: peak)", fontsize=9
+    )
     ax.legend(fontsize=7)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)

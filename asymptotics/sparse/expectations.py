@@ -83,7 +83,7 @@ def expectation(name: str, model: SparseModel, D, *, digits: int | None = None, 
         alpha = float(alpha_of(name, model.s, model.a))
         return harmonic_sum(kind, alpha, model.s, Ds.astype(float), M=model.M)
     digits = check_digits(digits, minimum=5, maximum=1000)
-    with mpmath.workdps(digits + 40):       # the exponents exactly as given (decimals stay decimals)
+    with mpmath.workdps(digits + 40):  # the exponents exactly as given (decimals stay decimals)
         s_mp, a_mp = fraction_to_mpf(model.s_exact), fraction_to_mpf(model.a_exact)
         alpha = alpha_of(name, s_mp, a_mp)
     out = []

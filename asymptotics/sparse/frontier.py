@@ -51,9 +51,20 @@ from scipy.optimize import brentq, minimize_scalar
 from asymptotics.sparse.model import SparseModel
 from asymptotics.validation import InvalidInputError
 
-__all__ = ["FixedRidgeSurface", "Frontier", "OptimalRidgeSurface", "PowerLawSurface", "RidgelessSurface", "check_compute",
-           "derive_frontier", "frontier", "frontier_exponents", "optimise_at", "scaling_function",
-           "scaling_optimum"]
+__all__ = [
+    "FixedRidgeSurface",
+    "Frontier",
+    "OptimalRidgeSurface",
+    "PowerLawSurface",
+    "RidgelessSurface",
+    "check_compute",
+    "derive_frontier",
+    "frontier",
+    "frontier_exponents",
+    "optimise_at",
+    "scaling_function",
+    "scaling_optimum",
+]
 
 
 def check_compute(C, c: float = 1.0) -> tuple[np.ndarray, float]:
@@ -88,6 +99,7 @@ def check_compute(C, c: float = 1.0) -> tuple[np.ndarray, float]:
 # symbolic derivation
 # ------------------------------------------------------------------------------------------------
 
+
 @lru_cache(maxsize=1)
 def derive_frontier() -> dict:
     """SymPy: Lagrangian stationarity on the caricature (closed forms) and on the scaling form.
@@ -102,7 +114,7 @@ def derive_frontier() -> dict:
 
     N, D, C, c, A, B, p, q, mu = sp.symbols("N D C c A B p q mu", positive=True)
     s, a, x = sp.symbols("s a x", positive=True)
-    L = A * N ** -p + B * D ** -q
+    L = A * N**-p + B * D**-q
     lag = L + mu * (c * N * D - C)
     # stationarity: dL/dN = -mu c D, dL/dD = -mu c N  =>  N dL/dN = D dL/dD; with D = C/(c N)
     eq = sp.Eq(sp.expand(N * sp.diff(L, N)), sp.expand(D * sp.diff(L, D)))
@@ -124,22 +136,35 @@ def derive_frontier() -> dict:
     f = sp.Function("f")
     Lf = D ** (-a / s) * f(N * D ** (-1 / s))
     stat = sp.simplify((N * sp.diff(Lf, N) - D * sp.diff(Lf, D)) / D ** (-a / s))
-    stat_x = sp.simplify(stat.subs(N, x * D ** (1 / s)).doit())       # a f + (s+1) x f' (over s)
+    stat_x = sp.simplify(stat.subs(N, x * D ** (1 / s)).doit())  # a f + (s+1) x f' (over s)
     fp = sp.Symbol("fprime")
     log_derivative = sp.simplify(sp.solve(stat_x.subs(sp.Derivative(f(x), x), fp), fp)[0] * x / f(x))
     xs = sp.Symbol("x_star", positive=True)
     D_full = (C / (c * xs)) ** (s / (s + 1))
     N_full = sp.simplify(xs * D_full ** (1 / s))
     out = {
-        "lagrangian": lag, "stationarity": eq, "N_star": N_star, "D_star": D_star, "L_star": L_star,
-        "multiplier": mu_star, "exponent_N_general": eN, "exponent_D_general": eD, "exponent_loss_general": eL,
-        "exponent_N": eN_s, "exponent_D": eD_s, "exponent_loss": eL_s,
-        "data_minus_parameter_exponent": gap, "dense_limit": dense,
+        "lagrangian": lag,
+        "stationarity": eq,
+        "N_star": N_star,
+        "D_star": D_star,
+        "L_star": L_star,
+        "multiplier": mu_star,
+        "exponent_N_general": eN,
+        "exponent_D_general": eD,
+        "exponent_loss_general": eL,
+        "exponent_N": eN_s,
+        "exponent_D": eD_s,
+        "exponent_loss": eL_s,
+        "data_minus_parameter_exponent": gap,
+        "dense_limit": dense,
         "scaling_form": sp.Eq(sp.Symbol("L"), Lf),
         "scaling_stationarity": sp.Eq(sp.Symbol("x f'(x)/f(x)"), log_derivative),
-        "N_star_full": N_full, "D_star_full": D_full,
+        "N_star_full": N_full,
+        "D_star_full": D_full,
         "L_star_full": sp.Symbol("f(x_star)") * (C / (c * xs)) ** (-a / (s + 1)),
-        "exponents_full": tuple(sp.simplify(ex(e)) for e in (N_full, D_full, (C / (c * xs)) ** (-a / (s + 1)))),
+        "exponents_full": tuple(
+            sp.simplify(ex(e)) for e in (N_full, D_full, (C / (c * xs)) ** (-a / (s + 1)))
+        ),
     }
     out["latex"] = {k: sp.latex(v) for k, v in out.items() if isinstance(v, (sp.Basic, sp.Eq))}
     return out
@@ -163,6 +188,7 @@ def frontier_exponents(s: float, a: float) -> dict:
 # surfaces
 # ------------------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class PowerLawSurface:
     """``A N^-p + B D^-q + E`` with its gradient and the closed-form frontier (test surface)."""
@@ -175,11 +201,11 @@ class PowerLawSurface:
     name: str = "power-law surface A N^-p + B D^-q + E"
 
     def loss(self, N, D) -> float:
-        return self.A * N ** -self.p + self.B * D ** -self.q + self.E
+        return self.A * N**-self.p + self.B * D**-self.q + self.E
 
     def log_gradient(self, N, D) -> tuple[float, float]:
         """``(N dL/dN, D dL/dD)``."""
-        return -self.p * self.A * N ** -self.p, -self.q * self.B * D ** -self.q
+        return -self.p * self.A * N**-self.p, -self.q * self.B * D**-self.q
 
     def closed_form(self, C, c: float = 1.0) -> tuple[float, float, float]:
         """``(N*, D*, L*)`` from :func:`derive_frontier`'s formula."""
@@ -196,7 +222,7 @@ class PowerLawSurface:
 class _ModelSurface:
     """Common part of the stand-in surfaces: theory objects cached by D, bounds in the scaling variable."""
 
-    x_range = (0.03, 300.0)          # N = x D^(1/s)
+    x_range = (0.03, 300.0)  # N = x D^(1/s)
     grid_points = 41
 
     def __init__(self, model: SparseModel, *, cache: int = 4096):
@@ -227,8 +253,10 @@ class _ModelSurface:
         N_of = lambda x: x * (C / (c * x)) ** (1 / (s + 1))
         n_lo, n_hi = max(1.0, N_of(lo)), min(C / (2.0 * c), N_of(hi))
         if not n_hi > n_lo:
-            raise InvalidInputError(f"C = {C:g} is too small for the sparse model's frontier (need c N D with "
-                                    "N >= 1, D >= 2 around the optimum)")
+            raise InvalidInputError(
+                f"C = {C:g} is too small for the sparse model's frontier (need c N D with "
+                "N >= 1, D >= 2 around the optimum)"
+            )
         return n_lo, n_hi
 
 
@@ -277,8 +305,12 @@ class OptimalRidgeSurface(_ModelSurface):
 
         o = RidgeTheory(self.theory(D)).optimal(N)
         th = self.theory(D)
-        return {"ridge": float(o["ridge"]), "threshold": float(th.threshold),
-                "regime": "over" if N > th.threshold else "under", "near_peak": False}
+        return {
+            "ridge": float(o["ridge"]),
+            "threshold": float(th.threshold),
+            "regime": "over" if N > th.threshold else "under",
+            "near_peak": False,
+        }
 
 
 class FixedRidgeSurface(_ModelSurface):
@@ -304,13 +336,18 @@ class FixedRidgeSurface(_ModelSurface):
 
     def details(self, N, D) -> dict:
         th = self.theory(D)
-        return {"ridge": self.ridge, "threshold": float(th.threshold),
-                "regime": "over" if N > th.threshold else "under", "near_peak": False}
+        return {
+            "ridge": self.ridge,
+            "threshold": float(th.threshold),
+            "regime": "over" if N > th.threshold else "under",
+            "near_peak": False,
+        }
 
 
 # ------------------------------------------------------------------------------------------------
 # the optimiser
 # ------------------------------------------------------------------------------------------------
+
 
 def optimise_at(surface, C: float, c: float = 1.0, *, bounds=None, grid_points: int | None = None) -> dict:
     """Minimise ``surface.loss(N, C/(c N))`` over N; returns N, D, loss and how it was found.
@@ -334,11 +371,13 @@ def optimise_at(surface, C: float, c: float = 1.0, *, bounds=None, grid_points: 
     method = "scan + bounded Brent in ln N"
     t_best = None
     if hasattr(surface, "log_gradient") and 0 < j < n - 1:
+
         def g(t):
             N = math.exp(t)
             D = C / (c * N)
             gN, gD = surface.log_gradient(N, D)
             return gN - gD
+
         if g(a_) * g(b_) < 0:
             t_best = brentq(g, a_, b_, xtol=1e-15, rtol=1e-15, maxiter=200)
             method = "scan + root of the Lagrangian stationarity N L_N = D L_D"
@@ -350,9 +389,20 @@ def optimise_at(surface, C: float, c: float = 1.0, *, bounds=None, grid_points: 
     value = surface.loss(N, D)
     edge = j in (0, n - 1)
     # the optimum next to an excluded (infinite) band is reported: it would be a boundary optimum
-    near_excluded = bool((j > 0 and not np.isfinite(vals[j - 1])) or (j < n - 1 and not np.isfinite(vals[j + 1])))
-    return {"C": C, "N": N, "D": D, "loss": value, "method": method, "at_search_edge": bool(edge),
-            "next_to_excluded_band": near_excluded, "scan_lnN": lnN, "scan_loss": vals}
+    near_excluded = bool(
+        (j > 0 and not np.isfinite(vals[j - 1])) or (j < n - 1 and not np.isfinite(vals[j + 1]))
+    )
+    return {
+        "C": C,
+        "N": N,
+        "D": D,
+        "loss": value,
+        "method": method,
+        "at_search_edge": bool(edge),
+        "next_to_excluded_band": near_excluded,
+        "scan_lnN": lnN,
+        "scan_loss": vals,
+    }
 
 
 @dataclass
@@ -377,8 +427,10 @@ class Frontier:
     def secant_exponents(self) -> dict:
         """Secant slopes between consecutive C values (local exponents)."""
         x = np.log(self.C)
-        return {k: (np.diff(np.log(v)) / np.diff(x)).tolist()
-                for k, v in (("N", self.N), ("D", self.D), ("loss", self.loss))}
+        return {
+            k: (np.diff(np.log(v)) / np.diff(x)).tolist()
+            for k, v in (("N", self.N), ("D", self.D), ("loss", self.loss))
+        }
 
 
 def frontier(surface, C_values, c: float = 1.0) -> Frontier:
@@ -386,14 +438,21 @@ def frontier(surface, C_values, c: float = 1.0) -> Frontier:
     Cs, c = check_compute(C_values, c)
     Cs = np.sort(Cs)
     rows = [optimise_at(surface, C, c) for C in Cs]
-    return Frontier(C=Cs, N=np.array([r["N"] for r in rows]), D=np.array([r["D"] for r in rows]),
-                    loss=np.array([r["loss"] for r in rows]), c=c, surface=getattr(surface, "name", ""),
-                    info=[{k: v for k, v in r.items() if not k.startswith("scan")} for r in rows])
+    return Frontier(
+        C=Cs,
+        N=np.array([r["N"] for r in rows]),
+        D=np.array([r["D"] for r in rows]),
+        loss=np.array([r["loss"] for r in rows]),
+        c=c,
+        surface=getattr(surface, "name", ""),
+        info=[{k: v for k, v in r.items() if not k.startswith("scan")} for r in rows],
+    )
 
 
 # ------------------------------------------------------------------------------------------------
 # the scaling function of the stand-in theory and its optimum x*
 # ------------------------------------------------------------------------------------------------
+
 
 def scaling_function(model: SparseModel, x, *, D: float = 1e12, ridge: str = "0") -> np.ndarray:
     """``f(x) = D^(a/s) L(x D^(1/s), D)`` at a large D (the limit D -> infinity up to O(D^(-1/s)))."""
@@ -407,14 +466,20 @@ def scaling_optimum(model: SparseModel, *, D: float = 1e12, ridge: str = "0") ->
     ``N* = P_N C^(1/(s+1))``, ``D* = P_D C^(s/(s+1))``, ``L* = P_L C^(-a/(s+1))``."""
     s, a = model.s, model.a
     surf = RidgelessSurface(model) if ridge == "0" else OptimalRidgeSurface(model)
-    g = lambda t: math.log(surf.loss(math.exp(t) * D ** (1 / s), D)) + (a / s) * math.log(D) \
-        + a / (s + 1) * t
+    g = lambda t: math.log(surf.loss(math.exp(t) * D ** (1 / s), D)) + (a / s) * math.log(D) + a / (s + 1) * t
     ts = np.linspace(math.log(0.03), math.log(300.0), 61)
     vals = np.array([g(t) if math.isfinite(surf.loss(math.exp(t) * D ** (1 / s), D)) else np.inf for t in ts])
     j = int(np.argmin(vals))
-    res = minimize_scalar(g, bounds=(ts[max(0, j - 1)], ts[min(ts.size - 1, j + 1)]), method="bounded",
-                          options={"xatol": 1e-9})
+    res = minimize_scalar(
+        g, bounds=(ts[max(0, j - 1)], ts[min(ts.size - 1, j + 1)]), method="bounded", options={"xatol": 1e-9}
+    )
     x = math.exp(res.x)
     fx = math.exp(res.fun - a / (s + 1) * res.x)
-    return {"x_star": x, "f_x_star": fx, "prefactor_N": x ** (s / (s + 1)), "prefactor_D": x ** (-s / (s + 1)),
-            "prefactor_loss": fx * x ** (a / (s + 1)), "D_used": D}
+    return {
+        "x_star": x,
+        "f_x_star": fx,
+        "prefactor_N": x ** (s / (s + 1)),
+        "prefactor_D": x ** (-s / (s + 1)),
+        "prefactor_loss": fx * x ** (a / (s + 1)),
+        "D_used": D,
+    }

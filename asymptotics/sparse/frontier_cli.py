@@ -56,11 +56,13 @@ def parse_ridge(text: str):
 
 def register(subparsers):
     p = subparsers.add_parser(
-        "frontier", help="compute-optimal frontier N*(C), D*(C), L*(C) at C = c N D",
+        "frontier",
+        help="compute-optimal frontier N*(C), D*(C), L*(C) at C = c N D",
         description="Compute-optimal frontier of the sparse-feature mechanism (" + MODEL_NAME + "): the "
-                    "optimum of the expected-loss surface at compute C = c N D, ridgeless (the band "
-                    "around the interpolation threshold, where the expected loss is infinite, excluded) "
-                    "or at the optimal ridge, with the derived exponents 1/(1+s), s/(1+s), -a/(1+s).")
+        "optimum of the expected-loss surface at compute C = c N D, ridgeless (the band "
+        "around the interpolation threshold, where the expected loss is infinite, excluded) "
+        "or at the optimal ridge, with the derived exponents 1/(1+s), s/(1+s), -a/(1+s).",
+    )
     p.add_argument("--s", type=finite_float, required=True, help="sparsity exponent s > 1")
     p.add_argument("--a", type=finite_float, required=True, help="task exponent a > 0")
     p.add_argument("--C", required=True, help="compute values, comma-separated (> 0; C/c <= 1e15)")
@@ -117,28 +119,34 @@ def run(args) -> int:
     else:
         surf = FixedRidgeSurface(model, ridge)
     for C in Cs:
-        surf.search_bounds(C, args.c)                     # too small a C: a clear error before the work
+        surf.search_bounds(C, args.c)  # too small a C: a clear error before the work
     fr = frontier(surf, Cs, args.c)
     order = np.argsort(np.asarray(Cs), kind="stable")
     inv = np.empty_like(order)
-    inv[order] = np.arange(order.size)                    # report in the order given
+    inv[order] = np.arange(order.size)  # report in the order given
     ex = frontier_exponents(args.s, args.a)
     ev = exponent_values(model)
     car = PowerLawSurface(ev["prefactor_under"], args.a, ev["prefactor_over"], args.a / args.s)
     details = [surf.details(n, d) for n, d in zip(fr.N, fr.D)]
-    out = {"model": MODEL_NAME, "s": args.s, "a": args.a, "c": args.c,
-           "ridge": ridge if ridge == "optimal" else float(ridge), "surface": surf.name,
-           "C": [float(Cs[i]) for i in range(len(Cs))],
-           "N_opt": [float(fr.N[inv[i]]) for i in range(len(Cs))],
-           "D_opt": [float(fr.D[inv[i]]) for i in range(len(Cs))],
-           "loss_opt": [float(fr.loss[inv[i]]) for i in range(len(Cs))],
-           "regime": [details[inv[i]]["regime"] for i in range(len(Cs))],
-           "N_over_threshold": [float(fr.N[inv[i]] / details[inv[i]]["threshold"]) for i in range(len(Cs))],
-           **ex,
-           "exponents_derivation": "stationarity of the Lagrangian L + mu (c N D - C) (SymPy, "
-                                   "asymptotics.sparse.frontier.derive_frontier); the scaling form "
-                                   "L = D^(-a/s) f(N D^(-1/s)) gives the caricature's exponents",
-           "N_caricature": [float(car.closed_form(C, args.c)[0]) for C in Cs]}
+    out = {
+        "model": MODEL_NAME,
+        "s": args.s,
+        "a": args.a,
+        "c": args.c,
+        "ridge": ridge if ridge == "optimal" else float(ridge),
+        "surface": surf.name,
+        "C": [float(Cs[i]) for i in range(len(Cs))],
+        "N_opt": [float(fr.N[inv[i]]) for i in range(len(Cs))],
+        "D_opt": [float(fr.D[inv[i]]) for i in range(len(Cs))],
+        "loss_opt": [float(fr.loss[inv[i]]) for i in range(len(Cs))],
+        "regime": [details[inv[i]]["regime"] for i in range(len(Cs))],
+        "N_over_threshold": [float(fr.N[inv[i]] / details[inv[i]]["threshold"]) for i in range(len(Cs))],
+        **ex,
+        "exponents_derivation": "stationarity of the Lagrangian L + mu (c N D - C) (SymPy, "
+        "asymptotics.sparse.frontier.derive_frontier); the scaling form "
+        "L = D^(-a/s) f(N D^(-1/s)) gives the caricature's exponents",
+        "N_caricature": [float(car.closed_form(C, args.c)[0]) for C in Cs],
+    }
     if ridge == "optimal":
         out["ridge_opt"] = [float(details[inv[i]]["ridge"]) for i in range(len(Cs))]
     if len(Cs) >= 2 and len(set(Cs)) == len(Cs):
@@ -152,17 +160,25 @@ def run(args) -> int:
     if args.json:
         print_json(out)
         return 0
-    print(f"compute-optimal frontier, s = {args.s}, a = {args.a}, c = {args.c}, ridge = {out['ridge']} "
-          f"({MODEL_NAME})")
-    print(f"derived exponents: N* ~ C^{ex['exponent_N']:.6g}, D* ~ C^{ex['exponent_D']:.6g}, "
-          f"L* ~ C^{ex['exponent_loss']:.6g}")
+    print(
+        f"compute-optimal frontier, s = {args.s}, a = {args.a}, c = {args.c}, ridge = {out['ridge']} "
+        f"({MODEL_NAME})"
+    )
+    print(
+        f"derived exponents: N* ~ C^{ex['exponent_N']:.6g}, D* ~ C^{ex['exponent_D']:.6g}, "
+        f"L* ~ C^{ex['exponent_loss']:.6g}"
+    )
     if "exponent_N_measured" in out:
-        print(f"measured over the C given: {out['exponent_N_measured']:.6g}, {out['exponent_D_measured']:.6g}, "
-              f"{out['exponent_loss_measured']:.6g}")
+        print(
+            f"measured over the C given: {out['exponent_N_measured']:.6g}, {out['exponent_D_measured']:.6g}, "
+            f"{out['exponent_loss_measured']:.6g}"
+        )
     print(f"  {'C':>10} {'N*':>12} {'D*':>12} {'L*':>12} {'N*/E rank':>10} {'N* caricature':>14}")
     for i, C in enumerate(Cs):
-        print(f"  {C:>10.4g} {out['N_opt'][i]:>12.6g} {out['D_opt'][i]:>12.6g} {out['loss_opt'][i]:>12.6g} "
-              f"{out['N_over_threshold'][i]:>10.4g} {out['N_caricature'][i]:>14.6g}")
+        print(
+            f"  {C:>10.4g} {out['N_opt'][i]:>12.6g} {out['D_opt'][i]:>12.6g} {out['loss_opt'][i]:>12.6g} "
+            f"{out['N_over_threshold'][i]:>10.4g} {out['N_caricature'][i]:>14.6g}"
+        )
     if plot:
         print(f"plot written to {plot}")
     return 0
@@ -170,6 +186,7 @@ def run(args) -> int:
 
 def _figure(fr, ex, model):
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -177,11 +194,19 @@ def _figure(fr, ex, model):
 
     apply_style()
     fig, ax = plt.subplots()
-    for vals, key, label in ((fr.N, "exponent_N", "N*"), (fr.D, "exponent_D", "D*"),
-                             (fr.loss, "exponent_loss", "L*")):
-        line, = ax.loglog(fr.C, vals, "o-", ms=3, label=f"{label} (theory optimum)")
-        ax.loglog(fr.C, vals[-1] * (fr.C / fr.C[-1]) ** ex[key], ":", color=line.get_color(),
-                  label=f"C^{ex[key]:.3g} (derived)")
+    for vals, key, label in (
+        (fr.N, "exponent_N", "N*"),
+        (fr.D, "exponent_D", "D*"),
+        (fr.loss, "exponent_loss", "L*"),
+    ):
+        (line,) = ax.loglog(fr.C, vals, "o-", ms=3, label=f"{label} (theory optimum)")
+        ax.loglog(
+            fr.C,
+            vals[-1] * (fr.C / fr.C[-1]) ** ex[key],
+            ":",
+            color=line.get_color(),
+            label=f"C^{ex[key]:.3g} (derived)",
+        )
     ax.set_xlabel("compute C = c N D")
     ax.set_title(f"frontier, s = {model.s}, a = {model.a} (stand-in model)", fontsize=9)
     ax.legend(fontsize=7)

@@ -85,7 +85,9 @@ def check_kind(kind: str, alpha: float, s: float, M) -> None:
         if kind == "unseen" and not alpha > 1:
             raise InvalidInputError(f"the unseen sum of i^-alpha converges only for alpha > 1, got {alpha}")
         if kind == "seen" and not alpha + s > 1:
-            raise InvalidInputError(f"the seen sum of i^-alpha converges only for alpha + s > 1, got {alpha + s}")
+            raise InvalidInputError(
+                f"the seen sum of i^-alpha converges only for alpha + s > 1, got {alpha + s}"
+            )
 
 
 def e_coefficients(beta, order: int, one=1.0):
@@ -158,7 +160,7 @@ def _residue_method(kind: str, alpha: float, s: float, D: np.ndarray, y: np.ndar
         if near_one:
             total = total + _pair_near_one(alpha, s, logyD)
     logy = np.log(y)
-    small_run = 0       # a coefficient e_k(u_k) may vanish: stop after three consecutive tiny terms
+    small_run = 0  # a coefficient e_k(u_k) may vanish: stop after three consecutive tiny terms
     for k in range(K):
         if near_one and k == 0:
             continue
@@ -201,8 +203,8 @@ def _direct_method(kind: str, alpha: float, s: float, D: np.ndarray, y: np.ndarr
     Dc, yc = D[:, None], y[:, None]
     for start in range(1, J, 4096):
         i = np.arange(start, min(start + 4096, J), dtype=float)
-        p = np.minimum(1.0, i ** -s)
-        lam = i ** -alpha
+        p = np.minimum(1.0, i**-s)
+        lam = i**-alpha
         with np.errstate(divide="ignore", invalid="ignore"):
             lg = Dc * np.log1p(-yc * p[None, :])
             g = np.exp(lg) if kind == "unseen" else -np.expm1(lg)
@@ -240,8 +242,10 @@ def harmonic_sum(kind: str, alpha: float, s: float, D, y=1.0, M: int | None = No
         large &= yD * float(M + 1) ** -s <= RHO
         Jneed = (yD / RHO) ** (1.0 / s)
         if np.any(~large & (Jneed > J_LIMIT) & (Jneed < M)):
-            raise InvalidInputError(f"finite M = {M} with D y M^-s > {RHO} needs more than {J_LIMIT} "
-                                    "direct terms; use M = None (infinite) or a smaller M")
+            raise InvalidInputError(
+                f"finite M = {M} with D y M^-s > {RHO} needs more than {J_LIMIT} "
+                "direct terms; use M = None (infinite) or a smaller M"
+            )
     if np.any(large):
         v = _residue_method(kind, alpha, s, D_arr[large], y_arr[large])
         if M is not None:

@@ -86,8 +86,9 @@ def _hurwitz(sigma, a):
     try:
         flint.ctx.prec = mpmath.mp.prec + 30
         z = flint.arb(mpmath.mpf(sigma)).zeta(flint.arb(mpmath.mpf(a)))
-        if not z.is_finite() or (z.rad() > abs(z.mid()) * flint.arb(2) ** (-mpmath.mp.prec - 4)
-                                 and z.rad() > 0):
+        if not z.is_finite() or (
+            z.rad() > abs(z.mid()) * flint.arb(2) ** (-mpmath.mp.prec - 4) and z.rad() > 0
+        ):
             raise IntegrationError(f"Hurwitz zeta({mpmath.nstr(sigma, 8)}, {a}) not resolved by arb")
         man, exp = z.mid().man_exp()
         return mpmath.mpf((int(man), int(exp)))
@@ -109,6 +110,7 @@ def _power_sum(alpha, n):
 # ----------------------------------------------------------------------------------------------
 # route "mellin"
 # ----------------------------------------------------------------------------------------------
+
 
 def _binomial_tail(kind, alpha, s, D, J, M, tol, scale):
     """sum_{J <= i <= M} i^-alpha g(D, p_i) = sum_k C(D,k) (-1)^k zeta(alpha + s k, J) (- same at M+1)."""
@@ -144,9 +146,9 @@ def _residues(kind, alpha, s, D, tol):
     if kind == "unseen":
         total, sign, skip0 = mpmath.mpf(0), 1, False
     else:
-        total, sign = mpmath.mpf(1), -1             # i = 1 is always seen (p_1 = 1)
+        total, sign = mpmath.mpf(1), -1  # i = 1 is always seen (p_1 = 1)
         skip0 = alpha == 1
-        if skip0:                                   # Gamma pole and u_0 pole merge at u = 0
+        if skip0:  # Gamma pole and u_0 pole merge at u = 0
             total += mpmath.euler - 1 + (mpmath.euler + lD) / s
         else:
             total += _hurwitz(alpha, 1) - 1
@@ -171,14 +173,17 @@ def _route_mellin(kind, alpha, s, D, M, dps):
         return _binomial_hurwitz(kind, alpha, s, D, M, tol)
     need = d_switch(float(s), float(alpha), log_accuracy=dps * math.log(10) + 10)
     if float(D) < need:
-        raise RouteUnavailable(f"D = {float(D):.6g} is below the residue method's range ({need:.3g}) "
-                               f"and above the direct range at {dps} digits")
+        raise RouteUnavailable(
+            f"D = {float(D):.6g} is below the residue method's range ({need:.3g}) "
+            f"and above the direct range at {dps} digits"
+        )
     total = _residues(kind, alpha, s, D, tol)
     if M is None:
         return total
     if float(D) * float(M + 1) ** -float(s) > 1:
-        raise RouteUnavailable(f"finite M = {M} with D M^-s > 1 and D^(1/s) > {J2_LIMIT}: use the "
-                               "Euler-Maclaurin route")
+        raise RouteUnavailable(
+            f"finite M = {M} with D M^-s > 1 and D^(1/s) > {J2_LIMIT}: use the Euler-Maclaurin route"
+        )
     # subtract the coordinates beyond M (binomial series, D (M+1)^-s <= 1)
     return total - _binomial_tail(kind, alpha, s, D, M + 1, None, tol, total)
 
@@ -186,6 +191,7 @@ def _route_mellin(kind, alpha, s, D, M, dps):
 # ----------------------------------------------------------------------------------------------
 # route "euler-maclaurin"
 # ----------------------------------------------------------------------------------------------
+
 
 def _series_mul(a, b, n):
     return [mpmath.fsum(a[j] * b[k - j] for j in range(k + 1)) for k in range(n)]
@@ -203,7 +209,7 @@ def _series_log1m(w, n):
     """log(1 - w) for a series w with w[0] = 0."""
     # d/dh log(1-w) = -w'/(1-w);  1/(1-w) = sum w^m
     inv = [mpmath.mpf(1)] + [mpmath.mpf(0)] * (n - 1)
-    for k in range(1, n):                         # inv = 1 + w * inv
+    for k in range(1, n):  # inv = 1 + w * inv
         inv[k] = mpmath.fsum(w[j] * inv[k - j] for j in range(1, k + 1))
     dw = [(k + 1) * w[k + 1] for k in range(n - 1)] + [mpmath.mpf(0)]
     prod = _series_mul(dw, inv, n)
@@ -214,8 +220,8 @@ def _taylor(kind, alpha, s, D, x0, n):
     """Taylor coefficients c_0 .. c_{n-1} of f(x0 + h) = (x0+h)^-alpha g(D, (x0+h)^-s)."""
     x0 = mpmath.mpf(x0)
     binom = lambda e, k: mpmath.binomial(e, k)
-    powa = [x0 ** (-alpha) * binom(-alpha, k) / x0 ** k for k in range(n)]
-    z = [x0 ** (-s) * binom(-s, k) / x0 ** k for k in range(n)]
+    powa = [x0 ** (-alpha) * binom(-alpha, k) / x0**k for k in range(n)]
+    z = [x0 ** (-s) * binom(-s, k) / x0**k for k in range(n)]
     z0 = z[0]
     w = [mpmath.mpf(0)] + [z[k] / (1 - z0) for k in range(1, n)]
     lg = _series_log1m(w, n)
@@ -242,14 +248,17 @@ def _em_boundary(kind, alpha, s, D, x0, tol, scale, sign):
                 ok = True
                 break
             if smallest is not None and k > 6 and abs(term) > 100 * smallest:
-                raise IntegrationError(f"Euler-Maclaurin terms grow at x = {mpmath.nstr(x0, 8)} before "
-                                       "reaching the working precision")
+                raise IntegrationError(
+                    f"Euler-Maclaurin terms grow at x = {mpmath.nstr(x0, 8)} before "
+                    "reaching the working precision"
+                )
             smallest = abs(term) if smallest is None else min(smallest, abs(term))
         if ok:
             return tot
         if n >= 400:
-            raise IntegrationError(f"Euler-Maclaurin series at x = {mpmath.nstr(x0, 8)} needs more than "
-                                   "200 terms")
+            raise IntegrationError(
+                f"Euler-Maclaurin series at x = {mpmath.nstr(x0, 8)} needs more than 200 terms"
+            )
 
 
 def _integral(kind, alpha, s, D, x0, x1):
@@ -266,7 +275,7 @@ def _integral(kind, alpha, s, D, x0, x1):
     e = c if kind == "unseen" else c + 1
     if e < 1:
         # t = t_hi w^(1/e): t^(c-1) dt = t_hi^c w^(c/e - 1) dw / e; for seen divide g by t
-        pref = t_hi ** e / (e * s)
+        pref = t_hi**e / (e * s)
 
         def integrand(w):
             if w <= 0:
@@ -276,6 +285,7 @@ def _integral(kind, alpha, s, D, x0, x1):
 
         to_var = lambda t: (t / t_hi) ** e
     else:
+
         def integrand(t):
             return t ** (c - 1) * _g(kind, D, t) / s if t > 0 else mpmath.mpf(0)
 
@@ -303,8 +313,12 @@ def _route_em(kind, alpha, s, D, M, dps):
     T = dps * ln10 + 10
     for _ in range(3):
         i_neg = int((Df / T) ** (1 / sf)) if Df > T else 0
-        T = dps * ln10 + 10 + (1 + max(0.0, -float(alpha))) * math.log(i_neg + 2) \
+        T = (
+            dps * ln10
+            + 10
+            + (1 + max(0.0, -float(alpha))) * math.log(i_neg + 2)
             + max(0.0, (float(alpha) - 1) / sf * math.log(Df + 1))
+        )
     i_neg = int((Df / T) ** (1 / sf)) if Df > T else 0
     J1 = int((dps * ln10 + 10) / math.pi) + 2
     J_scale = int((sf * Df) ** (1 / (sf + 1))) + 2
@@ -329,14 +343,15 @@ def _route_em(kind, alpha, s, D, M, dps):
     total = head + integ + _em_boundary(kind, alpha, s, D, J, tol, scale, +1)
     if M is not None:
         total += _em_boundary(kind, alpha, s, D, M, tol, scale, -1)
-    if ierr > mpmath.mpf(10) ** (8 - dps) * abs(total):     # the 12 guard digits absorb the rest
-        raise IntegrationError(f"tanh-sinh integral of the {kind} sum beyond x = {J}: error estimate "
-                               f"{mpmath.nstr(ierr, 3)} above the working precision")
+    if ierr > mpmath.mpf(10) ** (8 - dps) * abs(total):  # the 12 guard digits absorb the rest
+        raise IntegrationError(
+            f"tanh-sinh integral of the {kind} sum beyond x = {J}: error estimate "
+            f"{mpmath.nstr(ierr, 3)} above the working precision"
+        )
     return total
 
 
-def harmonic_sum_mp(kind: str, alpha, s, D, *, M: int | None = None, digits: int = 30,
-                    route: str = "mellin"):
+def harmonic_sum_mp(kind: str, alpha, s, D, *, M: int | None = None, digits: int = 30, route: str = "mellin"):
     """``sum_{i=1}^{M} i^-alpha g(D, p_i)`` to ``digits`` significant digits (mpmath mpf).
 
     ``alpha``, ``s`` are taken as exact decimals (strings or numbers), ``D`` a positive number

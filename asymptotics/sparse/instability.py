@@ -69,8 +69,18 @@ from scipy import integrate, optimize, special, stats
 from asymptotics.sparse.model import check_count
 from asymptotics.validation import InvalidInputError
 
-__all__ = ["InstabilityLaw", "LambdaMaxSample", "c_sparse", "derive_instability", "instability_lower_bound",
-           "run_gradient_descent", "run_gradient_descent_batch", "sample_lambda_max", "tail_asymptotic", "tail_rate"]
+__all__ = [
+    "InstabilityLaw",
+    "LambdaMaxSample",
+    "c_sparse",
+    "derive_instability",
+    "instability_lower_bound",
+    "run_gradient_descent",
+    "run_gradient_descent_batch",
+    "sample_lambda_max",
+    "tail_asymptotic",
+    "tail_rate",
+]
 
 #: validated domain of the law
 S_RANGE = (1.2, 10.0)
@@ -83,9 +93,11 @@ def _check(s, N, D):
     except (TypeError, ValueError):
         raise InvalidInputError(f"s must be a number, got {s!r}") from None
     if not (math.isfinite(s) and S_RANGE[0] <= s <= S_RANGE[1]):
-        raise InvalidInputError(f"s must lie in [{S_RANGE[0]}, {S_RANGE[1]}] for the instability law, got {s}")
-    N = check_count("N", N, minimum=N_MIN, maximum=10 ** 7)
-    D = check_count("D", D, minimum=D_MIN, maximum=10 ** 9)
+        raise InvalidInputError(
+            f"s must lie in [{S_RANGE[0]}, {S_RANGE[1]}] for the instability law, got {s}"
+        )
+    N = check_count("N", N, minimum=N_MIN, maximum=10**7)
+    D = check_count("D", D, minimum=D_MIN, maximum=10**9)
     return s, N, D
 
 
@@ -153,13 +165,13 @@ class InstabilityLaw:
     def shift_variance(self) -> float:
         """Variance of Delta (at mu = 1): overlap fluctuations and first-order cross terms."""
         s, N, D = self.s, self.N, self.D
-        sq = _shift_sum(s, 1.0, 2)                                   # sum p^2/(1-p)^2
-        p1 = float(special.zeta(s) - 1.0)                           # sum_{j>=2} p_j
+        sq = _shift_sum(s, 1.0, 2)  # sum p^2/(1-p)^2
+        p1 = float(special.zeta(s) - 1.0)  # sum_{j>=2} p_j
         # sum p_j ((1+p)/(1-p))^2 = sum p + 4 sum p^2/(1-p)^2 (1 - p) ... evaluated directly below
         j = np.arange(2, 20001, dtype=float)
-        p = j ** -s
+        p = j**-s
         cross = float(np.sum(p * ((1 + p) / (1 - p)) ** 2)) + (20000.0 ** (1 - s)) / (s - 1)
-        return 2 * sq * (1 / N ** 2 + 1 / D ** 2) + (p1 + cross) / (N * D)
+        return 2 * sq * (1 / N**2 + 1 / D**2) + (p1 + cross) / (N * D)
 
     @cached_property
     def _zeta_terms(self) -> np.ndarray:
@@ -177,7 +189,7 @@ class InstabilityLaw:
         z = self._zeta_terms
         k = np.arange(1, z.size + 1)
         c = 1 / self.N + 1 / self.D
-        pw = u[..., None] ** (1 - k)                                 # u^(1-k)
+        pw = u[..., None] ** (1 - k)  # u^(1-k)
         val = c * np.sum(z * pw, axis=-1)
         der = c * np.sum(z * (1 - k) * pw / u[..., None], axis=-1)
         return val, der
@@ -185,7 +197,7 @@ class InstabilityLaw:
     def _mu_threshold(self, t: np.ndarray) -> np.ndarray:
         """u with u + Delta(u) = t (Newton, vectorised; Delta is small and smooth)."""
         t = np.asarray(t, dtype=float)
-        lo = 2.0 ** -self.s * 1.001
+        lo = 2.0**-self.s * 1.001
         u = np.maximum(t - self._shift_vec(np.maximum(t, lo))[0], lo)
         for _ in range(30):
             val, der = self._shift_vec(u)
@@ -204,7 +216,7 @@ class InstabilityLaw:
         A = stats.gamma(a=D / 2, scale=2.0 / D)
         x = np.linspace(math.log(A.ppf(1e-40)), math.log(A.isf(1e-40)), 801)
         a = np.exp(x)
-        wlog = A.logpdf(a) + x                                          # density in ln a
+        wlog = A.logpdf(a) + x  # density in ln a
         logsf = stats.chi2.logsf(N * u[:, None] / a[None, :], N)
         h = x[1] - x[0]
         m = np.max(wlog + logsf, axis=1, keepdims=True)
@@ -231,7 +243,7 @@ class InstabilityLaw:
         corrected to the exact mean ``E mu = 1``."""
         sd = math.sqrt(2 / self.N + 2 / self.D + 4 / (self.N * self.D))
         x, w = np.polynomial.hermite_e.hermegauss(24)
-        mus = np.maximum(1 + sd * x, 2.0 ** -self.s * 1.01)
+        mus = np.maximum(1 + sd * x, 2.0**-self.s * 1.01)
         return float(1.0 + np.dot(w, [self.shift(m) for m in mus]) / math.sqrt(2 * math.pi))
 
     def eta_for_probability(self, q: float) -> float:
@@ -246,14 +258,19 @@ class InstabilityLaw:
 # tails: exponent and prefactor
 # ------------------------------------------------------------------------------------------------
 
+
 def tail_rate(t: float, N: int, D: int) -> float:
     """Large-deviation rate of ``P[(chi^2_D/D)(chi^2_N/N) > t]``, ``min_a [D I(a) + N I(t/a)]``,
     ``I(a) = (a - 1 - ln a)/2`` (t > 1)."""
     if not t > 1:
         raise InvalidInputError(f"the upper-tail rate needs t > 1, got {t}")
     I = lambda a: (a - 1 - math.log(a)) / 2
-    res = optimize.minimize_scalar(lambda la: D * I(math.exp(la)) + N * I(t / math.exp(la)),
-                                   bounds=(0.0, math.log(t)), method="bounded", options={"xatol": 1e-13})
+    res = optimize.minimize_scalar(
+        lambda la: D * I(math.exp(la)) + N * I(t / math.exp(la)),
+        bounds=(0.0, math.log(t)),
+        method="bounded",
+        options={"xatol": 1e-13},
+    )
     return float(res.fun)
 
 
@@ -279,23 +296,30 @@ def derive_instability() -> dict:
     import sympy as sp
 
     th, a, e, N, D, cs = sp.symbols("theta a epsilon N D c_s", positive=True)
-    cgf = -sp.log(1 - 2 * th) / 2                      # per degree of freedom, chi^2_1
+    cgf = -sp.log(1 - 2 * th) / 2  # per degree of freedom, chi^2_1
     th_star = sp.solve(sp.Eq(sp.diff(a * th - cgf, th), 0), th)[0]
     I_a = sp.simplify((a * th - cgf).subs(th, th_star))
     J = sp.simplify(sp.expand_log(I_a.subs(a, 1 + e), force=True))
     # Bahadur-Rao: P[S_N/N >= a] ~ exp(-N I(a)) / (theta* sigma* sqrt(2 pi N)), sigma*^2 = Lambda''(theta*)
     sig2 = sp.diff(cgf, th, 2).subs(th, th_star)
     prefactor = sp.simplify((1 / (th_star * sp.sqrt(sig2) * sp.sqrt(2 * sp.pi * N))).subs(a, 1 + e))
-    shift_factor = sp.simplify(sp.exp(sp.diff(J, e) * cs))   # exp(N J'(e) c_s/N)
+    shift_factor = sp.simplify(sp.exp(sp.diff(J, e) * cs))  # exp(N J'(e) c_s/N)
     edge = sp.series(J, e, 0, 3).removeO()
-    edge_rate_ND = sp.simplify(e ** 2 / (4 * (1 / N + 1 / D)))
+    edge_rate_ND = sp.simplify(e**2 / (4 * (1 / N + 1 / D)))
     s = sp.Symbol("s", positive=True)
     k = sp.Symbol("k", integer=True, positive=True)
     c_s = sp.Sum(sp.zeta(k * s) - 1, (k, 1, sp.oo))
-    out = {"rate_of_a": I_a, "rate": J, "prefactor": prefactor, "shift_factor": shift_factor,
-           "edge_rate": edge, "edge_rate_finite_D": edge_rate_ND, "c_s": c_s,
-           "c_s_at_2": sp.Rational(3, 4),
-           "law": sp.Eq(sp.Symbol("P_unstable"), prefactor * shift_factor * sp.exp(-N * J))}
+    out = {
+        "rate_of_a": I_a,
+        "rate": J,
+        "prefactor": prefactor,
+        "shift_factor": shift_factor,
+        "edge_rate": edge,
+        "edge_rate_finite_D": edge_rate_ND,
+        "c_s": c_s,
+        "c_s_at_2": sp.Rational(3, 4),
+        "law": sp.Eq(sp.Symbol("P_unstable"), prefactor * shift_factor * sp.exp(-N * J)),
+    }
     out["latex"] = {k_: sp.latex(v) for k_, v in out.items() if isinstance(v, (sp.Basic, sp.Eq))}
     return out
 
@@ -303,6 +327,7 @@ def derive_instability() -> dict:
 # ------------------------------------------------------------------------------------------------
 # an exact lower bound
 # ------------------------------------------------------------------------------------------------
+
 
 def instability_lower_bound(s: float, N: int, D: int, eta: float, *, tail: float = 1e-6) -> dict:
     """Rigorous lower bound ``P[unstable] >= P[|S| - 1 <= r_q] P[chi^2_(D - r_q) chi^2_N > (2/eta) D N]``.
@@ -317,20 +342,26 @@ def instability_lower_bound(s: float, N: int, D: int, eta: float, *, tail: float
     n = float(harmonic_sum("seen", 0.0, s, float(D)))
     v = float(harmonic_sum("seen", 0.0, s, 2.0 * D)) - n
     L = math.log(1 / tail)
-    x = L / 3 + math.sqrt((L / 3) ** 2 + 2 * v * L)            # exp(-x^2/(2(v + x/3))) = tail
+    x = L / 3 + math.sqrt((L / 3) ** 2 + 2 * v * L)  # exp(-x^2/(2(v + x/3))) = tail
     r_q = min(D - 1, math.ceil(n + x))
     dof = D - r_q
-    A = stats.gamma(a=dof / 2, scale=2.0)                       # chi^2_(D - r_q)
+    A = stats.gamma(a=dof / 2, scale=2.0)  # chi^2_(D - r_q)
     g = lambda y: A.pdf(y) * stats.chi2.sf(t * D * N / y, N)
     lo, hi = A.ppf(1e-15), A.isf(1e-15)
     p = integrate.quad(g, lo, hi, epsabs=1e-15, epsrel=1e-11, limit=200, points=[A.mean()])[0]
-    return {"bound": max(0.0, (1 - tail) * p), "r_q": int(r_q), "tail": tail, "seen_expected": n,
-            "kind": "exact lower bound (Schur complement of coordinate 1; Bernstein for |S|)"}
+    return {
+        "bound": max(0.0, (1 - tail) * p),
+        "r_q": int(r_q),
+        "tail": tail,
+        "seen_expected": n,
+        "kind": "exact lower bound (Schur complement of coordinate 1; Bernstein for |S|)",
+    }
 
 
 # ------------------------------------------------------------------------------------------------
 # Monte Carlo and gradient descent
 # ------------------------------------------------------------------------------------------------
+
 
 @dataclass
 class LambdaMaxSample:
@@ -363,7 +394,7 @@ def _draw(rng, s, N, D):
         ev, V = np.linalg.eigh(R)
         keep = ev > 1e-10 * max(1.0, float(ev[-1]))
         c = V[:, keep].T @ k
-        s1 = float(K[0, 0] - np.sum(c ** 2 / ev[keep]))
+        s1 = float(K[0, 0] - np.sum(c**2 / ev[keep]))
     else:
         s1 = float(K[0, 0])
     return K, G, s1
@@ -377,9 +408,9 @@ def _power_batch(Ks, Gs, D, tol=1e-14, max_iter=2000):
     Kb = np.zeros((b, m, m))
     Gb = np.zeros((b, m, N))
     for j, (K, G) in enumerate(zip(Ks, Gs)):
-        Kb[j, :K.shape[0], :K.shape[0]] = K
-        Gb[j, :G.shape[0]] = G
-    x = Gb[:, 0, :].copy()                               # start at g_1
+        Kb[j, : K.shape[0], : K.shape[0]] = K
+        Gb[j, : G.shape[0]] = G
+    x = Gb[:, 0, :].copy()  # start at g_1
     x /= np.linalg.norm(x, axis=1, keepdims=True)
     rho = np.zeros(b)
     for it in range(1, max_iter + 1):
@@ -395,15 +426,25 @@ def _power_batch(Ks, Gs, D, tol=1e-14, max_iter=2000):
     raise InvalidInputError(f"power iteration did not converge in {max_iter} iterations (no spectral gap?)")
 
 
-def sample_lambda_max(s: float, N: int, D: int, draws: int = 2000, *, seed: int = 0, method: str = "power",
-                      batch: int = 64, keep_hessians: int = 0, blas_threads: int | None = 1):
+def sample_lambda_max(
+    s: float,
+    N: int,
+    D: int,
+    draws: int = 2000,
+    *,
+    seed: int = 0,
+    method: str = "power",
+    batch: int = 64,
+    keep_hessians: int = 0,
+    blas_threads: int | None = 1,
+):
     """Monte-Carlo draws of ``lambda_max(Phi^T Phi/D)``; returns a :class:`LambdaMaxSample` (and, with
     ``keep_hessians = k``, also the explicit Hessians of the first k draws with their ``Phi^T y/D``
     for a = 1/2, for gradient-descent checks)."""
     from asymptotics.sparse.simulate import _blas_limit
 
     s, N, D = _check(s, N, D)
-    draws = check_count("draws", draws, minimum=2, maximum=10 ** 6)
+    draws = check_count("draws", draws, minimum=2, maximum=10**6)
     if method not in ("power", "lanczos", "eigvalsh"):
         raise InvalidInputError(f"method must be power, lanczos or eigvalsh, got {method!r}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
@@ -431,20 +472,26 @@ def sample_lambda_max(s: float, N: int, D: int, draws: int = 2000, *, seed: int 
                 iters = max(iters, it)
             elif method == "lanczos":
                 from scipy.sparse.linalg import LinearOperator, eigsh
+
                 vals = []
                 for K, G in zip(Ks, Gs):
-                    op = LinearOperator((N, N), matvec=lambda v, K=K, G=G: G.T @ (K @ (G @ v)) / D, dtype=float)
+                    op = LinearOperator(
+                        (N, N), matvec=lambda v, K=K, G=G: G.T @ (K @ (G @ v)) / D, dtype=float
+                    )
                     vals.append(eigsh(op, k=1, which="LA", tol=1e-13, v0=G[0], return_eigenvectors=False)[0])
                 vals = np.array(vals)
             else:
                 vals = np.array([np.linalg.eigvalsh(G.T @ K @ G / D)[-1] for K, G in zip(Ks, Gs)])
             lam[start:stop] = vals
-    out = LambdaMaxSample(s=s, N=N, D=D, lam=lam, schur=schur, method=method, iterations=iters, seed=int(seed))
+    out = LambdaMaxSample(
+        s=s, N=N, D=D, lam=lam, schur=schur, method=method, iterations=iters, seed=int(seed)
+    )
     return (out, kept) if keep_hessians else out
 
 
-def run_gradient_descent_batch(Hs: np.ndarray, bs: np.ndarray, eta: float, *, steps: int = 4000,
-                               seed: int = 0) -> np.ndarray:
+def run_gradient_descent_batch(
+    Hs: np.ndarray, bs: np.ndarray, eta: float, *, steps: int = 4000, seed: int = 0
+) -> np.ndarray:
     """:func:`run_gradient_descent` on a stack of problems at once (Hs: (n, N, N), bs: (n, N));
     returns the growth ``|e_T|/|e_1|`` of each run (inf if it overflowed)."""
     eta = check_eta(eta)
@@ -459,14 +506,16 @@ def run_gradient_descent_batch(Hs: np.ndarray, bs: np.ndarray, eta: float, *, st
             if e1 is None:
                 e1 = n
             big = ~np.isfinite(n) | (n > 1e100)
-            if np.any(big):                                 # freeze overflowing runs
+            if np.any(big):  # freeze overflowing runs
                 theta[big] = 0.0
                 e1 = np.where(big, 0.0, e1)
         growth = np.where(e1 > 0, n / np.where(e1 > 0, e1, 1.0), np.inf)
     return growth
 
 
-def run_gradient_descent(H: np.ndarray, b: np.ndarray, eta: float, *, steps: int = 4000, seed: int = 0) -> dict:
+def run_gradient_descent(
+    H: np.ndarray, b: np.ndarray, eta: float, *, steps: int = 4000, seed: int = 0
+) -> dict:
     """Plain full-batch GD ``theta <- theta - eta (H theta - b)`` from a random start.
 
     The increments ``e_t = theta_t - theta_(t-1)`` obey ``e_(t+1) = (I - eta H) e_t``; with

@@ -32,15 +32,20 @@ MODEL_NAME = "a stand-in model reproducing the abstract's claims of arXiv 2605.2
 
 def register(subparsers):
     p = subparsers.add_parser(
-        "instability", help="probability that fixed-step GD is unstable, P[eta lambda_max > 2]",
+        "instability",
+        help="probability that fixed-step GD is unstable, P[eta lambda_max > 2]",
         description="Instability of full-batch gradient descent with step eta on the sparse-feature learner ("
-                    + MODEL_NAME + "): the derived law for P[lambda_max(Phi^T Phi/D) > 2/eta] against "
-                    "Monte Carlo.  Validated for 1.2 <= s <= 10, N >= 20, D >= 50.")
+        + MODEL_NAME
+        + "): the derived law for P[lambda_max(Phi^T Phi/D) > 2/eta] against "
+        "Monte Carlo.  Validated for 1.2 <= s <= 10, N >= 20, D >= 50.",
+    )
     p.add_argument("--s", type=finite_float, required=True, help="sparsity exponent, 1.2 <= s <= 10")
     p.add_argument("--N", type=finite_float, required=True, help="number of features (integer, 20 ... 1e5)")
     p.add_argument("--D", type=finite_float, required=True, help="number of samples (integer, 50 ... 1e6)")
     p.add_argument("--eta", type=finite_float, required=True, help="step size eta > 0")
-    p.add_argument("--draws", type=finite_float, default=2000, help="Monte-Carlo draws (2 ... 1e6; default 2000)")
+    p.add_argument(
+        "--draws", type=finite_float, default=2000, help="Monte-Carlo draws (2 ... 1e6; default 2000)"
+    )
     p.add_argument("--seed", type=int, default=0, help="master seed (default 0)")
     p.add_argument("--json", action="store_true", help="print one JSON object and nothing else")
     p.set_defaults(handler=run)
@@ -80,25 +85,40 @@ def run(args) -> int:
     p_sim, se = smp.probability(args.eta)
     t = 2.0 / args.eta
     lam = smp.lam
-    out = {"model": MODEL_NAME, "s": args.s, "N": N, "D": D, "eta": args.eta, "draws": draws, "seed": args.seed,
-           "threshold": t, "probability_theory": p_th, "probability_simulated": p_sim,
-           "probability_simulated_se": se, "lambda_max_mean": float(lam.mean()),
-           "lambda_max_se": float(lam.std(ddof=1) / math.sqrt(lam.size)),
-           "lambda_max_mean_theory": law.mean(),
-           "probability_lower_bound": instability_lower_bound(args.s, N, D, args.eta)["bound"],
-           "law": "asymptotic: lambda_max = (chi^2_D/D)(chi^2_N/N) + second-order shift from the sparse design",
-           "lower_bound": "exact (Schur complement of the always-active coordinate)",
-           "method": f"power iteration on G^T K G/D ({smp.iterations} iterations at most)"}
+    out = {
+        "model": MODEL_NAME,
+        "s": args.s,
+        "N": N,
+        "D": D,
+        "eta": args.eta,
+        "draws": draws,
+        "seed": args.seed,
+        "threshold": t,
+        "probability_theory": p_th,
+        "probability_simulated": p_sim,
+        "probability_simulated_se": se,
+        "lambda_max_mean": float(lam.mean()),
+        "lambda_max_se": float(lam.std(ddof=1) / math.sqrt(lam.size)),
+        "lambda_max_mean_theory": law.mean(),
+        "probability_lower_bound": instability_lower_bound(args.s, N, D, args.eta)["bound"],
+        "law": "asymptotic: lambda_max = (chi^2_D/D)(chi^2_N/N) + second-order shift from the sparse design",
+        "lower_bound": "exact (Schur complement of the always-active coordinate)",
+        "method": f"power iteration on G^T K G/D ({smp.iterations} iterations at most)",
+    }
     if t > 1.0 + 1e-9:
         out["tail_rate"] = tail_rate(t, N, D)
     if args.json:
         print_json(out)
         return 0
     print(f"GD instability, s = {args.s}, N = {N}, D = {D}, eta = {args.eta} ({MODEL_NAME})")
-    print(f"  P[eta lambda_max > 2]: law {p_th:.6g}, simulated {p_sim:.6g} +- {se:.2g} ({draws} draws), "
-          f"exact lower bound {out['probability_lower_bound']:.6g}")
-    print(f"  lambda_max: simulated mean {out['lambda_max_mean']:.6g} +- {out['lambda_max_se']:.2g}, "
-          f"law {out['lambda_max_mean_theory']:.6g}")
+    print(
+        f"  P[eta lambda_max > 2]: law {p_th:.6g}, simulated {p_sim:.6g} +- {se:.2g} ({draws} draws), "
+        f"exact lower bound {out['probability_lower_bound']:.6g}"
+    )
+    print(
+        f"  lambda_max: simulated mean {out['lambda_max_mean']:.6g} +- {out['lambda_max_se']:.2g}, "
+        f"law {out['lambda_max_mean_theory']:.6g}"
+    )
     if "tail_rate" in out:
         print(f"  tail exponent -ln P ~ {out['tail_rate']:.6g}")
     return 0

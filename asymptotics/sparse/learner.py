@@ -100,8 +100,8 @@ class LossTheory:
         m, D = self.model, float(self.D)
         lt = np.arange(math.log(T_MIN / D), math.log(T_MAX) + H_LOGT, H_LOGT)
         t = np.exp(lt)
-        y = -np.expm1(-0.5 * np.log1p(2 * t))           # 1 - (1+2t)^-1/2
-        eps = 1.0 - y                                     # (1+2t)^-1/2
+        y = -np.expm1(-0.5 * np.log1p(2 * t))  # 1 - (1+2t)^-1/2
+        eps = 1.0 - y  # (1+2t)^-1/2
         rho = self.stats.removed_fraction
         phi = {}
         for key, alpha in self._weights.items():
@@ -118,13 +118,19 @@ class LossTheory:
                     coef *= (D - j + 1) / j
                     if coef == 0:
                         break
-                    hj = float(harmonic_sum("unseen", alpha + j * m.s, m.s, D - j, M=m.M)) if D - j >= 0 else 0.0
+                    hj = (
+                        float(harmonic_sum("unseen", alpha + j * m.s, m.s, D - j, M=m.M))
+                        if D - j >= 0
+                        else 0.0
+                    )
                     acc += coef * eps[small] ** j * hj
                 val[small] = acc
-            val -= rho * singleton_sum(m, alpha, self.D) * eps        # removed (colliding) singletons
+            val -= rho * singleton_sum(m, alpha, self.D) * eps  # removed (colliding) singletons
             phi[key] = val
-        seen_eff = {k: float(harmonic_sum("seen", al, m.s, D, M=m.M)) - rho * singleton_sum(m, al, self.D)
-                    for k, al in self._weights.items()}
+        seen_eff = {
+            k: float(harmonic_sum("seen", al, m.s, D, M=m.M)) - rho * singleton_sum(m, al, self.D)
+            for k, al in self._weights.items()
+        }
         return {"t": t, "phi": phi, "seen": seen_eff}
 
     def _R(self, key: str, kappa: float, power: int) -> float:
@@ -133,12 +139,14 @@ class LossTheory:
         tb = self.tables
         t = tb["t"]
         phi = tb["phi"][key]
-        body = H_LOGT * float(np.sum(t ** power * np.exp(-kappa * t) * phi)) - H_LOGT / 2 * t[0] ** power * phi[0]
+        body = (
+            H_LOGT * float(np.sum(t**power * np.exp(-kappa * t) * phi)) - H_LOGT / 2 * t[0] ** power * phi[0]
+        )
         x = kappa * t[0]
         if power == 1:
             head = phi[0] * t[0] * (-math.expm1(-x) / x if x > 0 else 1.0)
         else:
-            head = phi[0] * t[0] ** 2 * ((1 - math.exp(-x) * (1 + x)) / x ** 2 if x > 1e-8 else 0.5)
+            head = phi[0] * t[0] ** 2 * ((1 - math.exp(-x) * (1 + x)) / x**2 if x > 1e-8 else 0.5)
         return body + head
 
     def kappa(self, N: float) -> float:
@@ -180,11 +188,11 @@ class LossTheory:
         st = self.stats
         r = st.rank
         g = N - r - 1.0
-        X = st.weight_unseen - st.removed_weight * st.unseen            # E |P_r w|^2 U_S
-        jensen = (st.cov_weight_unseen_n / g + X * st.var_n / g ** 2) / X
+        X = st.weight_unseen - st.removed_weight * st.unseen  # E |P_r w|^2 U_S
+        jensen = (st.cov_weight_unseen_n / g + X * st.var_n / g**2) / X
         alias = X / g * (1 + jensen)
-        wr = st.weight - st.removed_weight                               # E |P_r w|^2
-        fit = st.removed_signal + wr * st.removed_mass / g * (1 + st.var_n / g ** 2)
+        wr = st.weight - st.removed_weight  # E |P_r w|^2
+        fit = st.removed_signal + wr * st.removed_mass / g * (1 + st.var_n / g**2)
         return {"seen_fit": fit, "aliasing": alias, "theta_norm2": N * wr / g, "jensen_relative": jensen}
 
     # ---------------------------------------------------------------- public
@@ -210,15 +218,27 @@ class LossTheory:
             out["jensen_relative"] = jensen
             regime = "under"
         else:
-            raise InvalidInputError(f"N = {N} sits at the interpolation threshold (E rank = {r:.6g}): "
-                                    "the expected loss is infinite there; use the median")
+            raise InvalidInputError(
+                f"N = {N} sits at the interpolation threshold (E rank = {r:.6g}): "
+                "the expected loss is infinite there; use the median"
+            )
         gap = (N - r - 1) if regime == "over" else (r - N)
         near = gap < 3 * sd + 2
         loss = out["seen_fit"] + st.missing + out["aliasing"]
-        return {"N": N, "D": self.D, "loss": loss, "seen_fit": out["seen_fit"], "missing_signal": st.missing,
-                "aliasing": out["aliasing"], "theta_norm2": out["theta_norm2"], "regime": regime,
-                "threshold": r, "near_peak": bool(near), "jensen_relative": out.get("jensen_relative", 0.0),
-                "kappa": out.get("kappa")}
+        return {
+            "N": N,
+            "D": self.D,
+            "loss": loss,
+            "seen_fit": out["seen_fit"],
+            "missing_signal": st.missing,
+            "aliasing": out["aliasing"],
+            "theta_norm2": out["theta_norm2"],
+            "regime": regime,
+            "threshold": r,
+            "near_peak": bool(near),
+            "jensen_relative": out.get("jensen_relative", 0.0),
+            "kappa": out.get("kappa"),
+        }
 
 
 def _check_real(name: str, value, minimum: float) -> float:
@@ -239,6 +259,7 @@ def expected_loss(model: SparseModel, N, D) -> np.ndarray:
     within ``3 sd(r) + 2`` of it are deterministic-equivalent values of a heavy-tailed quantity.
     """
     from asymptotics.sparse.model import check_counts
+
     Ds, Ns = check_counts("D", D), check_counts("N", N)
     out = np.empty((Ds.size, Ns.size))
     for i, d in enumerate(Ds):

@@ -34,7 +34,7 @@ from asymptotics.validation import InvalidInputError, exact_real
 __all__ = ["MODEL_NAME", "SparseModel", "check_count", "check_counts", "derive_decomposition"]
 
 #: largest sample / feature count accepted (float64 integers are exact up to 2**53)
-MAX_COUNT = 10 ** 15
+MAX_COUNT = 10**15
 
 
 @dataclass(frozen=True)
@@ -92,8 +92,14 @@ class SparseModel:
 
     def describe(self) -> dict:
         """JSON-ready description."""
-        return {"model": MODEL_NAME, "s": self.s, "a": self.a, "M": self.M,
-                "activation": "p_i = min(1, i^-s)", "target": "p_i w_i^2 = i^-(1+a)"}
+        return {
+            "model": MODEL_NAME,
+            "s": self.s,
+            "a": self.a,
+            "M": self.M,
+            "activation": "p_i = min(1, i^-s)",
+            "target": "p_i w_i^2 = i^-(1+a)",
+        }
 
 
 def check_count(name: str, value, *, minimum: int = 1, maximum: int = MAX_COUNT) -> int:
@@ -167,13 +173,19 @@ def derive_decomposition() -> dict:
         F = [Normal(f"F{k}", 0, 1 / sp.sqrt(N)) for k in range(n)]
         beta = sum(f * t for f, t in zip(F, th))
         val = sp.simplify(sp.expand(expect(sp.expand((beta - w) ** 2))))
-        target = sum(t ** 2 for t in th) / N + w ** 2
+        target = sum(t**2 for t in th) / N + w**2
         if sp.simplify(val - target) != 0:  # pragma: no cover - would be a SymPy regression
             raise AssertionError(f"decomposition check failed for n = {n}: {val}")
         checked.append(n)
     lhs = sp.Symbol("E[(beta_i - w_i)**2]")
-    per = sp.Eq(lhs, w ** 2 + norm2 / N)
-    latex = (r"L = \sum_{i\in S} p_i(\hat\beta_i - w_i)^2 + \sum_{i\notin S} p_i w_i^2"
-             r" + \frac{\|\theta\|^2}{N}\sum_{i\notin S} p_i")
-    return {"per_coordinate": per, "checked_dimensions": checked, "latex": latex,
-            "terms": ("seen_fit", "missing_signal", "aliasing")}
+    per = sp.Eq(lhs, w**2 + norm2 / N)
+    latex = (
+        r"L = \sum_{i\in S} p_i(\hat\beta_i - w_i)^2 + \sum_{i\notin S} p_i w_i^2"
+        r" + \frac{\|\theta\|^2}{N}\sum_{i\notin S} p_i"
+    )
+    return {
+        "per_coordinate": per,
+        "checked_dimensions": checked,
+        "latex": latex,
+        "terms": ("seen_fit", "missing_signal", "aliasing"),
+    }

@@ -77,7 +77,7 @@ class PeakModel:
         if rbar <= 1.0:
             return np.array([0.0, 1.0]), np.array([np.nan, np.nan]), np.array([np.nan, np.nan])
         u = np.linspace(math.log(0.5 / (rbar - 0.5)), math.log((rbar - 0.5) / 0.5), 160)
-        g = rbar / (1.0 + np.exp(u))                     # N'/g = e^u, N' + g = rbar
+        g = rbar / (1.0 + np.exp(u))  # N'/g = e^u, N' + g = rbar
         fit, alias = [], []
         for gi in g:
             try:
@@ -145,7 +145,7 @@ def find_peak(theory: LossTheory, *, span: float = 4.0) -> dict:
     Ns = np.arange(lo, hi + 1, step)
     med = np.array([pk.median(int(n)) for n in Ns])
     j = int(np.argmax(med))
-    if step > 1:                                   # refine on integers around the coarse maximum
+    if step > 1:  # refine on integers around the coarse maximum
         fine = np.arange(max(1, Ns[j] - step), Ns[j] + step + 1)
         fmed = np.array([pk.median(int(n)) for n in fine])
         Ns, med = np.concatenate([Ns, fine]), np.concatenate([med, fmed])
@@ -157,7 +157,15 @@ def find_peak(theory: LossTheory, *, span: float = 4.0) -> dict:
     floor = theory.stats.missing + theory.stats.removed_signal
     half = floor + (med[j] - floor) / 2
     above = Ns[med >= half]
-    return {"peak_N": int(Ns[j]), "peak_median": float(med[j]), "threshold": pk.mean_r, "sd_rank": pk.sd_r,
-            "seen_expected": theory.stats.n, "ratio_to_seen": float(Ns[j] / theory.stats.n),
-            "half_width": float((above.max() - above.min() + 1) / 2) if above.size else 0.0,
-            "N_grid": Ns.tolist(), "median_grid": med.tolist(), "floor": floor}
+    return {
+        "peak_N": int(Ns[j]),
+        "peak_median": float(med[j]),
+        "threshold": pk.mean_r,
+        "sd_rank": pk.sd_r,
+        "seen_expected": theory.stats.n,
+        "ratio_to_seen": float(Ns[j] / theory.stats.n),
+        "half_width": float((above.max() - above.min() + 1) / 2) if above.size else 0.0,
+        "N_grid": Ns.tolist(),
+        "median_grid": med.tolist(),
+        "floor": floor,
+    }

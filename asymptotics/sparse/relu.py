@@ -88,10 +88,10 @@ def _power_sums(s: float, seen_idx: np.ndarray, jmax: int = 4) -> np.ndarray:
     """``P_j = sum_{i not in S} (p_i/(1-p_i))^j`` (i >= 2; coordinate 1 is always seen), j = 1..jmax."""
     out = np.empty(jmax)
     i = seen_idx[seen_idx >= 2].astype(float)
-    p = i ** -s
+    p = i**-s
     for j in range(1, jmax + 1):
         total, m = 0.0, 0
-        while True:   # sum_{i>=2} p^j (1-p)^-j = sum_m C(m+j-1, m) (zeta(s(j+m)) - 1)
+        while True:  # sum_{i>=2} p^j (1-p)^-j = sum_m C(m+j-1, m) (zeta(s(j+m)) - 1)
             z = float(special.zeta(s * (j + m)) - 1.0)
             term = special.comb(m + j - 1, m) * z
             total += term
@@ -105,7 +105,7 @@ def _power_sums(s: float, seen_idx: np.ndarray, jmax: int = 4) -> np.ndarray:
 def unseen_count_law(s: float, seen_idx: np.ndarray, kmax: int = 4) -> np.ndarray:
     """``P[K_U = k]``, k = 0..kmax (the last entry holds ``P[K_U >= kmax]``), given the seen set."""
     i = seen_idx[seen_idx >= 2].astype(float)
-    p = i ** -s
+    p = i**-s
     # log P[K_U = 0] = sum_{i not in S} log(1 - p_i) = -sum_k (zeta(ks) - 1)/k - sum_{S, i>=2} log(1 - p_i)
     tot, k = 0.0, 1
     while True:
@@ -116,7 +116,7 @@ def unseen_count_law(s: float, seen_idx: np.ndarray, kmax: int = 4) -> np.ndarra
         k += 1
     log_p0 = -tot - float(np.sum(np.log1p(-p)))
     P = _power_sums(s, seen_idx, kmax)
-    e = [1.0]                                   # elementary symmetric sums by Newton's identities
+    e = [1.0]  # elementary symmetric sums by Newton's identities
     for k in range(1, kmax + 1):
         e.append(sum((-1) ** (j - 1) * e[k - j] * P[j - 1] for j in range(1, k + 1)) / k)
     probs = math.exp(log_p0) * np.array(e)
@@ -143,9 +143,14 @@ class ReluResult:
     def summary(self) -> dict:
         n = self.loss.shape[0]
         se = self.loss.std(axis=0, ddof=1) / math.sqrt(n) if n > 1 else np.full(self.N.size, np.nan)
-        return {"N": self.N.tolist(), "mean": self.loss.mean(axis=0), "se": se,
-                "median": np.median(self.loss, axis=0), "rank_mean": self.rank.mean(axis=0),
-                "seen_mean": float(self.seen_count.mean())}
+        return {
+            "N": self.N.tolist(),
+            "mean": self.loss.mean(axis=0),
+            "se": se,
+            "median": np.median(self.loss, axis=0),
+            "rank_mean": self.rank.mean(axis=0),
+            "seen_mean": float(self.seen_count.mean()),
+        }
 
 
 def _test_inputs(rng, s, idx, n):
@@ -154,8 +159,17 @@ def _test_inputs(rng, s, idx, n):
     return (rng.random((n, idx.size)) < p) * rng.standard_normal((n, idx.size))
 
 
-def simulate_relu(model: SparseModel, D, N, *, seeds: int = 8, seed: int = 0, bias: float = 1.0,
-                  n_test: int = 4000, blas_threads: int | None = 1) -> ReluResult:
+def simulate_relu(
+    model: SparseModel,
+    D,
+    N,
+    *,
+    seeds: int = 8,
+    seed: int = 0,
+    bias: float = 1.0,
+    n_test: int = 4000,
+    blas_threads: int | None = 1,
+) -> ReluResult:
     """Simulate the ReLU learner at sample size D for each N (``float('inf')``: the kernel limit)."""
     from asymptotics.sparse.sampling import sample_design
     from asymptotics.sparse.simulate import _blas_limit
@@ -170,7 +184,7 @@ def simulate_relu(model: SparseModel, D, N, *, seeds: int = 8, seed: int = 0, bi
         if not (n == math.inf or (math.isfinite(n) and n >= 1 and float(n).is_integer() and n <= 40000)):
             raise InvalidInputError(f"N must be integers in [1, 40000] or inf, got {n}")
     seeds = check_count("seeds", seeds, maximum=10000)
-    n_test = check_count("n_test", n_test, minimum=100, maximum=10 ** 6)
+    n_test = check_count("n_test", n_test, minimum=100, maximum=10**6)
     if not (math.isfinite(bias) and bias >= 0):
         raise InvalidInputError(f"bias must be >= 0 and finite, got {bias}")
     s, a = model.s, model.a
@@ -206,7 +220,7 @@ def simulate_relu(model: SparseModel, D, N, *, seeds: int = 8, seed: int = 0, bi
             zeta_t = [rng.standard_normal((Xt.shape[0], n_max)) if n_max else None for _, Xt, _ in tests]
             for c, n in enumerate(Ns):
                 if math.isinf(n):
-                    ev, V = np.linalg.eigh(arccos_kernel(X, X, bias))       # minimum-norm interpolation
+                    ev, V = np.linalg.eigh(arccos_kernel(X, X, bias))  # minimum-norm interpolation
                     keep = ev > 1e-12 * ev[-1]
                     alpha = V[:, keep] @ ((V[:, keep].T @ y) / ev[keep])
                     rank[b_, c] = int(np.sum(keep))
@@ -218,17 +232,29 @@ def simulate_relu(model: SparseModel, D, N, *, seeds: int = 8, seed: int = 0, bi
                     Phi = np.maximum(X @ G + bb, 0.0)
                     theta, _, rk, _ = np.linalg.lstsq(Phi, y, rcond=None)
                     rank[b_, c] = rk
-                    preds = [np.maximum(Xt @ G + bb + np.sqrt(r2)[:, None] * zt[:, :n] / math.sqrt(n), 0.0) @ theta
-                             for (_, Xt, r2), zt in zip(tests, zeta_t)]
+                    preds = [
+                        np.maximum(Xt @ G + bb + np.sqrt(r2)[:, None] * zt[:, :n] / math.sqrt(n), 0.0) @ theta
+                        for (_, Xt, r2), zt in zip(tests, zeta_t)
+                    ]
                 val, var = 0.0, 0.0
                 for (pk, Xt, _), pr in zip(tests, preds):
                     e2 = (pr - Xt @ w) ** 2
                     val += pk * e2.mean()
-                    var += pk ** 2 * e2.var(ddof=1) / e2.size
+                    var += pk**2 * e2.var(ddof=1) / e2.size
                 loss[b_, c] = missing[b_] + val
                 tse[b_, c] = math.sqrt(var)
-    return ReluResult(model=model, D=D, N=Ns, bias=float(bias), loss=loss, test_se=tse, missing=missing,
-                      rank=rank, seen_count=seen, meta={"seed": int(seed), "seeds": int(seeds), "n_test": n_test})
+    return ReluResult(
+        model=model,
+        D=D,
+        N=Ns,
+        bias=float(bias),
+        loss=loss,
+        test_se=tse,
+        missing=missing,
+        rank=rank,
+        seen_count=seen,
+        meta={"seed": int(seed), "seeds": int(seeds), "n_test": n_test},
+    )
 
 
 def get_prediction(model: SparseModel, D, N, *, bias: float = 1.0) -> dict:
@@ -248,14 +274,27 @@ def get_prediction(model: SparseModel, D, N, *, bias: float = 1.0) -> dict:
     if N == math.inf or N is None:
         Nbig = 1e12
         lt = LossTheory(model, D, continuous=True)
-        r = RidgeTheory(lt).loss(Nbig, 4 * scale / D)            # mu = 4 c_* (zeta + b^2), lambda = mu/D
-        return {"loss": r["loss"], "seen_fit": r["seen_fit"], "missing_signal": r["missing_signal"],
-                "aliasing": r["aliasing"], "mu": 4 * scale, "form": "infinite width"}
+        r = RidgeTheory(lt).loss(Nbig, 4 * scale / D)  # mu = 4 c_* (zeta + b^2), lambda = mu/D
+        return {
+            "loss": r["loss"],
+            "seen_fit": r["seen_fit"],
+            "missing_signal": r["missing_signal"],
+            "aliasing": r["aliasing"],
+            "mu": 4 * scale,
+            "form": "infinite width",
+        }
     N = check_count("N", N)
     if not N < D / 2:
         raise InvalidInputError(f"the Gaussian-equivalence form here needs N < D/2 (got N = {N}, D = {D})")
     nu = scale / N
-    r = rt.loss(N, 4 * nu)                                        # mu = 4 D nu, lambda = 4 nu
+    r = rt.loss(N, 4 * nu)  # mu = 4 D nu, lambda = 4 nu
     test_noise = 4 * nu * r["theta_norm2"]
-    return {"loss": r["loss"] + test_noise, "seen_fit": r["seen_fit"], "missing_signal": r["missing_signal"],
-            "aliasing": r["aliasing"], "test_noise": test_noise, "mu": 4 * D * nu, "form": "N << D"}
+    return {
+        "loss": r["loss"] + test_noise,
+        "seen_fit": r["seen_fit"],
+        "missing_signal": r["missing_signal"],
+        "aliasing": r["aliasing"],
+        "test_noise": test_noise,
+        "mu": 4 * D * nu,
+        "form": "N << D",
+    }

@@ -104,7 +104,7 @@ class RidgeTheory:
         lo, hi = math.log(1e-14), math.log(1e-7 / self.th.tables["t"][0])
         if f(hi) < 0:
             raise InvalidInputError(f"ridge too large for the kappa grid (mu = {mu:g})")
-        if f(lo) > 0:                                  # mu below the smallest representable kappa
+        if f(lo) > 0:  # mu below the smallest representable kappa
             raise InvalidInputError(f"ridge too small for the kappa grid (mu = {mu:g})")
         return math.exp(brentq(f, lo, hi, xtol=1e-13, rtol=1e-13))
 
@@ -129,9 +129,20 @@ class RidgeTheory:
         fit = (F1 + k * k * F2 * F3 / (N - df2)) * infl + st.removed_signal + theta2 / N * st.removed_mass
         alias = theta2 / N * st.unseen
         loss = fit + st.missing + alias
-        return {"N": N, "D": th.D, "ridge": lam, "loss": loss, "seen_fit": fit, "missing_signal": st.missing,
-                "aliasing": alias, "theta_norm2": theta2, "kappa": k, "df1": df1, "df2": df2,
-                "data_inflation": infl}
+        return {
+            "N": N,
+            "D": th.D,
+            "ridge": lam,
+            "loss": loss,
+            "seen_fit": fit,
+            "missing_signal": st.missing,
+            "aliasing": alias,
+            "theta_norm2": theta2,
+            "kappa": k,
+            "df1": df1,
+            "df2": df2,
+            "data_inflation": infl,
+        }
 
     def optimal(self, N, *, mu_bounds=(1e-8, None)) -> dict:
         """The ridge minimising the theory at N and the loss there: scan and bounded Brent in

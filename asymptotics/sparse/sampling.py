@@ -60,7 +60,7 @@ def _tail_seen(rng, s: float, D: int, lo: int, hi) -> tuple[np.ndarray, np.ndarr
     cells = np.unique(np.ceil(x).astype(np.int64))
     cells = cells[(cells > lo) & ((cells <= hi) if hi is not None else True)]
     i = cells.astype(float)
-    p = i ** -s
+    p = i**-s
     # (i-1)^(1-s) - i^(1-s) without cancellation (cells reach i ~ 1e15 for s near 1)
     lam = c * D * i ** (1.0 - s) * np.expm1((1.0 - s) * np.log1p(-1.0 / i)) / (s - 1.0)
     q = -np.expm1(D * np.log1p(-p))
@@ -83,7 +83,7 @@ def seen_counts(rng, s: float, D: int, M: int | None = None) -> tuple[np.ndarray
     if M is not None:
         I_A = min(I_A, M)
     i = np.arange(1, I_A + 1, dtype=float)
-    p = np.minimum(1.0, i ** -s)
+    p = np.minimum(1.0, i**-s)
     k = rng.binomial(D, p)
     seen = k > 0
     idx, counts = np.nonzero(seen)[0] + 1, k[seen]
@@ -100,7 +100,7 @@ def _rows(rng, D: int, counts: np.ndarray) -> np.ndarray:
     offs = np.concatenate([[0], np.cumsum(counts)])
     dense = np.nonzero(counts * 4 >= D)[0]
     for j in dense:
-        out[offs[j]:offs[j + 1]] = rng.choice(D, size=int(counts[j]), replace=False)
+        out[offs[j] : offs[j + 1]] = rng.choice(D, size=int(counts[j]), replace=False)
     sparse = np.ones(counts.size, bool)
     sparse[dense] = False
     owner = np.repeat(np.arange(counts.size), counts)

@@ -72,15 +72,15 @@ def singleton_sum(model: SparseModel, alpha: float, D: int) -> float:
 def seen_statistics(model: SparseModel, D: int) -> SeenStatistics:
     """All seen-set moments used by the loss theory (see module docstring)."""
     s, a = model.s, model.a
-    aw = 1 + a - s                  # w_i^2 = i^-aw
+    aw = 1 + a - s  # w_i^2 = i^-aw
     n = _H("seen", 0.0, model, D)
     var_n = _H("seen", 0.0, model, 2 * D) - n
     M1, M2, M3 = (_H("unseen", 1 + a, model, k * D) for k in (1, 2, 3))
     U1, U2 = (_H("unseen", s, model, k * D) for k in (1, 2))
     W1, W2 = (_H("seen", aw, model, k * D) for k in (1, 2))
     weight_unseen = W1 * U1 - (M1 - M2)
-    A0, A1 = W1, W2 - W1            # sum w^2 q, sum w^2 q (1-q)
-    B0, B1 = U1, U1 - U2            # sum p (1-q), sum p q (1-q)
+    A0, A1 = W1, W2 - W1  # sum w^2 q, sum w^2 q (1-q)
+    B0, B1 = U1, U1 - U2  # sum p (1-q), sum p q (1-q)
     cov = (A1 * B0 - (M2 - M3)) - (A0 * B1 - (M1 - 2 * M2 + M3))
     n1 = singleton_sum(model, 0.0, D)
     if D >= 2:
@@ -88,8 +88,8 @@ def seen_statistics(model: SparseModel, D: int) -> SeenStatistics:
         sp2 = _H("unseen", 2 * s, model, 2 * (D - 1))
         sp3 = _H("unseen", 3 * s, model, 3 * (D - 1))
         log_prod = -sp1 - sp2 / 2 - sp3 / 3
-        defect = D * (sp1 - 1 + math.exp(log_prod)) if sp1 > 1e-6 else D * (sp1 ** 2 / 2 - sp2 / 2)
-    else:                           # D = 1: all active coordinates share the single row
+        defect = D * (sp1 - 1 + math.exp(log_prod)) if sp1 > 1e-6 else D * (sp1**2 / 2 - sp2 / 2)
+    else:  # D = 1: all active coordinates share the single row
         defect = n - 1.0
     defect = max(0.0, defect)
     rho = defect / n1 if n1 > 0 else 0.0
@@ -97,8 +97,8 @@ def seen_statistics(model: SparseModel, D: int) -> SeenStatistics:
     # the direction of (g_i, g_j): (1/4)(p_i w_i^2 + p_j w_j^2) + (1/8)(w_i^2 + w_j^2)(p_i + p_j);
     # summed with the pair weight D pi_i pi_j and scaled from pairs to the defect (rows with c >= 3)
     if D >= 2:
-        Pi = lambda al: _H("unseen", al + s, model, D - 1)           # sum_i pi_i i^-al
-        Pi2 = _H("unseen", 1 + a + 2 * s, model, 2 * (D - 1))        # sum_i pi_i^2 p_i w_i^2
+        Pi = lambda al: _H("unseen", al + s, model, D - 1)  # sum_i pi_i i^-al
+        Pi2 = _H("unseen", 1 + a + 2 * s, model, 2 * (D - 1))  # sum_i pi_i^2 p_i w_i^2
         P1, PA, PB, PC = Pi(0.0), Pi(1 + a), Pi(aw), Pi(s)
         pairs = D * (P1 * P1 - sp2) / 2
         fit_pairs = D * (3 / 8 * (PA * P1 - Pi2) + 1 / 8 * (PB * PC - Pi2))
@@ -106,14 +106,23 @@ def seen_statistics(model: SparseModel, D: int) -> SeenStatistics:
     else:
         removed_signal = rho * singleton_sum(model, 1 + a, D)
     return SeenStatistics(
-        D=int(D), n=n, var_n=var_n, missing=M1, unseen=U1, weight=W1, weight_unseen=weight_unseen,
-        cov_weight_unseen_n=cov, n1=n1, defect=defect, removed_fraction=rho,
+        D=int(D),
+        n=n,
+        var_n=var_n,
+        missing=M1,
+        unseen=U1,
+        weight=W1,
+        weight_unseen=weight_unseen,
+        cov_weight_unseen_n=cov,
+        n1=n1,
+        defect=defect,
+        removed_fraction=rho,
         removed_signal=removed_signal,
         removed_mass=rho * singleton_sum(model, s, D),
-        removed_weight=rho * singleton_sum(model, aw, D))
+        removed_weight=rho * singleton_sum(model, aw, D),
+    )
 
 
 def as_array(st: SeenStatistics) -> dict:
     """JSON-ready dict of the statistics."""
     return {k: float(getattr(st, k)) for k in st.__dataclass_fields__} | {"rank": float(st.rank)}
-

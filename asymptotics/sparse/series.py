@@ -68,7 +68,7 @@ class SeriesTerm:
 
     @property
     def expr(self) -> sp.Expr:
-        return self.coefficient * D_SYM ** self.power * sp.log(D_SYM) ** self.log_power
+        return self.coefficient * D_SYM**self.power * sp.log(D_SYM) ** self.log_power
 
     @property
     def latex(self) -> str:
@@ -79,7 +79,7 @@ def _zeta_minus_one_near_pole(z, order: int):
     """Laurent series of ``zeta(1 + z) - 1`` (the Hurwitz zeta(., 2)) about z = 0 up to z^(order-1)."""
     out = 1 / z - 1
     for n in range(order):
-        out += (-1) ** n * sp.stieltjes(n) * z ** n / sp.factorial(n)
+        out += (-1) ** n * sp.stieltjes(n) * z**n / sp.factorial(n)
     return out
 
 
@@ -98,24 +98,33 @@ def mellin_representation(name: str) -> dict:
     G = sp.gamma(u) if kind == "unseen" else -sp.gamma(u)
     dirichlet = sp.Sum(sp.Function("e_k")(u) * sp.zeta(alpha - S_SYM * u + S_SYM * k, 2), (k, 0, sp.oo))
     boundary = sp.Integer(0) if kind == "unseen" else sp.Integer(1)
-    latex = (rf"H(D) = {sp.latex(boundary)} + \frac{{1}}{{2\pi i}}\int_{{(c)}} {sp.latex(G)}\, D^{{-u}}"
-             rf"\sum_{{k\ge 0}} e_k(u)\,\zeta\!\left({sp.latex(alpha - S_SYM * u + S_SYM * k)}, 2\right) du,"
-             r"\quad \sum_k e_k(u)x^k = \left(\frac{-\ln(1-x)}{x}\right)^{-u}")
-    return {"name": name, "kind": kind, "alpha": alpha, "mellin_g": G, "dirichlet": dirichlet,
-            "boundary": boundary, "latex": latex}
+    latex = (
+        rf"H(D) = {sp.latex(boundary)} + \frac{{1}}{{2\pi i}}\int_{{(c)}} {sp.latex(G)}\, D^{{-u}}"
+        rf"\sum_{{k\ge 0}} e_k(u)\,\zeta\!\left({sp.latex(alpha - S_SYM * u + S_SYM * k)}, 2\right) du,"
+        r"\quad \sum_k e_k(u)x^k = \left(\frac{-\ln(1-x)}{x}\right)^{-u}"
+    )
+    return {
+        "name": name,
+        "kind": kind,
+        "alpha": alpha,
+        "mellin_g": G,
+        "dirichlet": dirichlet,
+        "boundary": boundary,
+        "latex": latex,
+    }
 
 
 def _residue_terms(G, ek, alpha, s, k: int, pole, n_laurent: int) -> list[tuple]:
     """Residue of ``G(u) e_k(u) (zeta(alpha - s u + s k) - 1) D^-u`` at ``pole`` as (coeff, log_power)."""
     eps = EPS
-    z = alpha - s * (pole + eps) + s * k - 1               # zeta argument minus 1
+    z = alpha - s * (pole + eps) + s * k - 1  # zeta argument minus 1
     z = sp.expand(z)
-    if sp.simplify(z.subs(eps, 0)) == 0:                   # the Dirichlet pole: Laurent series of zeta
+    if sp.simplify(z.subs(eps, 0)) == 0:  # the Dirichlet pole: Laurent series of zeta
         zeta_part = _zeta_minus_one_near_pole(z, n_laurent)
     else:
         zeta_part = sp.zeta(alpha - s * (pole + eps) + s * k) - 1
     expr = G.subs(U_SYM, pole + eps) * ek.subs(U_SYM, pole + eps) * zeta_part
-    L = sp.Symbol("L")                                      # ln D: D^-(pole+eps) = D^-pole e^(-eps L)
+    L = sp.Symbol("L")  # ln D: D^-(pole+eps) = D^-pole e^(-eps L)
     expr = expr * sp.exp(-eps * L)
     r = sp.residue(expr, eps, 0)
     r = sp.expand(r)
@@ -132,8 +141,9 @@ def _merge(terms: list[SeriesTerm]) -> list[SeriesTerm]:
         for j, o in enumerate(out):
             if o.log_power == t.log_power and sp.simplify(o.power - t.power) == 0:
                 src = o.source if t.source == "i = 1" else f"{o.source} + {t.source}"
-                out[j] = SeriesTerm(sp.simplify(o.coefficient + t.coefficient), o.power, o.log_power,
-                                    o.pole, src)
+                out[j] = SeriesTerm(
+                    sp.simplify(o.coefficient + t.coefficient), o.power, o.log_power, o.pole, src
+                )
                 break
         else:
             out.append(t)
@@ -174,8 +184,10 @@ def _series_terms_cached(name: str, order: int, model: SparseModel | None = None
         s, a = S_SYM, A_SYM
     else:
         if model.M is not None:
-            raise InvalidInputError("the asymptotic series in D is derived for M = infinity (with finite M "
-                                    "the sums saturate at M); use a model with M=None")
+            raise InvalidInputError(
+                "the asymptotic series in D is derived for M = infinity (with finite M "
+                "the sums saturate at M); use a model with M=None"
+            )
         s, a = sp.Rational(model.s_exact), sp.Rational(model.a_exact)
     alpha = sp.sympify(alpha_of(name, s, a))
     G = rep["mellin_g"]
@@ -185,17 +197,27 @@ def _series_terms_cached(name: str, order: int, model: SparseModel | None = None
     for k in range(K + 1):
         zeta_pole = sp.solve(sp.Eq(alpha - s * U_SYM + s * k, 1), U_SYM)[0]
         poles = [zeta_pole]
-        if kind == "seen" and k == 0 and sp.simplify(zeta_pole) != 0:   # Gamma pole at u = 0 (strip (-1, 0))
+        if kind == "seen" and k == 0 and sp.simplify(zeta_pole) != 0:  # Gamma pole at u = 0 (strip (-1, 0))
             poles.append(sp.Integer(0))
         for pole in poles:
             src = "gamma" if pole == 0 and sp.simplify(zeta_pole) != 0 else f"zeta {k}"
             for coeff, lp in _residue_terms(G, ek[k], alpha, s, k, pole, n_laurent=3):
                 if coeff != 0:
-                    candidates.append(SeriesTerm(coefficient=sp.simplify(-coeff), power=sp.simplify(-pole),
-                                                 log_power=lp, pole=pole, source=src))
-    if kind == "seen":                                    # coordinate 1 (p_1 = 1) is always seen
-        candidates.append(SeriesTerm(coefficient=sp.Integer(1), power=sp.Integer(0), log_power=0,
-                                     pole=sp.nan, source="i = 1"))
+                    candidates.append(
+                        SeriesTerm(
+                            coefficient=sp.simplify(-coeff),
+                            power=sp.simplify(-pole),
+                            log_power=lp,
+                            pole=pole,
+                            source=src,
+                        )
+                    )
+    if kind == "seen":  # coordinate 1 (p_1 = 1) is always seen
+        candidates.append(
+            SeriesTerm(
+                coefficient=sp.Integer(1), power=sp.Integer(0), log_power=0, pole=sp.nan, source="i = 1"
+            )
+        )
     candidates = _merge(candidates)
     # order by decreasing power (then by log power); symbolic case: generic order for 1 < s, 0 < a < s
     if model is None:
@@ -224,8 +246,9 @@ def asymptotic_series(name: str, model: SparseModel, order: int, *, digits: int 
         else:
             check_digits(digits, minimum=5, maximum=1000)
             c, p = str(sp.N(t.coefficient, digits)), str(sp.N(t.power, digits))
-        out.append({"coefficient": c, "power": p, "log_power": t.log_power, "latex": t.latex,
-                    "source": t.source})
+        out.append(
+            {"coefficient": c, "power": p, "log_power": t.log_power, "latex": t.latex, "source": t.source}
+        )
     return out
 
 
@@ -239,6 +262,6 @@ def evaluate_series(terms: list[SeriesTerm], D, digits: int = 30):
         for t in terms:
             c = mpmath.mpf(sp.N(t.coefficient, digits + 10))
             p = mpmath.mpf(sp.N(t.power, digits + 10))
-            tot += c * Dm ** p * mpmath.log(Dm) ** t.log_power
+            tot += c * Dm**p * mpmath.log(Dm) ** t.log_power
     with mpmath.workdps(digits):
         return +tot

@@ -81,7 +81,7 @@ def _totals(model: SparseModel) -> tuple[float, float]:
     if model.M is None:
         return float(special.zeta(1 + model.a)), float(special.zeta(model.s))
     i = np.arange(1, model.M + 1, dtype=float)
-    return float(np.sum(i ** -(1 + model.a))), float(np.sum(np.minimum(1.0, i ** -model.s)))
+    return float(np.sum(i ** -(1 + model.a))), float(np.sum(np.minimum(1.0, i**-model.s)))
 
 
 def _structural_rank(A) -> int:
@@ -94,6 +94,7 @@ def _blas_limit(threads):
     """Context limiting BLAS threads (small dense problems on a busy machine run ~100x slower with
     oversubscribed OpenBLAS threads); a no-op if threadpoolctl is not installed or threads is None."""
     import contextlib
+
     if threads is None:
         return contextlib.nullcontext()
     try:
@@ -103,8 +104,18 @@ def _blas_limit(threads):
     return threadpool_limits(limits=int(threads))
 
 
-def simulate(model: SparseModel, D, N, *, seeds: int = 64, seed: int = 0, batch: int | None = None,
-             progress=None, blas_threads: int | None = 1, ridge=0.0) -> SimulationResult:
+def simulate(
+    model: SparseModel,
+    D,
+    N,
+    *,
+    seeds: int = 64,
+    seed: int = 0,
+    batch: int | None = None,
+    progress=None,
+    blas_threads: int | None = 1,
+    ridge=0.0,
+) -> SimulationResult:
     """Simulate ``seeds`` independent draws (data and features) at sample size D for each N.
 
     ``ridge`` is the penalty lambda >= 0 of ``(1/D)|Phi theta - y|^2 + lambda |theta|^2`` (0: the
@@ -135,7 +146,7 @@ def _ridge_values(ridge, size: int) -> np.ndarray:
 def _simulate(model, D, N, *, seeds, seed, batch, progress, ridge=0.0) -> SimulationResult:
     if not isinstance(model, SparseModel):
         raise InvalidInputError("model must be a SparseModel")
-    D = check_count("D", D, maximum=10 ** 7)
+    D = check_count("D", D, maximum=10**7)
     Ns = check_counts("N", N, maximum=20000)
     seeds = check_count("seeds", seeds, maximum=100000)
     lams = _ridge_values(ridge, Ns.size)
@@ -145,13 +156,15 @@ def _simulate(model, D, N, *, seeds, seed, batch, progress, ridge=0.0) -> Simula
     sig_total, p_total = _totals(model)
     children = np.random.SeedSequence(int(seed)).spawn(seeds)
     n_max = int(Ns.max())
-    out = {k: np.full((seeds, Ns.size), np.nan) for k in ("seen_fit", "aliasing", "theta_norm2", "conditional")}
+    out = {
+        k: np.full((seeds, Ns.size), np.nan) for k in ("seen_fit", "aliasing", "theta_norm2", "conditional")
+    }
     missing, unseen = np.empty(seeds), np.empty(seeds)
     seen_count, rank = np.empty(seeds, np.int64), np.empty(seeds, np.int64)
     # memory per batch ~ batch * m_max^2 * 8 bytes; choose the batch from the expected seen count
     m_guess = max(8.0, 1.5 * math.gamma(1 - 1 / s) * D ** (1 / s) + 8)
     if batch is None:
-        batch = int(max(1, min(64, 2e8 / (8 * (m_guess ** 2 + m_guess * n_max)))))
+        batch = int(max(1, min(64, 2e8 / (8 * (m_guess**2 + m_guess * n_max)))))
     for start in range(0, seeds, batch):
         stop = min(seeds, start + batch)
         rng_list = [np.random.default_rng(c) for c in children[start:stop]]
@@ -160,13 +173,13 @@ def _simulate(model, D, N, *, seeds, seed, batch, progress, ridge=0.0) -> Simula
         m_max = int(ms.max())
         K = np.zeros((stop - start, m_max, m_max))
         for j, d in enumerate(designs):
-            K[j, :d.m, :d.m] = (d.A.T @ d.A).toarray()
-        lam, V = np.linalg.eigh(K)                       # ascending
-        lam, V = lam[:, ::-1], V[:, :, ::-1]             # descending
+            K[j, : d.m, : d.m] = (d.A.T @ d.A).toarray()
+        lam, V = np.linalg.eigh(K)  # ascending
+        lam, V = lam[:, ::-1], V[:, :, ::-1]  # descending
         for j, (d, r_g) in enumerate(zip(designs, rng_list)):
             b = start + j
             i = d.idx.astype(float)
-            pS = np.minimum(1.0, i ** -s)
+            pS = np.minimum(1.0, i**-s)
             w = np.sqrt(i ** (s - 1 - a))
             sigS = i ** -(1 + a)
             seen_count[b] = d.m
@@ -175,20 +188,20 @@ def _simulate(model, D, N, *, seeds, seed, batch, progress, ridge=0.0) -> Simula
             missing[b] = sig_total - float(np.sum(sigS))
             U = p_total - float(np.sum(pS))
             unseen[b] = U
-            Vr = V[j, :d.m, :r]
+            Vr = V[j, : d.m, :r]
             lr = np.clip(lam[j, :r], 0.0, None)
-            R = np.sqrt(lr)[:, None] * Vr.T                 # r x m
+            R = np.sqrt(lr)[:, None] * Vr.T  # r x m
             Z = r_g.standard_normal((d.m, n_max))
             w_row = Vr.T @ w
             w_perp = w - Vr @ w_row
             # exact conditional pieces (N >= r + 2): |P_perp w|^2_Sigma, tr(Sigma P_perp), |P_r w|^2
-            fit_perp = float(np.sum(pS * w_perp ** 2))
-            tr_perp = float(np.sum(pS * (1.0 - np.sum(Vr ** 2, axis=1))))
+            fit_perp = float(np.sum(pS * w_perp**2))
+            tr_perp = float(np.sum(pS * (1.0 - np.sum(Vr**2, axis=1))))
             for c, n in enumerate(Ns):
                 G = Z[:, :n] / math.sqrt(n)
                 if lams[c] > 0:
                     U_, sv, Vt = np.linalg.svd(R @ G, full_matrices=False)
-                    theta = Vt.T @ (sv / (sv ** 2 + D * lams[c]) * (U_.T @ (R @ w)))
+                    theta = Vt.T @ (sv / (sv**2 + D * lams[c]) * (U_.T @ (R @ w)))
                 else:
                     if n >= r:
                         Bm, rhs = Vr.T @ G, w_row
@@ -197,19 +210,29 @@ def _simulate(model, D, N, *, seeds, seed, batch, progress, ridge=0.0) -> Simula
                     theta = np.linalg.lstsq(Bm, rhs, rcond=None)[0]
                 e = G @ theta - w
                 th2 = float(theta @ theta)
-                out["seen_fit"][b, c] = float(np.sum(pS * e ** 2))
+                out["seen_fit"][b, c] = float(np.sum(pS * e**2))
                 out["theta_norm2"][b, c] = th2
                 out["aliasing"][b, c] = th2 / n * U
                 if n >= r + 2 and lams[c] == 0:
-                    out["conditional"][b, c] = fit_perp + missing[b] + \
-                        float(w_row @ w_row) / (n - r - 1) * (U + tr_perp)
+                    out["conditional"][b, c] = (
+                        fit_perp + missing[b] + float(w_row @ w_row) / (n - r - 1) * (U + tr_perp)
+                    )
         if progress is not None:
             progress(stop, seeds)
-    return SimulationResult(model=model, D=D, N=Ns, seen_fit=out["seen_fit"], aliasing=out["aliasing"],
-                            theta_norm2=out["theta_norm2"], conditional=out["conditional"], missing=missing,
-                            unseen=unseen, seen_count=seen_count, rank=rank,
-                            meta={"seed": int(seed), "seeds": int(seeds), "batch": int(batch),
-                                  "ridge": lams.tolist()})
+    return SimulationResult(
+        model=model,
+        D=D,
+        N=Ns,
+        seen_fit=out["seen_fit"],
+        aliasing=out["aliasing"],
+        theta_norm2=out["theta_norm2"],
+        conditional=out["conditional"],
+        missing=missing,
+        unseen=unseen,
+        seen_count=seen_count,
+        rank=rank,
+        meta={"seed": int(seed), "seeds": int(seeds), "batch": int(batch), "ridge": lams.tolist()},
+    )
 
 
 def summarize(res: SimulationResult) -> dict:

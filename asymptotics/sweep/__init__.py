@@ -26,11 +26,14 @@ __all__ = ["ResultCache", "cache_key", "product_grid", "run_sweep"]
 def __getattr__(name):
     if name == "run_sweep":
         from asymptotics.sweep.runner import run_sweep
+
         return run_sweep
     if name == "product_grid":
         from asymptotics.sweep.grid import product_grid
+
         return product_grid
     if name in ("ResultCache", "cache_key"):
         from asymptotics.sweep import cache
+
         return getattr(cache, name)
     raise AttributeError(f"module 'asymptotics.sweep' has no attribute {name!r}")

@@ -62,13 +62,14 @@ def canonical(value, *, where: str = "parameter"):
                 raise InvalidInputError(f"{where} names must be strings, got {k!r}")
             out[k] = canonical(v, where=where)
         return out
-    if hasattr(value, "tolist") and not isinstance(value, (list, tuple)):   # numpy arrays and scalars
+    if hasattr(value, "tolist") and not isinstance(value, (list, tuple)):  # numpy arrays and scalars
         return canonical(value.tolist(), where=where)
     if isinstance(value, (list, tuple)):
         return [canonical(v, where=where) for v in value]
     raise InvalidInputError(
         f"{where} values must be numbers, strings, booleans, lists or dicts; got {type(value).__name__} "
-        f"{value!r}")
+        f"{value!r}"
+    )
 
 
 def canonical_json(value) -> str:
@@ -86,11 +87,18 @@ def key_material(function: str, params: dict, precision: dict | None, version: s
         from asymptotics import __version__ as version
     if not isinstance(function, str) or not function:
         raise InvalidInputError(f"the function name must be a non-empty string, got {function!r}")
-    return {"format": CACHE_FORMAT, "function": function, "params": canonical(params),
-            "precision": canonical(precision or {}, where="precision"), "version": str(version)}
+    return {
+        "format": CACHE_FORMAT,
+        "function": function,
+        "params": canonical(params),
+        "precision": canonical(precision or {}, where="precision"),
+        "version": str(version),
+    }
 
 
-def cache_key(function: str, params: dict, precision: dict | None = None, *, version: str | None = None) -> str:
+def cache_key(
+    function: str, params: dict, precision: dict | None = None, *, version: str | None = None
+) -> str:
     """SHA-256 hex digest of the canonical key material (see module docstring)."""
     material = key_material(function, params, precision, version)
     return hashlib.sha256(canonical_json(material).encode()).hexdigest()

@@ -38,16 +38,29 @@ MAX_EXIT_FAILURES = 100
 def _add_common(p, command: str) -> None:
     p.add_argument("--K", default="3", help="comma-separated numbers of classes, default 3")
     p.add_argument("--eta", default="1", help="comma-separated learning rates, default 1")
-    p.add_argument("--out", default=f"output/sweep/{command}",
-                   help=f"folder for the table, provenance and (by default) the cache; default output/sweep/{command}")
-    p.add_argument("--cache", default=None, help="cache folder (default <out>/cache); share it between sweeps")
+    p.add_argument(
+        "--out",
+        default=f"output/sweep/{command}",
+        help=f"folder for the table, provenance and (by default) the cache; default output/sweep/{command}",
+    )
+    p.add_argument(
+        "--cache", default=None, help="cache folder (default <out>/cache); share it between sweeps"
+    )
     p.add_argument("--force", action="store_true", help="recompute every point, even if cached")
-    p.add_argument("--scheduler", default=None,
-                   help="address of a running Dask scheduler (tcp://host:port), or 'synchronous'")
-    p.add_argument("--workers", type=int, default=None,
-                   help="local worker processes (default: one per CPU; 1 = in-process, no Dask)")
-    p.add_argument("--retries", type=int, default=3,
-                   help="resubmissions of a point lost to a dead worker, default 3")
+    p.add_argument(
+        "--scheduler",
+        default=None,
+        help="address of a running Dask scheduler (tcp://host:port), or 'synchronous'",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="local worker processes (default: one per CPU; 1 = in-process, no Dask)",
+    )
+    p.add_argument(
+        "--retries", type=int, default=3, help="resubmissions of a point lost to a dead worker, default 3"
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--json", action="store_true", help="print exactly one JSON object on stdout")
 
@@ -55,29 +68,43 @@ def _add_common(p, command: str) -> None:
 def register(subparsers) -> None:
     """Add ``sweep curve`` and ``sweep simulate`` to an argparse ``subparsers`` object."""
     sweep = subparsers.add_parser(
-        "sweep", help="run the closure or SGD over parameter grids on Dask, with a result cache",
+        "sweep",
+        help="run the closure or SGD over parameter grids on Dask, with a result cache",
         description="Parameter grids on a local Dask cluster (default) or any Dask scheduler, with a "
-                    "content-addressed result cache: interrupted sweeps resume, repeated points are free.")
+        "content-addressed result cache: interrupted sweeps resume, repeated points are free.",
+    )
     sub = sweep.add_subparsers(dest="sweep_command", metavar="KIND", parser_class=type(sweep))
     sweep.set_defaults(handler=lambda args: _usage(sweep))
 
-    c = sub.add_parser("curve", help="exact closure curves over K x eta",
-                       description="One point per (K, eta): the exact closure from W(0) = 0 recorded at --alpha.")
+    c = sub.add_parser(
+        "curve",
+        help="exact closure curves over K x eta",
+        description="One point per (K, eta): the exact closure from W(0) = 0 recorded at --alpha.",
+    )
     _add_common(c, "curve")
     c.add_argument("--alpha", default="1,10,100", help="comma-separated recorded alphas, default 1,10,100")
-    c.add_argument("--rtol", type=float, default=1e-10, help="ODE relative tolerance (precision), default 1e-10")
+    c.add_argument(
+        "--rtol", type=float, default=1e-10, help="ODE relative tolerance (precision), default 1e-10"
+    )
     c.set_defaults(handler=run_curve)
 
-    s = sub.add_parser("simulate", help="finite-N online SGD over K x eta x N, seeds split into blocks",
-                       description="One point per (K, eta, N, block of seeds): online SGD recorded at --alpha.")
+    s = sub.add_parser(
+        "simulate",
+        help="finite-N online SGD over K x eta x N, seeds split into blocks",
+        description="One point per (K, eta, N, block of seeds): online SGD recorded at --alpha.",
+    )
     _add_common(s, "simulate")
     s.add_argument("--N", default="1000", help="comma-separated input dimensions, default 1000")
     s.add_argument("--seeds", type=int, default=8, help="seeds per (K, eta, N), default 8")
     s.add_argument("--seeds-per-point", type=int, default=16, help="seeds per point (block), default 16")
     s.add_argument("--seed", type=int, default=0, help="batch seed of the first block, default 0")
     s.add_argument("--alpha", default="1,2,5,10", help="comma-separated recorded alphas, default 1,2,5,10")
-    s.add_argument("--n-test", type=int, default=4000,
-                   help="test inputs per seed and alpha for eps_g and L (precision), default 4000")
+    s.add_argument(
+        "--n-test",
+        type=int,
+        default=4000,
+        help="test inputs per seed and alpha for eps_g and L (precision), default 4000",
+    )
     s.set_defaults(handler=run_simulate)
 
 
@@ -113,12 +140,14 @@ def _check_where(args) -> None:
             raise InvalidInputError("give either --scheduler or --workers, not both")
     if args.scheduler is not None:
         from asymptotics.sweep.runner import _check_scheduler_address
+
         _check_scheduler_address(args.scheduler)
     _check_int("--retries", args.retries, 0)
 
 
 def _recorded_alphas(text: str) -> list[float]:
     from asymptotics.sweep.grid import parse_float_list
+
     return sorted(parse_float_list("--alpha", text))
 
 
@@ -156,15 +185,28 @@ def run_simulate(args) -> int:
     n_test = _check_int("--n-test", args.n_test, 1)
     alphas = _recorded_alphas(args.alpha)
     if min(alphas) * min(Ns) < 1:
-        raise InvalidInputError(f"the first --alpha must be at least one step: alpha * N >= 1, got "
-                                f"{min(alphas)} * {min(Ns)}")
+        raise InvalidInputError(
+            f"the first --alpha must be at least one step: alpha * N >= 1, got {min(alphas)} * {min(Ns)}"
+        )
     _check_where(args)
     out, cache = _check_out(args)
     sizes = [min(per, seeds - start) for start in range(0, seeds, per)]
-    points = [{"K": K, "eta": eta, "N": N, "seeds": size, "seed": seed0 + b, "alphas": alphas}
-              for K in Ks for eta in etas for N in Ns for b, size in enumerate(sizes)]
-    return _run(args, "asymptotics.sweep.tasks:sgd_block", points, {"n_test": n_test}, out, cache,
-                summarise=_simulate_summary)
+    points = [
+        {"K": K, "eta": eta, "N": N, "seeds": size, "seed": seed0 + b, "alphas": alphas}
+        for K in Ks
+        for eta in etas
+        for N in Ns
+        for b, size in enumerate(sizes)
+    ]
+    return _run(
+        args,
+        "asymptotics.sweep.tasks:sgd_block",
+        points,
+        {"n_test": n_test},
+        out,
+        cache,
+        summarise=_simulate_summary,
+    )
 
 
 def _simulate_summary(result, out: Path) -> dict:
@@ -187,8 +229,14 @@ def _simulate_summary(result, out: Path) -> dict:
             continue
         pooled = combine_blocks(g["ok"])
         for j, alpha in enumerate(pooled["alpha"]):
-            row = {"K": K, "eta": eta, "N": N, "alpha": alpha, "seeds": pooled["seeds"],
-                   "blocks_failed": g["failed"]}
+            row = {
+                "K": K,
+                "eta": eta,
+                "N": N,
+                "alpha": alpha,
+                "seeds": pooled["seeds"],
+                "blocks_failed": g["failed"],
+            }
             for name in OBSERVABLES:
                 for suffix in ("", "_sd", "_se"):
                     row[f"{name}{suffix}"] = pooled[f"{name}{suffix}"][j]
@@ -216,27 +264,48 @@ def _run(args, function: str, points: list, precision: dict, out: Path, cache: P
     from asymptotics.sweep.runner import run_sweep
     from asymptotics.sweep.table import provenance, table_rows, write_json_atomic, write_table
 
-    result = run_sweep(function, points, precision=precision, cache=cache, force=args.force,
-                       scheduler=args.scheduler, workers=args.workers, progress=not args.quiet,
-                       retries=args.retries)
+    result = run_sweep(
+        function,
+        points,
+        precision=precision,
+        cache=cache,
+        force=args.force,
+        scheduler=args.scheduler,
+        workers=args.workers,
+        progress=not args.quiet,
+        retries=args.retries,
+    )
     paths = write_table(result.table(), out)
     extra = summarise(result, out) if summarise is not None else {}
     prov = provenance(result, command=_command_line(args), extra={"cache": str(cache), "out": str(out)})
     paths["provenance"] = str(write_json_atomic(out / "provenance.json", prov))
-    summary = {"points": result.points, "done": result.done, "failed": result.failed,
-               "cached": result.cached, "computed": result.computed, "table": paths["csv"],
-               "parquet": paths["parquet"], "provenance": paths["provenance"], **extra}
+    summary = {
+        "points": result.points,
+        "done": result.done,
+        "failed": result.failed,
+        "cached": result.cached,
+        "computed": result.computed,
+        "table": paths["csv"],
+        "parquet": paths["parquet"],
+        "provenance": paths["provenance"],
+        **extra,
+    }
     if args.json:
         summary["rows"] = table_rows(result.records)
         json.dump(summary, sys.stdout, allow_nan=False)
         sys.stdout.write("\n")
     else:
-        print(f"# sweep {result.function} on {result.where}: {result.points} points, {result.done} done "
-              f"({result.cached} from the cache, {result.computed} computed), {result.failed} failed, "
-              f"{result.elapsed:.1f} s")
+        print(
+            f"# sweep {result.function} on {result.where}: {result.points} points, {result.done} done "
+            f"({result.cached} from the cache, {result.computed} computed), {result.failed} failed, "
+            f"{result.elapsed:.1f} s"
+        )
         for rec in result.records:
             if rec["status"] == "failed":
                 print(f"failed: {rec['params']}: {rec['error']}")
-        print("wrote " + ", ".join(str(v) for v in paths.values())
-              + ("" if not extra else ", " + ", ".join(extra.values())))
+        print(
+            "wrote "
+            + ", ".join(str(v) for v in paths.values())
+            + ("" if not extra else ", " + ", ".join(extra.values()))
+        )
     return min(result.failed, MAX_EXIT_FAILURES)

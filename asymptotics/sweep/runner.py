@@ -82,8 +82,10 @@ def function_name(function) -> str:
     module = getattr(function, "__module__", None)
     qualname = getattr(function, "__qualname__", None)
     if not module or not qualname or "<" in qualname:
-        raise InvalidInputError(f"the function {function!r} has no importable name (lambda or local "
-                                "function): the cache key needs one; define it at module level")
+        raise InvalidInputError(
+            f"the function {function!r} has no importable name (lambda or local "
+            "function): the cache key needs one; define it at module level"
+        )
     return f"{module}:{qualname}"
 
 
@@ -108,6 +110,7 @@ def resolve_function(name: str):
 def _worker_name() -> str:
     try:
         from distributed import get_worker
+
         return str(get_worker().address)
     except (ImportError, ValueError):
         return f"local:{socket.gethostname()}"
@@ -117,7 +120,7 @@ def _check_result(result) -> dict:
     """The result as canonical JSON types; lists must share one length; all numbers finite."""
     if not isinstance(result, dict) or not result:
         raise TypeError(f"a point function must return a non-empty dict, got {type(result).__name__}")
-    out = canonical(result, where="result")          # raises InvalidInputError on NaN/inf/objects
+    out = canonical(result, where="result")  # raises InvalidInputError on NaN/inf/objects
     lengths = {len(v) for v in out.values() if isinstance(v, list)}
     if len(lengths) > 1:
         raise ValueError(f"list-valued results must have one common length, got lengths {sorted(lengths)}")
@@ -148,8 +151,13 @@ def execute_point(function, params: dict, precision: dict | None = None) -> dict
     except Exception as exc:  # noqa: BLE001 -- any error of the point is recorded, not raised
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         result, status, error = None, "failed", f"{type(exc).__name__}: {message}".rstrip(": ")
-    return {"status": status, "result": result, "error": error,
-            "wall_time": time.perf_counter() - start, "worker": worker}
+    return {
+        "status": status,
+        "result": result,
+        "error": error,
+        "wall_time": time.perf_counter() - start,
+        "worker": worker,
+    }
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -158,8 +166,17 @@ def execute_point(function, params: dict, precision: dict | None = None) -> dict
 
 def _quiet_dask() -> None:
     import logging
-    for name in ("distributed", "distributed.worker", "distributed.nanny", "distributed.scheduler",
-                 "distributed.core", "distributed.comm", "distributed.client", "tornado"):
+
+    for name in (
+        "distributed",
+        "distributed.worker",
+        "distributed.nanny",
+        "distributed.scheduler",
+        "distributed.core",
+        "distributed.comm",
+        "distributed.client",
+        "tornado",
+    ):
         logging.getLogger(name).setLevel(logging.ERROR)
 
 
@@ -188,8 +205,9 @@ def _probe(address: str, timeout: float) -> None:
 
 
 @contextmanager
-def open_client(*, client=None, scheduler: str | None = None, workers: int | None = None,
-                connect_timeout: float = 10.0):
+def open_client(
+    *, client=None, scheduler: str | None = None, workers: int | None = None, connect_timeout: float = 10.0
+):
     """Yield ``(client, description)``; ``client`` is None for in-process (synchronous) runs.
 
     A LocalCluster started here is shut down on exit; a given client or scheduler is left running.
@@ -207,6 +225,7 @@ def open_client(*, client=None, scheduler: str | None = None, workers: int | Non
     import logging
 
     from distributed import Client, LocalCluster
+
     _quiet_dask()
     if scheduler is not None:
         _probe(scheduler, connect_timeout)
@@ -220,9 +239,11 @@ def open_client(*, client=None, scheduler: str | None = None, workers: int | Non
             c.close()
         return
     import os
+
     n = int(workers) if workers is not None else (os.cpu_count() or 1)
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-                           silence_logs=logging.ERROR)
+    cluster = LocalCluster(
+        n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.ERROR
+    )
     c = Client(cluster)
     try:
         yield c, f"LocalCluster ({n} single-threaded worker processes)"
@@ -271,6 +292,7 @@ class SweepResult:
     def table(self):
         """The tidy pandas table (see :func:`asymptotics.sweep.table.records_to_frame`)."""
         from asymptotics.sweep.table import records_to_frame
+
         return records_to_frame(self.records)
 
 
@@ -280,9 +302,17 @@ class _Progress:
         self.failed = 0
         if enabled:
             from tqdm import tqdm
-            self.bar = tqdm(total=total, initial=cached, desc="sweep", unit="pt", file=sys.stderr,
-                            dynamic_ncols=True, smoothing=0.1,
-                            bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} points [{elapsed}<{remaining}{postfix}]")
+
+            self.bar = tqdm(
+                total=total,
+                initial=cached,
+                desc="sweep",
+                unit="pt",
+                file=sys.stderr,
+                dynamic_ncols=True,
+                smoothing=0.1,
+                bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} points [{elapsed}<{remaining}{postfix}]",
+            )
             self.bar.set_postfix_str(f"cached {cached}, failed 0", refresh=False)
         self.cached = cached
 
@@ -299,18 +329,31 @@ class _Progress:
 
 def _infrastructure_errors():
     from distributed import KilledWorker
+
     errors = [KilledWorker, OSError, TimeoutError]
     try:
         from distributed.comm.core import CommClosedError
+
         errors.append(CommClosedError)
     except ImportError:
         pass
     return tuple(errors)
 
 
-def run_sweep(function, points, *, precision: dict | None = None, cache=None, force: bool = False,
-              client=None, scheduler: str | None = None, workers: int | None = None,
-              progress: bool = False, retries: int = 3, on_record=None) -> SweepResult:
+def run_sweep(
+    function,
+    points,
+    *,
+    precision: dict | None = None,
+    cache=None,
+    force: bool = False,
+    client=None,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    progress: bool = False,
+    retries: int = 3,
+    on_record=None,
+) -> SweepResult:
     """Run ``function(**point, **precision)`` for every point; see the module docstring.
 
     Parameters
@@ -343,7 +386,7 @@ def run_sweep(function, points, *, precision: dict | None = None, cache=None, fo
         raise InvalidInputError("the sweep contains the same point twice")
     func = function
     if isinstance(function, str):
-        resolve_function(function)                       # fail early if it cannot be imported here
+        resolve_function(function)  # fail early if it cannot be imported here
 
     start = time.perf_counter()
     records: list = [None] * len(points)
@@ -361,8 +404,17 @@ def run_sweep(function, points, *, precision: dict | None = None, cache=None, fo
         rec = _record(i, points[i], keys[i], outcome, cached=False, attempts=attempts)
         if cache is not None and rec["status"] == "ok":
             material = key_material(name, points[i], precision)
-            cache.put(keys[i], {"status": "ok", "result": rec["result"], "wall_time": rec["wall_time"],
-                                "worker": rec["worker"], "material": material, "created": time.time()})
+            cache.put(
+                keys[i],
+                {
+                    "status": "ok",
+                    "result": rec["result"],
+                    "wall_time": rec["wall_time"],
+                    "worker": rec["worker"],
+                    "material": material,
+                    "created": time.time(),
+                },
+            )
         records[i] = rec
         state["computed"] += 1
         bar.update(rec)
@@ -371,7 +423,7 @@ def run_sweep(function, points, *, precision: dict | None = None, cache=None, fo
 
     where = "cache only (nothing to compute)"
     try:
-        if not todo:                                 # everything cached: no cluster is started
+        if not todo:  # everything cached: no cluster is started
             bar = _Progress(progress, len(points), len(points))
         else:
             with open_client(client=client, scheduler=scheduler, workers=workers) as (c, where):
@@ -384,16 +436,30 @@ def run_sweep(function, points, *, precision: dict | None = None, cache=None, fo
     finally:
         if bar is not None:
             bar.close()
-    return SweepResult(function=name, precision=precision, records=records, where=where,
-                       elapsed=time.perf_counter() - start, computed=state["computed"],
-                       resubmitted=state["resubmitted"])
+    return SweepResult(
+        function=name,
+        precision=precision,
+        records=records,
+        where=where,
+        elapsed=time.perf_counter() - start,
+        computed=state["computed"],
+        resubmitted=state["resubmitted"],
+    )
 
 
 def _record(i, params, key, outcome, *, cached, attempts) -> dict:
-    return {"index": i, "params": canonical(params), "key": key, "status": outcome["status"],
-            "result": outcome.get("result"), "error": outcome.get("error"),
-            "wall_time": float(outcome.get("wall_time", math.nan)), "worker": outcome.get("worker", ""),
-            "cached": cached, "attempts": attempts}
+    return {
+        "index": i,
+        "params": canonical(params),
+        "key": key,
+        "status": outcome["status"],
+        "result": outcome.get("result"),
+        "error": outcome.get("error"),
+        "wall_time": float(outcome.get("wall_time", math.nan)),
+        "worker": outcome.get("worker", ""),
+        "cached": cached,
+        "attempts": attempts,
+    }
 
 
 def _run_distributed(c, func, points, precision, todo, keys, finish, retries, state) -> None:
@@ -404,8 +470,14 @@ def _run_distributed(c, func, points, precision, todo, keys, finish, retries, st
 
     def submit(i):
         attempts[i] += 1
-        fut = c.submit(execute_point, func, points[i], precision, pure=False,
-                       key=f"sweep-{keys[i][:16]}-{uuid.uuid4().hex[:8]}")
+        fut = c.submit(
+            execute_point,
+            func,
+            points[i],
+            precision,
+            pure=False,
+            key=f"sweep-{keys[i][:16]}-{uuid.uuid4().hex[:8]}",
+        )
         index_of[fut.key] = i
         return fut
 
@@ -418,7 +490,7 @@ def _run_distributed(c, func, points, precision, todo, keys, finish, retries, st
         if status == "finished":
             try:
                 outcome = fut.result()
-            except infra + (Exception,) as exc:           # result lost in transfer: resubmit
+            except infra + (Exception,) as exc:  # result lost in transfer: resubmit
                 outcome, problem = None, exc
         else:
             try:
@@ -434,6 +506,14 @@ def _run_distributed(c, func, points, precision, todo, keys, finish, retries, st
             pending.add(submit(i))
         else:
             last = problem if isinstance(problem, str) else f"{type(problem).__name__}: {problem}"
-            finish(i, {"status": "failed", "result": None, "wall_time": math.nan, "worker": "",
-                       "error": f"lost {attempts[i]} times to infrastructure failures; last: {last}"},
-                   attempts[i])
+            finish(
+                i,
+                {
+                    "status": "failed",
+                    "result": None,
+                    "wall_time": math.nan,
+                    "worker": "",
+                    "error": f"lost {attempts[i]} times to infrastructure failures; last: {last}",
+                },
+                attempts[i],
+            )

@@ -92,7 +92,7 @@ def write_table(frame, out, *, stem: str = "table") -> dict:
     out.mkdir(parents=True, exist_ok=True)
     paths = {"csv": out / f"{stem}.csv", "parquet": out / f"{stem}.parquet"}
     tmp_csv = out / f".{stem}.csv.tmp"
-    frame.to_csv(tmp_csv, index=False, float_format=lambda x: repr(float(x)))   # exact round trip
+    frame.to_csv(tmp_csv, index=False, float_format=lambda x: repr(float(x)))  # exact round trip
     os.replace(tmp_csv, paths["csv"])
     tmp_pq = out / f".{stem}.parquet.tmp"
     frame.to_parquet(tmp_pq, index=False)
@@ -103,12 +103,19 @@ def write_table(frame, out, *, stem: str = "table") -> dict:
 def _git_commit() -> dict:
     here = Path(__file__).resolve().parent
     try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True,
-                                timeout=5, check=False)
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5, check=False
+        )
         if commit.returncode != 0:
             return {}
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here,
-                               capture_output=True, text=True, timeout=5, check=False)
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=here,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
         return {"git_commit": commit.stdout.strip(), "git_dirty": bool(dirty.stdout.strip())}
     except (OSError, subprocess.SubprocessError):
         return {}
@@ -117,6 +124,7 @@ def _git_commit() -> dict:
 def _version(module: str):
     try:
         from importlib.metadata import version
+
         return version(module)
     except Exception:  # noqa: BLE001 -- a missing or odd package has no version
         return None
@@ -130,18 +138,33 @@ def provenance(result, *, command=None, extra: dict | None = None) -> dict:
     ('asymptotics sweep curve', True)
     """
     from asymptotics import __version__
+
     versions = {"asymptotics": __version__, "python": platform.python_version()}
     for module in ("numpy", "scipy", "mpmath", "dask", "distributed", "pandas", "pyarrow"):
         versions[module] = _version(module)
-    info = {"created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-            "command": " ".join(command if command is not None else sys.argv),
-            "versions": versions, "platform": platform.platform(), "host": platform.node(),
-            **_git_commit()}
+    info = {
+        "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "command": " ".join(command if command is not None else sys.argv),
+        "versions": versions,
+        "platform": platform.platform(),
+        "host": platform.node(),
+        **_git_commit(),
+    }
     if result is not None:
-        info.update({"function": result.function, "precision": result.precision, "where": result.where,
-                     "points": result.points, "done": result.done, "failed": result.failed,
-                     "cached": result.cached, "computed": result.computed,
-                     "resubmitted": result.resubmitted, "elapsed_seconds": round(result.elapsed, 3)})
+        info.update(
+            {
+                "function": result.function,
+                "precision": result.precision,
+                "where": result.where,
+                "points": result.points,
+                "done": result.done,
+                "failed": result.failed,
+                "cached": result.cached,
+                "computed": result.computed,
+                "resubmitted": result.resubmitted,
+                "elapsed_seconds": round(result.elapsed, 3),
+            }
+        )
     if extra:
         info.update(extra)
     return info

@@ -31,7 +31,7 @@ eta*⟨Sum((y[c] - y[k])*p[k], (k, 1, K))⟩/(K - 1)
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 
 import sympy
 from sympy import Add, Derivative
@@ -115,13 +115,14 @@ def moments_in_gap_coordinates(K) -> dict:
     for name, E in cl.moments().items():
         f = explicit_flow(E, K).integrand
         f = s.softmax.rewrite_explicit(f).doit().xreplace(z_sub).xreplace(y_sub)
-        out[name] = f.xreplace({s.z[1]: 0})   # shift invariance of the softmax (step 2)
+        out[name] = f.xreplace({s.z[1]: 0})  # shift invariance of the softmax (step 2)
     return out
 
 
 # --------------------------------------------------------------------------------------------
 # driver
 # --------------------------------------------------------------------------------------------
+
 
 @dataclass
 class ClosureDerivation:
@@ -130,9 +131,9 @@ class ClosureDerivation:
     K: object
     symbols: ClosureSymbols
     steps: list = field(default_factory=list)
-    flow: dict = field(default_factory=dict)          # {'D': dD/dalpha, 'Delta': dDelta/dalpha}
-    flow_parts: dict = field(default_factory=dict)    # drift / restoring / noise expectations
-    observables: dict = field(default_factory=dict)   # eps_g / loss expectations
+    flow: dict = field(default_factory=dict)  # {'D': dD/dalpha, 'Delta': dDelta/dalpha}
+    flow_parts: dict = field(default_factory=dict)  # drift / restoring / noise expectations
+    observables: dict = field(default_factory=dict)  # eps_g / loss expectations
     checks: dict = field(default_factory=dict)
 
     def explicit(self, label: int | None = 1) -> dict:
@@ -144,7 +145,7 @@ class ClosureDerivation:
         return {**self.flow_parts, **self.observables}
 
 
-@lru_cache(maxsize=None)
+@cache
 def derive_closure(K, *, binary: bool | None = None) -> ClosureDerivation:
     """Run steps 1-4 (and step 5, the binary reduction, when ``binary``; default: for K = 2).
 
@@ -160,12 +161,15 @@ def derive_closure(K, *, binary: bool | None = None) -> ClosureDerivation:
     st2, r2 = step_mean_logit_invariance(K, r1)
     st3, r3 = step_symmetric_sector(K, r2)
     st4, r4 = step_observables(K)
-    out = ClosureDerivation(K, s, [st1, st2, st3, st4],
-                            {"D": r3["dD"], "Delta": r3["dDelta"]},
-                            {"drift": r3["drift"], "restoring": r3["restoring"], "noise": r3["noise"]},
-                            {"eps_g": r4["eps_g"], "loss": r4["loss"]},
-                            {"sum_e": r2["sum_e"], "shift": r2["shift_difference"],
-                             "cov": r3["cov_checks"]})
+    out = ClosureDerivation(
+        K,
+        s,
+        [st1, st2, st3, st4],
+        {"D": r3["dD"], "Delta": r3["dDelta"]},
+        {"drift": r3["drift"], "restoring": r3["restoring"], "noise": r3["noise"]},
+        {"eps_g": r4["eps_g"], "loss": r4["loss"]},
+        {"sum_e": r2["sum_e"], "shift": r2["shift_difference"], "cov": r3["cov_checks"]},
+    )
     if binary is None:
         binary = K == 2
     if binary:
@@ -215,11 +219,19 @@ def closure_latex(K, *, binary: bool | None = None, document: bool = False) -> s
     cl = derive_closure(K, binary=binary)
     parts = []
     for st in cl.steps:
-        parts.append("\\paragraph{%s}\n%s\n\\begin{align*}\n%s\n\\end{align*}\n" % (
-            tex_text(st.title), tex_text(st.text),
-            "\n".join(l for l in st.latex().splitlines() if not l.startswith("%"))))
+        parts.append(
+            "\\paragraph{%s}\n%s\n\\begin{align*}\n%s\n\\end{align*}\n"
+            % (
+                tex_text(st.title),
+                tex_text(st.text),
+                "\n".join(l for l in st.latex().splitlines() if not l.startswith("%")),
+            )
+        )
     body = "\n".join(parts)
     if document:
-        return ("\\documentclass{article}\n\\usepackage{amsmath,amssymb}\n\\begin{document}\n"
-                + body + "\\end{document}\n")
+        return (
+            "\\documentclass{article}\n\\usepackage{amsmath,amssymb}\n\\begin{document}\n"
+            + body
+            + "\\end{document}\n"
+        )
     return body

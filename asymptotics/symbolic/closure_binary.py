@@ -36,6 +36,7 @@ from asymptotics.validation import InvalidInputError
 # step 5 (K = 2)
 # --------------------------------------------------------------------------------------------
 
+
 def binary_symbols():
     """Symbols of the binary reduction: ``h, zeta, s, u, w`` (real)."""
     return sympy.symbols("h zeta s u w", real=True)
@@ -55,15 +56,27 @@ def k2_reduction():
     from asymptotics.symbolic.closure import derive_closure
 
     cl = derive_closure(2, binary=False)
-    pieces = {"drift": cl.flow_parts["drift"], "restoring": cl.flow_parts["restoring"],
-              "noise": cl.flow_parts["noise"], "eps_g": cl.observables["eps_g"],
-              "loss": cl.observables["loss"]}
-    subs = {s2.y[1]: (u + h) / sqrt(2), s2.y[2]: (u - h) / sqrt(2),
-            s2.xi[1]: (w + zeta) / sqrt(2), s2.xi[2]: (w - zeta) / sqrt(2)}
+    pieces = {
+        "drift": cl.flow_parts["drift"],
+        "restoring": cl.flow_parts["restoring"],
+        "noise": cl.flow_parts["noise"],
+        "eps_g": cl.observables["eps_g"],
+        "loss": cl.observables["loss"],
+    }
+    subs = {
+        s2.y[1]: (u + h) / sqrt(2),
+        s2.y[2]: (u - h) / sqrt(2),
+        s2.xi[1]: (w + zeta) / sqrt(2),
+        s2.xi[2]: (w - zeta) / sqrt(2),
+    }
     zeta_of_s = (sv - sqrt(2) * s2.D * h) / sqrt(2 * s2.Delta)
-    to_s = lambda f: f.replace(  # noqa: E731
-        lambda a: isinstance(a, Indexed) and a.base == s2.z,
-        lambda a: s2.logit_rep(a.indices[0])).xreplace(subs).xreplace({zeta: zeta_of_s})
+    to_s = lambda f: (
+        f.replace(  # noqa: E731
+            lambda a: isinstance(a, Indexed) and a.base == s2.z, lambda a: s2.logit_rep(a.indices[0])
+        )
+        .xreplace(subs)
+        .xreplace({zeta: zeta_of_s})
+    )
     # the two probabilities as functions of s
     p_red = {}
     for i in (1, 2):
@@ -90,6 +103,7 @@ def _to_logistic(f, sv=None):
     >>> _to_logistic(1 / (1 + sympy.exp(-s)) - 1 / (1 + sympy.exp(-s)) ** 2)
     logistic(-s)*logistic(s)
     """
+
     def is_inv_one_plus_exp(e):
         if isinstance(e, sympy.Pow) and e.exp.is_Integer and e.exp < 0 and isinstance(e.base, Add):
             terms = e.base.args
@@ -103,16 +117,22 @@ def _to_logistic(f, sv=None):
     def one_minus(e):
         if isinstance(e, Add) and len(e.args) == 2 and S.One in e.args:
             other = [a for a in e.args if a != S.One][0]
-            if isinstance(other, Mul) and other.args[0] == -1 and len(other.args) == 2 \
-                    and isinstance(other.args[1], logistic):
+            if (
+                isinstance(other, Mul)
+                and other.args[0] == -1
+                and len(other.args) == 2
+                and isinstance(other.args[1], logistic)
+            ):
                 return True
         return False
 
     g = f.replace(is_inv_one_plus_exp, to_sigma)
     if g.has(logistic) and not g.has(sympy.log, Heaviside, sympy.exp):
         # canonical variable sigma(x) with x not negated: sigma(-x) = 1 - sigma(x)
-        g = g.replace(lambda e: isinstance(e, logistic) and e.args[0].could_extract_minus_sign(),
-                      lambda e: 1 - logistic(-e.args[0]))
+        g = g.replace(
+            lambda e: isinstance(e, logistic) and e.args[0].could_extract_minus_sign(),
+            lambda e: 1 - logistic(-e.args[0]),
+        )
         g = flip_negative_constant(sympy.factor(sympy.expand(g)))
     g = g.replace(one_minus, lambda e: logistic(-[a for a in e.args if a != S.One][0].args[1].args[0]))
     return sympy.expand(g) if g.has(logistic) else g
@@ -140,32 +160,40 @@ def binary_logistic_closure():
     lam = sympy.Symbol("lambda", real=True)
     e_b = sympy.simplify(-sympy.diff(sympy.log(1 + sympy.exp(-t * lam)), lam))
     e_b = sympy.simplify(e_b.rewrite(sympy.exp))
-    e_b = t * logistic(-t * lam) if sympy.simplify(
-        e_b - (t * logistic(-t * lam)).rewrite(sympy.exp)) == 0 else e_b
+    e_b = (
+        t * logistic(-t * lam)
+        if sympy.simplify(e_b - (t * logistic(-t * lam)).rewrite(sympy.exp)) == 0
+        else e_b
+    )
     # one step of the binary update, dot products
     wv, Bv, xv = sympy.symbols("w_vec B_vec x_vec")
-    table = {frozenset([wv]): N * Qb, frozenset([wv, Bv]): N * Rb, frozenset([xv, Bv]): sqrt(N) * h,
-             frozenset([xv, wv]): sqrt(N) * lam, frozenset([xv]): N * s2.r}
+    table = {
+        frozenset([wv]): N * Qb,
+        frozenset([wv, Bv]): N * Rb,
+        frozenset([xv, Bv]): sqrt(N) * h,
+        frozenset([xv, wv]): sqrt(N) * lam,
+        frozenset([xv]): N * s2.r,
+    }
+
     def dot_b(a, b):
         return dot(a, b, lambda p, q: table[frozenset([p, q])])
 
     w_new = {wv: 1, xv: eta_b / sqrt(N) * e_b}
     dRb = sympy.expand(dot_b(w_new, {Bv: 1}) - N * Rb)
     dQb = sympy.expand(dot_b(w_new, w_new) - N * Qb).subs(s2.r, 1)
-    dRb, dQb = (sympy.expand(x.subs(t, 1)) for x in (dRb, dQb))   # t = 1 on h > 0
+    dRb, dQb = (sympy.expand(x.subs(t, 1)) for x in (dRb, dQb))  # t = 1 on h > 0
     # mapping from the symmetric sector
     P2 = sympy.Matrix([[1, -1], [-1, 1]]) / 2
     v = sympy.Matrix([1, -1])
     Rb_val = sympy.simplify((v.T * (D * P2) * v)[0] / sqrt(2))
-    Qb_val = sympy.simplify((v.T * ((D ** 2 + Delta) * P2) * v)[0])
+    Qb_val = sympy.simplify((v.T * ((D**2 + Delta) * P2) * v)[0])
     # flows of D = R_b/sqrt2 and Delta = Q_b/2 - D^2 with s = lambda in representation
     mu = CorrelatedGaussian([h, zeta], sympy.eye(2), sympy.StrictGreaterThan(h, 0))
     s_rep = sqrt(2) * D * h + sqrt(2 * Delta) * zeta
     E = lambda f: GaussianExpectation(sympy.expand(f.subs(lam, s_rep)), mu)  # noqa: E731
     dD_b = (eta_b * E(dRb / eta_b)).subs(eta_b, 2 * eta) / sqrt(2)
     dQb_drift, dQb_noise = orders_in_eta(dQb, eta_b)
-    dDelta_b = (eta_b * E(dQb_drift) + eta_b ** 2 * E(dQb_noise)).subs(eta_b, 2 * eta) / 2 \
-        - 2 * D * dD_b
+    dDelta_b = (eta_b * E(dQb_drift) + eta_b**2 * E(dQb_noise)).subs(eta_b, 2 * eta) / 2 - 2 * D * dD_b
     dDelta_b = linear_expand(dDelta_b)
     dDelta_b = stein_rewrite(dDelta_b, [zeta])
     dDelta_b = linear_expand(dDelta_b)
@@ -186,10 +214,20 @@ def binary_logistic_closure():
     integrands["restoring"] = in_s(restoring.integrand)
     integrands["noise"] = in_s(noise.integrand)
     integrands = {k: _to_logistic(f, sv) for k, f in integrands.items()}
-    dDelta_b = eta * (-2 * Delta * map_integrands(restoring, _to_logistic)
-                      + eta * map_integrands(noise, _to_logistic))
-    return {"error_signal": e_b, "dRb": dRb, "dQb": dQb, "Rb": Rb_val, "Qb": Qb_val,
-            "dD": dD_b, "dDelta": dDelta_b, "integrands": integrands, "measure": mu}
+    dDelta_b = eta * (
+        -2 * Delta * map_integrands(restoring, _to_logistic) + eta * map_integrands(noise, _to_logistic)
+    )
+    return {
+        "error_signal": e_b,
+        "dRb": dRb,
+        "dQb": dQb,
+        "Rb": Rb_val,
+        "Qb": Qb_val,
+        "dD": dD_b,
+        "dDelta": dDelta_b,
+        "integrands": integrands,
+        "measure": mu,
+    }
 
 
 def orthant_error_k2():
@@ -212,13 +250,24 @@ def orthant_error_k2():
     prob = 2 * wedge / (2 * sympy.pi)
     prob = sympy.simplify(prob)
     # acos(-x) = pi - acos(x)
-    prob = sympy.simplify(prob.replace(
-        lambda e: isinstance(e, sympy.acos) and e.args[0].could_extract_minus_sign(),
-        lambda e: sympy.pi - sympy.acos(-e.args[0])))
-    return sympy.simplify(sympy.radsimp(prob.replace(
-        lambda e: isinstance(e, sympy.acos),
-        lambda e: sympy.acos(sympy.simplify(e.args[0].subs(
-            sympy.sqrt(2 * D ** 2 + 2 * Delta), sqrt(2) * sqrt(D ** 2 + Delta)))))))
+    prob = sympy.simplify(
+        prob.replace(
+            lambda e: isinstance(e, sympy.acos) and e.args[0].could_extract_minus_sign(),
+            lambda e: sympy.pi - sympy.acos(-e.args[0]),
+        )
+    )
+    return sympy.simplify(
+        sympy.radsimp(
+            prob.replace(
+                lambda e: isinstance(e, sympy.acos),
+                lambda e: sympy.acos(
+                    sympy.simplify(
+                        e.args[0].subs(sympy.sqrt(2 * D**2 + 2 * Delta), sqrt(2) * sqrt(D**2 + Delta))
+                    )
+                ),
+            )
+        )
+    )
 
 
 def step_binary_reduction():
@@ -229,19 +278,25 @@ def step_binary_reduction():
     h, zeta, sv, u, w = binary_symbols()
     s2 = closure_symbols(2)
     eqs = (
-        ("binary_error_signal", Eq(sympy.Symbol("e_b"), binr["error_signal"])),
-        ("mapping_R", Eq(sympy.Symbol("R_b"), binr["Rb"])),
-        ("mapping_Q", Eq(sympy.Symbol("Q_b"), binr["Qb"])),
-        ("local_field", Eq(sv, sqrt(2) * s2.D * h + sqrt(2 * s2.Delta) * zeta)),
-        ("dD_binary", Eq(Derivative(s2.D, s2.alpha), binr["dD"])),
-        ("dDelta_binary", Eq(Derivative(s2.Delta, s2.alpha), binr["dDelta"])),
-    ) + tuple((f"binary_{n}", Eq(sympy.Symbol(n + r"_{\mathrm{bin}}"), f))
-              for n, f in binr["integrands"].items()) \
-      + tuple((f"K2_{n}", Eq(sympy.Symbol(n), f)) for n, f in red.items()) + (
-        ("eps_g_closed_form", Eq(sympy.Symbol(r"\varepsilon_g"), eps)),)
+        (
+            ("binary_error_signal", Eq(sympy.Symbol("e_b"), binr["error_signal"])),
+            ("mapping_R", Eq(sympy.Symbol("R_b"), binr["Rb"])),
+            ("mapping_Q", Eq(sympy.Symbol("Q_b"), binr["Qb"])),
+            ("local_field", Eq(sv, sqrt(2) * s2.D * h + sqrt(2 * s2.Delta) * zeta)),
+            ("dD_binary", Eq(Derivative(s2.D, s2.alpha), binr["dD"])),
+            ("dDelta_binary", Eq(Derivative(s2.Delta, s2.alpha), binr["dDelta"])),
+        )
+        + tuple(
+            (f"binary_{n}", Eq(sympy.Symbol(n + r"_{\mathrm{bin}}"), f))
+            for n, f in binr["integrands"].items()
+        )
+        + tuple((f"K2_{n}", Eq(sympy.Symbol(n), f)) for n, f in red.items())
+        + (("eps_g_closed_form", Eq(sympy.Symbol(r"\varepsilon_g"), eps)),)
+    )
     step = DerivationStep(
         "Step 5: K = 2 and binary logistic regression",
         "h = (y1 - y2)/sqrt2, zeta = (xi1 - xi2)/sqrt2, s = z1 - z2 = sqrt2 D h + sqrt(2 Delta) zeta, "
         "p_1 = sigma(s); conditioned on c = 1 (h > 0). eps_g from the wedge {h > 0, s < 0}.",
-        eqs)
+        eqs,
+    )
     return step, {"k2": red, "binary": binr, "eps_g": eps}

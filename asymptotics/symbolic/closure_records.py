@@ -8,7 +8,7 @@ the model for one K; :func:`latex` prints sums over the classes other than the l
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import sympy
 from sympy import (
@@ -56,8 +56,11 @@ class ClosurePrinter(LatexPrinter):
                 c = _exclusion_label(f, k)
                 if c is not None:
                     rest = Mul(*[g for g in factors if g is not f])
-                    return r"\sum_{%s \neq %s} %s" % (self._print(k), self._print(c),
-                                                     self.parenthesize(rest, 50))
+                    return r"\sum_{%s \neq %s} %s" % (
+                        self._print(k),
+                        self._print(c),
+                        self.parenthesize(rest, 50),
+                    )
         return super()._print_Sum(expr)
 
 
@@ -65,8 +68,12 @@ def _exclusion_label(f, k):
     """If ``f`` is ``1 - KroneckerDelta(k, c)`` return ``c``."""
     if isinstance(f, Add) and len(f.args) == 2 and S.One in f.args:
         other = f.args[0] if f.args[1] == S.One else f.args[1]
-        if isinstance(other, Mul) and other.args[0] == -1 and len(other.args) == 2 \
-                and isinstance(other.args[1], KroneckerDelta):
+        if (
+            isinstance(other, Mul)
+            and other.args[0] == -1
+            and len(other.args) == 2
+            and isinstance(other.args[1], KroneckerDelta)
+        ):
             a, b = other.args[1].args
             if a == k:
                 return b
@@ -160,7 +167,7 @@ def check_K(K):
     return sympy.Integer(check_num_classes(K))
 
 
-@lru_cache(maxsize=None)
+@cache
 def closure_symbols(K) -> ClosureSymbols:
     """Symbols for K classes (K an int >= 2 or an integer SymPy symbol).
 
@@ -177,16 +184,22 @@ def closure_symbols(K) -> ClosureSymbols:
     soft = Softmax(K, z)
     a, b = sympy.symbols("a b", integer=True)
     field_measure = IndexedGaussian(
-        [y, z], K,
-        [(y, y, Lambda((a, b), KroneckerDelta(a, b))),
-         (z, y, Lambda((a, b), R[a, b])),
-         (z, z, Lambda((a, b), Q[a, b]))],
-        label=(c, y), markers=(e,))
+        [y, z],
+        K,
+        [
+            (y, y, Lambda((a, b), KroneckerDelta(a, b))),
+            (z, y, Lambda((a, b), R[a, b])),
+            (z, z, Lambda((a, b), Q[a, b])),
+        ],
+        label=(c, y),
+        markers=(e,),
+    )
     measure = IndexedGaussian.standard(
-        [y, xi], K, label=(c, y),
-        logits=(z, Lambda(a, D * y[a] + sqrt(Delta) * xi[a])), markers=(e,))
-    return ClosureSymbols(K, eta, alpha, N, D, Delta, k, l, j, c, y, xi, z, e, W, B, R, Q, x, r,
-                          soft, field_measure, measure)
+        [y, xi], K, label=(c, y), logits=(z, Lambda(a, D * y[a] + sqrt(Delta) * xi[a])), markers=(e,)
+    )
+    return ClosureSymbols(
+        K, eta, alpha, N, D, Delta, k, l, j, c, y, xi, z, e, W, B, R, Q, x, r, soft, field_measure, measure
+    )
 
 
 def step_latex(step: DerivationStep) -> str:
@@ -196,7 +209,15 @@ def step_latex(step: DerivationStep) -> str:
 
 def tex_text(text: str) -> str:
     """Escape plain text for LaTeX (underscores, carets, ampersands, percent signs)."""
-    for a, b in (("\\", r"\textbackslash{}"), ("_", r"\_"), ("^", r"\^{}"), ("&", r"\&"),
-                 ("%", r"\%"), ("#", r"\#"), ("<-", r"$\leftarrow$"), ("->", r"$\to$")):
+    for a, b in (
+        ("\\", r"\textbackslash{}"),
+        ("_", r"\_"),
+        ("^", r"\^{}"),
+        ("&", r"\&"),
+        ("%", r"\%"),
+        ("#", r"\#"),
+        ("<-", r"$\leftarrow$"),
+        ("->", r"$\to$"),
+    ):
         text = text.replace(a, b)
     return text

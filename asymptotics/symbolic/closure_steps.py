@@ -48,6 +48,7 @@ from asymptotics.validation import InvalidInputError
 # bilinear algebra of the high-dimensional vectors (step 1)
 # --------------------------------------------------------------------------------------------
 
+
 def dot(u: dict, v: dict, table) -> sympy.Expr:
     """``u.v`` for linear combinations ``{vector: coefficient}`` given the pairwise table."""
     return Add(*[cu * cv * table(a, b) for a, cu in u.items() for b, cv in v.items()])
@@ -84,12 +85,13 @@ def orders_in_eta(expr, eta):
     poly = sympy.Poly(sympy.expand(expr), eta)
     if poly.degree() > 2 or poly.coeff_monomial(1) != 0:
         raise InvalidInputError("the increment must be a polynomial eta*a + eta^2*b")
-    return poly.coeff_monomial(eta), poly.coeff_monomial(eta ** 2)
+    return poly.coeff_monomial(eta), poly.coeff_monomial(eta**2)
 
 
 # --------------------------------------------------------------------------------------------
 # step 1
 # --------------------------------------------------------------------------------------------
+
 
 def step_sgd_flow(K):
     """Step 1: order-parameter flow of online SGD as Gaussian expectations.
@@ -122,9 +124,12 @@ def step_sgd_flow(K):
     drift_Q, noise_Q = orders_in_eta(rate_Q, s.eta)
     noise_Q = noise_Q.subs(s.r, 1)
     mu = s.field_measure
-    dR = s.eta * GaussianExpectation(drift_R, mu) + s.eta ** 2 * GaussianExpectation(noise_R, mu) \
-        if noise_R != 0 else s.eta * GaussianExpectation(drift_R, mu)
-    dQ = s.eta * GaussianExpectation(drift_Q, mu) + s.eta ** 2 * GaussianExpectation(noise_Q, mu)
+    dR = (
+        s.eta * GaussianExpectation(drift_R, mu) + s.eta**2 * GaussianExpectation(noise_R, mu)
+        if noise_R != 0
+        else s.eta * GaussianExpectation(drift_R, mu)
+    )
+    dQ = s.eta * GaussianExpectation(drift_Q, mu) + s.eta**2 * GaussianExpectation(noise_Q, mu)
     eqs = (
         ("error_signal", Eq(s.e[k], e_k)),
         ("update", Eq(sympy.Symbol(r"W_k^{\prime}"), s.W[k] + s.eta / sqrt(s.N) * s.e[k] * s.x)),
@@ -138,14 +143,15 @@ def step_sgd_flow(K):
         "e_k = -d(-log p_c)/dz_k; W_k <- W_k + (eta/sqrt N) e_k x; R_kl = W_k.B_l/N, "
         "Q_kl = W_k.W_l/N; one step is d alpha = 1/N; the eta term is the drift, the eta^2 term "
         "the SGD noise from |x|^2/N -> 1.",
-        eqs)
-    return step, {"dR": dR, "dQ": dQ, "drift_Q": drift_Q, "noise_Q": noise_Q,
-                  "error_signal": e_k}
+        eqs,
+    )
+    return step, {"dR": dR, "dQ": dQ, "drift_Q": drift_Q, "noise_Q": noise_Q, "error_signal": e_k}
 
 
 # --------------------------------------------------------------------------------------------
 # step 2
 # --------------------------------------------------------------------------------------------
+
 
 def apply_error_sum_rule(expr, s: ClosureSymbols):
     """Replace ``sum_j e_j`` (full range) by 0, after moving constant factors out of sums."""
@@ -155,8 +161,7 @@ def apply_error_sum_rule(expr, s: ClosureSymbols):
         if isinstance(a, Sum) and len(a.limits) == 1:
             idx, lo, hi = a.limits[0]
             f = a.function
-            return isinstance(f, Indexed) and f.base == s.e and f.indices[0] == idx \
-                and lo == 1 and hi == s.K
+            return isinstance(f, Indexed) and f.base == s.e and f.indices[0] == idx and lo == 1 and hi == s.K
         return False
 
     return expr.replace(is_error_sum, lambda a: S.Zero)
@@ -195,26 +200,32 @@ def step_mean_logit_invariance(K, previous=None):
         previous = step_sgd_flow(K)[1]
     # (a) sum of the error signal
     sum_e_raw = Sum(s.error_signal(k), (k, 1, s.K))
-    sum_e_collapsed = collapse_sums(sum_e_raw)                   # 1 - sum_k p_k
+    sum_e_collapsed = collapse_sums(sum_e_raw)  # 1 - sum_k p_k
     explicit_sum, sum_p = _sum_of_probabilities(s)
     if sum_p != 1:
         raise InvalidInputError(f"softmax normalisation failed: sum p = {sum_p}")  # pragma: no cover
     prob_sum = Sum(s.p(k), (k, 1, s.K))
-    sum_e = simplify_cheap(sum_e_collapsed.xreplace({prob_sum: sum_p}).replace(
-        lambda a: isinstance(a, Sum) and a.function == s.p(a.limits[0][0]) and a.limits[0][1:] == (1, s.K),
-        lambda a: sum_p))
+    sum_e = simplify_cheap(
+        sum_e_collapsed.xreplace({prob_sum: sum_p}).replace(
+            lambda a: (
+                isinstance(a, Sum) and a.function == s.p(a.limits[0][0]) and a.limits[0][1:] == (1, s.K)
+            ),
+            lambda a: sum_p,
+        )
+    )
     # (b) the mean student vector does not move
     mean_increment = collapse_sums(Sum(s.eta / sqrt(s.N) * s.error_signal(k) * s.x, (k, 1, s.K)) / s.K)
-    mean_increment = simplify_cheap(mean_increment.replace(
-        lambda a: isinstance(a, Sum) and a.function == s.p(a.limits[0][0]), lambda a: sum_p))
+    mean_increment = simplify_cheap(
+        mean_increment.replace(
+            lambda a: isinstance(a, Sum) and a.function == s.p(a.limits[0][0]), lambda a: sum_p
+        )
+    )
     # (c) softmax depends only on centred logits: p_k(z + a 1) = p_k(z)
     a = sympy.Symbol("a", real=True)
     p_explicit = s.softmax.explicit(k)
-    shifted = p_explicit.replace(lambda t: isinstance(t, Indexed) and t.base == s.z,
-                                 lambda t: t + a)
+    shifted = p_explicit.replace(lambda t: isinstance(t, Indexed) and t.base == s.z, lambda t: t + a)
     shifted_raw = shifted
-    shifted = sympy.factor_terms(
-        pull_constants_out_of_sums(sympy.expand(shifted, power_exp=True, mul=False)))
+    shifted = sympy.factor_terms(pull_constants_out_of_sums(sympy.expand(shifted, power_exp=True, mul=False)))
     shift_difference = simplify_cheap(shifted - p_explicit)
     # (d) projector P = I - 11^T/K: P^2 = P and P e = e
     Pm = lambda u, v: KroneckerDelta(u, v) - 1 / s.K  # noqa: E731
@@ -225,11 +236,14 @@ def step_mean_logit_invariance(K, previous=None):
     i2 = sympy.Symbol("i", integer=True, positive=True)
     dR_centered = map_integrands(
         dR_c.xreplace({k: j}),
-        lambda f: apply_error_sum_rule(collapse_sums(Sum(Pm(k, j) * f, (j, 1, s.K))), s))
+        lambda f: apply_error_sum_rule(collapse_sums(Sum(Pm(k, j) * f, (j, 1, s.K))), s),
+    )
     dQ_centered = map_integrands(
         previous["dQ"].xreplace({k: i2, l: j}),
         lambda f: apply_error_sum_rule(
-            collapse_sums(Sum(Sum(Pm(k, i2) * Pm(l, j) * f, (j, 1, s.K)), (i2, 1, s.K))), s))
+            collapse_sums(Sum(Sum(Pm(k, i2) * Pm(l, j) * f, (j, 1, s.K)), (i2, 1, s.K))), s
+        ),
+    )
     Rc, Qc = IndexedBase(r"\check{R}"), IndexedBase(r"\check{Q}")
     eqs = (
         ("sum_e_definition", Eq(Sum(s.e[k], (k, 1, s.K)), sum_e_raw)),
@@ -248,15 +262,23 @@ def step_mean_logit_invariance(K, previous=None):
         "sum_k e_k = 1 - sum_k p_k = 0, so the mean student vector never moves and p depends only "
         "on centred logits; with P = I - 11^T/K (P^2 = P, P e = e) the centred order parameters "
         "R_c = P R, Q_c = P Q P obey the flows below.",
-        eqs)
-    return step, {"sum_e": sum_e, "mean_increment": mean_increment,
-                  "shift_difference": shift_difference, "P_squared": P_squared, "Pe": Pe,
-                  "dR_centered": dR_centered, "dQ_centered": dQ_centered}
+        eqs,
+    )
+    return step, {
+        "sum_e": sum_e,
+        "mean_increment": mean_increment,
+        "shift_difference": shift_difference,
+        "P_squared": P_squared,
+        "Pe": Pe,
+        "dR_centered": dR_centered,
+        "dQ_centered": dQ_centered,
+    }
 
 
 # --------------------------------------------------------------------------------------------
 # step 3
 # --------------------------------------------------------------------------------------------
+
 
 def _linear_terms(expr, limits=()):
     """Terms ``(coefficient, component, sum limits)`` of a linear form in Gaussian components."""
@@ -288,8 +310,8 @@ def gaussian_covariance(a, b, measure) -> sympy.Expr:
     KroneckerDelta(k, l) - 1/K
     """
     total = S.Zero
-    for (ca, va, la) in _linear_terms(a):
-        for (cb, vb, lb) in _linear_terms(b):
+    for ca, va, la in _linear_terms(a):
+        for cb, vb, lb in _linear_terms(b):
             fresh = {lim[0]: sympy.Dummy(str(lim[0]), integer=True, positive=True) for lim in lb}
             cb2, vb2 = cb.xreplace(fresh), vb.xreplace(fresh)
             lb2 = tuple((fresh[lim[0]],) + tuple(lim[1:]) for lim in lb)
@@ -302,13 +324,13 @@ def gaussian_covariance(a, b, measure) -> sympy.Expr:
 
 def flip_negative_constant(expr):
     """Write factors like ``(p - 1)`` as ``-(1 - p)`` inside products."""
+
     def rule(m):
         sign = 1
         new = []
         for f in Mul.make_args(m):
             base, expo = f.as_base_exp()
-            if isinstance(base, Add) and expo.is_Integer and \
-                    any(t.is_Number and t < 0 for t in base.args):
+            if isinstance(base, Add) and expo.is_Integer and any(t.is_Number and t < 0 for t in base.args):
                 sign = sign * (-1) ** int(expo)
                 new.append(Add(*[-t for t in base.args]) ** expo)
             else:
@@ -320,6 +342,7 @@ def flip_negative_constant(expr):
 
 def absorb_sign(expr):
     """Inside sums write ``-(a - b) f`` as ``(b - a) f``."""
+
     def rule(m):
         fs = list(Mul.make_args(m))
         adds = [f for f in fs if isinstance(f, Add)]
@@ -328,13 +351,12 @@ def absorb_sign(expr):
             return Mul(*rest) * (-adds[0])
         return m
 
-    return expr.replace(lambda a: isinstance(a, Sum),
-                        lambda a: Sum(rule(a.function), *a.limits))
+    return expr.replace(lambda a: isinstance(a, Sum), lambda a: Sum(rule(a.function), *a.limits))
 
 
 def shift_by_label(sum_expr, s):
     """``sum_k e_k g_k = sum_k e_k (g_k - g_c)`` (uses ``sum_k e_k = 0``)."""
-    (k, lo, hi), = sum_expr.limits
+    ((k, lo, hi),) = sum_expr.limits
     f = sum_expr.function
     g = sympy.cancel(f / s.e[k])
     if g.has(s.e):
@@ -344,23 +366,28 @@ def shift_by_label(sum_expr, s):
 
 def split_label_term(sum_expr, s):
     """``sum_k g_k = g_c + sum_k (1 - delta_kc) g_k``."""
-    (k, lo, hi), = sum_expr.limits
+    ((k, lo, hi),) = sum_expr.limits
     g = sum_expr.function
     return g.xreplace({k: s.c}), Sum((1 - KroneckerDelta(k, s.c)) * g, (k, lo, hi))
 
 
 def substitute_error_signal(expr, s):
     """Insert ``e_k = delta_kc - p_k``; inside ``(1 - delta_kc)(...)`` set ``delta_kc = 0``."""
-    expr = expr.replace(lambda a: isinstance(a, Indexed) and a.base == s.e,
-                        lambda a: s.error_signal(a.indices[0]))
+    expr = expr.replace(
+        lambda a: isinstance(a, Indexed) and a.base == s.e, lambda a: s.error_signal(a.indices[0])
+    )
 
     def excl(m):
         fs = Mul.make_args(m)
         for f in fs:
             if isinstance(f, Add) and len(f.args) == 2 and S.One in f.args:
                 other = [t for t in f.args if t != S.One][0]
-                if isinstance(other, Mul) and other.args[0] == -1 and len(other.args) == 2 \
-                        and isinstance(other.args[1], KroneckerDelta):
+                if (
+                    isinstance(other, Mul)
+                    and other.args[0] == -1
+                    and len(other.args) == 2
+                    and isinstance(other.args[1], KroneckerDelta)
+                ):
                     d = other.args[1]
                     rest = Mul(*[g for g in fs if g is not f]).xreplace({d: S.Zero})
                     return f * sympy.factor_terms(rest)
@@ -371,7 +398,7 @@ def substitute_error_signal(expr, s):
 
 def drop_vanishing_exclusion(sum_expr, s):
     """``sum_k (1 - delta_kc) h_k = sum_k h_k`` when ``h_c = 0``."""
-    (k, lo, hi), = sum_expr.limits
+    ((k, lo, hi),) = sum_expr.limits
     fs = Mul.make_args(sum_expr.function)
     for f in fs:
         if _exclusion_label(f, k) == s.c:
@@ -400,23 +427,36 @@ def symmetric_sector_traces(s: ClosureSymbols, previous: dict) -> dict:
     zc = lambda i: s.logit_rep(i) - Sum(s.logit_rep(j), (j, 1, s.K)) / s.K  # noqa: E731
     cov_zy = gaussian_covariance(zc(k), s.y[l], mu)
     cov_zz = gaussian_covariance(zc(k), zc(l), mu)
-    cov_checks = {"R": simplify_cheap(cov_zy - s.D * Pm(k, l)),
-                  "Q": simplify_cheap(cov_zz - (s.D ** 2 + s.Delta) * Pm(k, l))}
+    cov_checks = {
+        "R": simplify_cheap(cov_zy - s.D * Pm(k, l)),
+        "Q": simplify_cheap(cov_zz - (s.D**2 + s.Delta) * Pm(k, l)),
+    }
     # (b) traces: D = tr R_c/(K-1), D^2 + Delta = tr Q_c/(K-1)
     trace = lambda expr: map_integrands(  # noqa: E731
-        expr.xreplace({l: k}), lambda f: Sum(f, (k, 1, s.K)))
+        expr.xreplace({l: k}), lambda f: Sum(f, (k, 1, s.K))
+    )
     tr_dR = trace(previous["dR_centered"])
     tr_dQ = trace(previous["dQ_centered"])
     tr_dQ = map_integrands(tr_dQ, lambda f: apply_error_sum_rule(collapse_sums(f), s))
     # the same expectations under the representation law
     to_rep = lambda expr: expr.replace(  # noqa: E731
-        lambda a: isinstance(a, GaussianExpectation),
-        lambda a: GaussianExpectation(a.integrand, mu))
+        lambda a: isinstance(a, GaussianExpectation), lambda a: GaussianExpectation(a.integrand, mu)
+    )
     tr_dR, tr_dQ = to_rep(tr_dR), to_rep(tr_dQ)
-    tr_dQ = map_integrands(tr_dQ, lambda f: f.replace(
-        lambda a: isinstance(a, Indexed) and a.base == s.z, lambda a: s.logit_rep(a.indices[0])))
-    tr_dQ = linear_expand(map_integrands(tr_dQ, lambda f: pull_constants_out_of_sums(
-        Sum(sympy.expand(f.function), *f.limits) if isinstance(f, Sum) else f)))
+    tr_dQ = map_integrands(
+        tr_dQ,
+        lambda f: f.replace(
+            lambda a: isinstance(a, Indexed) and a.base == s.z, lambda a: s.logit_rep(a.indices[0])
+        ),
+    )
+    tr_dQ = linear_expand(
+        map_integrands(
+            tr_dQ,
+            lambda f: pull_constants_out_of_sums(
+                Sum(sympy.expand(f.function), *f.limits) if isinstance(f, Sum) else f
+            ),
+        )
+    )
     tr_dQ = split_expectation_sums(tr_dQ, mu)
     dD = tr_dR / (s.K - 1)
     dDelta_raw = sympy.expand(tr_dQ / (s.K - 1) - 2 * s.D * dD)
@@ -428,8 +468,19 @@ def symmetric_sector_traces(s: ClosureSymbols, previous: dict) -> dict:
     rest = substitute_error_signal(rest, s)
     drift_integrand = absorb_sign(drop_vanishing_exclusion(rest, s)) + label_term
     drift = GaussianExpectation(drift_integrand, mu)
-    return {"mu": mu, "cov_zy": cov_zy, "cov_zz": cov_zz, "cov_checks": cov_checks, "tr_dR": tr_dR,
-            "tr_dQ": tr_dQ, "dD": dD, "dDelta_raw": dDelta_raw, "E_ey": E_ey, "shifted": shifted, "drift": drift}
+    return {
+        "mu": mu,
+        "cov_zy": cov_zy,
+        "cov_zz": cov_zz,
+        "cov_checks": cov_checks,
+        "tr_dR": tr_dR,
+        "tr_dQ": tr_dQ,
+        "dD": dD,
+        "dDelta_raw": dDelta_raw,
+        "E_ey": E_ey,
+        "shifted": shifted,
+        "drift": drift,
+    }
 
 
 def step_symmetric_sector(K, previous=None):
@@ -448,20 +499,30 @@ def step_symmetric_sector(K, previous=None):
         previous = step_mean_logit_invariance(K)[1]
     parts = symmetric_sector_traces(s, previous)
     mu, cov_zy, cov_zz, cov_checks = parts["mu"], parts["cov_zy"], parts["cov_zz"], parts["cov_checks"]
-    dD, dDelta_raw, E_ey, shifted, drift = (parts[n] for n in ("dD", "dDelta_raw", "E_ey", "shifted", "drift"))
+    dD, dDelta_raw, E_ey, shifted, drift = (
+        parts[n] for n in ("dD", "dDelta_raw", "E_ey", "shifted", "drift")
+    )
     # (d) restoring: sum_k e_k xi_k = xi_c - sum_k p_k xi_k, then Stein in xi
     E_exi = [E for E in dDelta_raw.atoms(GaussianExpectation) if E.integrand.has(s.xi)][0]
     exi = collapse_sums(substitute_error_signal(E_exi.integrand, s))
     exi = pull_constants_out_of_sums(exi)
     exi_stein = stein_integrand(exi, mu, [s.xi])
-    exi_stein = flip_negative_constant(pull_constants_out_of_sums(exi_stein.replace(
-        lambda a: isinstance(a, Sum), lambda a: Sum(sympy.factor_terms(a.function), *a.limits))))
+    exi_stein = flip_negative_constant(
+        pull_constants_out_of_sums(
+            exi_stein.replace(
+                lambda a: isinstance(a, Sum), lambda a: Sum(sympy.factor_terms(a.function), *a.limits)
+            )
+        )
+    )
     # -sqrt(Delta) * sum_k p_k (1 - p_k)
     exi_coeff, exi_sum = exi_stein.as_independent(Sum)
     restoring = GaussianExpectation(exi_sum, mu)
     # (e) noise: sum_k e_k^2 = (1 - p_c)^2 + sum_{k != c} p_k^2
-    E_ee = [E for E in dDelta_raw.atoms(GaussianExpectation)
-            if E.integrand.has(s.e) and not E.integrand.has(s.xi) and not E.integrand.has(s.y)][0]
+    E_ee = [
+        E
+        for E in dDelta_raw.atoms(GaussianExpectation)
+        if E.integrand.has(s.e) and not E.integrand.has(s.xi) and not E.integrand.has(s.y)
+    ][0]
     lab, others = split_label_term(E_ee.integrand, s)
     noise_integrand = substitute_error_signal(lab, s) + substitute_error_signal(others, s)
     noise = GaussianExpectation(noise_integrand, mu)
@@ -488,13 +549,22 @@ def step_symmetric_sector(K, previous=None):
         "In distribution z = D y + sqrt(Delta) xi has the centred covariances of the sector; "
         "D = tr R_c/(K-1), Delta = tr Q_c/(K-1) - D^2; sum_k e_k y_k = sum_k e_k (y_k - y_c); "
         "Stein's lemma in xi through the softmax gives E[p_k xi_k] = sqrt(Delta) E[p_k (1 - p_k)].",
-        eqs)
-    return step, {"dD": dD_final, "dDelta": dDelta, "drift": drift, "restoring": restoring,
-                  "noise": noise, "cov_checks": cov_checks, "dDelta_raw": dDelta_raw}
+        eqs,
+    )
+    return step, {
+        "dD": dD_final,
+        "dDelta": dDelta,
+        "drift": drift,
+        "restoring": restoring,
+        "noise": noise,
+        "cov_checks": cov_checks,
+        "dDelta_raw": dDelta_raw,
+    }
 
 
 def split_expectation_sums(expr, mu):
     """``E[sum_k (a_k + b_k)] -> E[sum_k a_k] + E[sum_k b_k]`` with constants pulled out."""
+
     def rule(E):
         f = E.integrand
         if isinstance(f, Sum) and len(f.limits) == 1:
@@ -517,6 +587,7 @@ def split_expectation_sums(expr, mu):
 # step 4
 # --------------------------------------------------------------------------------------------
 
+
 def step_observables(K):
     """Step 4: generalisation error and test loss in the representation.
 
@@ -532,8 +603,12 @@ def step_observables(K):
     eps_g = GaussianExpectation(1 - correct, mu)
     loss = GaussianExpectation(-sympy.log(s.p(c)), mu)
     loss_explicit = sympy.expand_log(-sympy.log(s.softmax.explicit(c)), force=True)
-    eps_rep = map_integrands(eps_g, lambda f: f.replace(
-        lambda a: isinstance(a, Indexed) and a.base == s.z, lambda a: s.logit_rep(a.indices[0])))
+    eps_rep = map_integrands(
+        eps_g,
+        lambda f: f.replace(
+            lambda a: isinstance(a, Indexed) and a.base == s.z, lambda a: s.logit_rep(a.indices[0])
+        ),
+    )
     eqs = (
         ("eps_g", Eq(sympy.Symbol(r"\varepsilon_g"), eps_g)),
         ("eps_g_representation", Eq(sympy.Symbol(r"\varepsilon_g"), eps_rep)),
@@ -544,13 +619,15 @@ def step_observables(K):
         "Step 4: observables",
         "eps_g = P[argmax z != c] = 1 - E[prod_k H(z_c - z_k)] (H(0) = 1), L = E[-log p_c], "
         "with z = D y + sqrt(Delta) xi.",
-        eqs)
+        eqs,
+    )
     return step, {"eps_g": eps_g, "loss": loss, "eps_g_representation": eps_rep}
 
 
 # --------------------------------------------------------------------------------------------
 # explicit forms for integer K
 # --------------------------------------------------------------------------------------------
+
 
 def explicit_flow(expr, K, label: int | None = 1):
     """Write class sums out for integer K and (optionally) condition on the label ``c = label``.

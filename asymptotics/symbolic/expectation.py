@@ -61,6 +61,7 @@ __all__ = [
 # laws
 # --------------------------------------------------------------------------------------------
 
+
 class GaussianMeasure(Basic):
     """Base class of centred Gaussian laws (plus quantities that are functions of the variables)."""
 
@@ -109,8 +110,16 @@ class IndexedGaussian(GaussianMeasure):
 
     def __new__(cls, bases, dim, covariances, label=(), logits=(), markers=(), conditioned=0):
         cov = Tuple(*[Tuple(a, b, f) for (a, b, f) in covariances])
-        return Basic.__new__(cls, Tuple(*bases), sympy.sympify(dim), cov, Tuple(*label),
-                             Tuple(*logits), Tuple(*markers), sympy.sympify(conditioned))
+        return Basic.__new__(
+            cls,
+            Tuple(*bases),
+            sympy.sympify(dim),
+            cov,
+            Tuple(*label),
+            Tuple(*logits),
+            Tuple(*markers),
+            sympy.sympify(conditioned),
+        )
 
     @classmethod
     def standard(cls, bases, dim, **kw):
@@ -130,7 +139,7 @@ class IndexedGaussian(GaussianMeasure):
         """``Cov(u, v)`` for two components ``u = a[i]``, ``v = b[j]``."""
         if not (isinstance(u, Indexed) and isinstance(v, Indexed)):
             raise InvalidInputError(f"covariance needs two indexed components, got {u} and {v}")
-        for (a, b, f) in self.args[2]:
+        for a, b, f in self.args[2]:
             if (u.base, v.base) == (a, b):
                 return f(u.indices[0], v.indices[0])
             if (u.base, v.base) == (b, a):
@@ -145,17 +154,26 @@ class IndexedGaussian(GaussianMeasure):
             out.append(self.logits[0])
         return tuple(out)
 
-    def with_conditioned_label(self, value: int) -> "IndexedGaussian":
+    def with_conditioned_label(self, value: int) -> IndexedGaussian:
         """The same law conditioned on ``argmax y = value``."""
-        return IndexedGaussian(self.bases, self.dim, [tuple(t) for t in self.args[2]],
-                               self.label, self.logits, self.markers, value)
+        return IndexedGaussian(
+            self.bases,
+            self.dim,
+            [tuple(t) for t in self.args[2]],
+            self.label,
+            self.logits,
+            self.markers,
+            value,
+        )
 
     def _latex(self, printer):
         names = ", ".join(printer._print(b) for b in self.bases)
         text = r"(%s) \sim \mathcal{N}" % names
         if self.label:
             text += r",\ %s = \operatorname{argmax}_k %s_k" % (
-                printer._print(self.label[0]), printer._print(self.label[1]))
+                printer._print(self.label[0]),
+                printer._print(self.label[1]),
+            )
         if self.conditioned != 0:
             text += r"\ (\text{given } %s)" % printer._print(self.conditioned)
         return text
@@ -180,8 +198,7 @@ class IndexedGaussian(GaussianMeasure):
         f = f.doit()
         if self.logits:
             z, rep = self.logits
-            f = f.replace(lambda a: isinstance(a, Indexed) and a.base == z,
-                          lambda a: rep(a.indices[0]))
+            f = f.replace(lambda a: isinstance(a, Indexed) and a.base == z, lambda a: rep(a.indices[0]))
         return f.subs(subs).doit()
 
 
@@ -198,8 +215,7 @@ class CorrelatedGaussian(GaussianMeasure):
         C = sympy.ImmutableMatrix(covariance)
         variables = Tuple(*variables)
         if C.shape != (len(variables), len(variables)):
-            raise InvalidInputError(
-                f"covariance must be {len(variables)}x{len(variables)}, got {C.shape}")
+            raise InvalidInputError(f"covariance must be {len(variables)}x{len(variables)}, got {C.shape}")
         return Basic.__new__(cls, variables, C, condition)
 
     variables = property(lambda self: tuple(self.args[0]))
@@ -232,6 +248,7 @@ class CorrelatedGaussian(GaussianMeasure):
 # --------------------------------------------------------------------------------------------
 # the expectation node
 # --------------------------------------------------------------------------------------------
+
 
 class GaussianExpectation(Expr):
     """``E_{v ~ measure}[integrand]``, unevaluated. See the module docstring."""
@@ -294,7 +311,7 @@ class GaussianExpectation(Expr):
                 out.append(Mul(*const) * GaussianExpectation(r, mu))
         return Add(*out)
 
-    def with_integrand(self, integrand) -> "GaussianExpectation":
+    def with_integrand(self, integrand) -> GaussianExpectation:
         return GaussianExpectation(integrand, self.measure)
 
     # -- numerics ----------------------------------------------------------------------------
@@ -320,8 +337,7 @@ class GaussianExpectation(Expr):
         f = mu.prepare(self.integrand, subs)
         label = getattr(mu, "label", ())
         if label and f.has(label[0]):
-            raise InvalidInputError(
-                f"the integrand depends on the label {label[0]}; condition on it first")
+            raise InvalidInputError(f"the integrand depends on the label {label[0]}; condition on it first")
         syms = [sympy.Dummy(f"v{i}") for i in range(len(variables))]
         g = f.xreplace(dict(zip(variables, syms)))
         leftover = g.free_symbols - set(syms)
@@ -402,7 +418,7 @@ class GaussianExpectation(Expr):
         subs = subs or {}
         variables = self.measure.scalar_variables()
         d = len(variables)
-        if nodes ** d > 4_000_000:
+        if nodes**d > 4_000_000:
             raise InvalidInputError(f"{nodes}**{d} quadrature points is too many; use monte_carlo")
         x, w = np.polynomial.hermite_e.hermegauss(nodes)
         w = w / math.sqrt(2 * math.pi)
@@ -467,8 +483,11 @@ class GaussianExpectation(Expr):
         """
         subs = subs or {}
         mu = self.measure
-        if getattr(mu, "label", ()) or getattr(mu, "conditioned", 0) != 0 or (
-                isinstance(mu, CorrelatedGaussian) and mu.condition is not S.true):
+        if (
+            getattr(mu, "label", ())
+            or getattr(mu, "conditioned", 0) != 0
+            or (isinstance(mu, CorrelatedGaussian) and mu.condition is not S.true)
+        ):
             raise InvalidInputError("mp_quad handles smooth unconditioned integrands only")
         variables = mu.scalar_variables()
         d = len(variables)
@@ -479,8 +498,7 @@ class GaussianExpectation(Expr):
                 Cs = mu.matrix.subs(subs)
             else:
                 Cs = sympy.Matrix(d, d, lambda i, j: mu.covariance(variables[i], variables[j])).subs(subs)
-            C = mpmath.matrix([[mpmath.mpf(sympy.N(Cs[i, j], dps + 10)) for j in range(d)]
-                               for i in range(d)])
+            C = mpmath.matrix([[mpmath.mpf(sympy.N(Cs[i, j], dps + 10)) for j in range(d)] for i in range(d)])
             L = mpmath.cholesky(C)
             f = mu.prepare(self.integrand, subs)
             g = sympy.symbols(f"g0:{d}", real=True)
@@ -506,7 +524,8 @@ class GaussianExpectation(Expr):
                     n *= 2
                     if n > 128:
                         raise IntegrationError(
-                            f"Gauss-Hermite did not reach {dps} digits with 128 nodes per dimension")
+                            f"Gauss-Hermite did not reach {dps} digits with 128 nodes per dimension"
+                        )
                     out = rule(n)
                     if abs(out - prev) <= tol * max(1, abs(out)):
                         break
@@ -535,7 +554,7 @@ def _hermite_rule(n: int, dps: int):
             p0, p1 = mpmath.mpf(1), x
             for k in range(1, n):
                 p0, p1 = p1, x * p1 - k * p0
-            return p1, p0            # He_n, He_{n-1}
+            return p1, p0  # He_n, He_{n-1}
 
         for t in x0:
             x = mpmath.mpf(t)
@@ -569,16 +588,17 @@ _MPMATH_EXTRA = {"logistic": _mp_logistic}
 def _cholesky(C):
     try:
         return np.linalg.cholesky(C)
-    except np.linalg.LinAlgError:
+    except np.linalg.LinAlgError:  # semi-definite: fall back to the eigendecomposition
         w, V = np.linalg.eigh(C)
         if np.min(w) < -1e-12 * max(1.0, np.max(np.abs(w))):
-            raise InvalidInputError("covariance matrix is not positive semi-definite")
+            raise InvalidInputError("covariance matrix is not positive semi-definite") from None
         return V @ np.diag(np.sqrt(np.clip(w, 0, None)))
 
 
 # --------------------------------------------------------------------------------------------
 # linearity and comparison
 # --------------------------------------------------------------------------------------------
+
 
 def map_integrands(expr, fn) -> Expr:
     """Apply ``fn`` to the integrand of every expectation in ``expr``.
@@ -589,7 +609,8 @@ def map_integrands(expr, fn) -> Expr:
     """
     return sympy.sympify(expr).replace(
         lambda a: isinstance(a, GaussianExpectation),
-        lambda a: GaussianExpectation(fn(a.integrand), a.measure))
+        lambda a: GaussianExpectation(fn(a.integrand), a.measure),
+    )
 
 
 def linear_expand(expr, split_sums: bool = False) -> Expr:
@@ -600,8 +621,8 @@ def linear_expand(expr, split_sums: bool = False) -> Expr:
     a**2*⟨v**2⟩ + a*⟨v⟩
     """
     e = sympy.sympify(expr).replace(
-        lambda a: isinstance(a, GaussianExpectation),
-        lambda a: a.linear_expand(split_sums=split_sums))
+        lambda a: isinstance(a, GaussianExpectation), lambda a: a.linear_expand(split_sums=split_sums)
+    )
     return expand_outside(e)
 
 
@@ -666,6 +687,5 @@ def expectations_equal(a, b) -> bool:
     diff = map_integrands(diff, canonical_form)
     diff = collect_expectations(linear_expand(diff))
     diff = map_integrands(diff, canonical_form)
-    diff = diff.replace(lambda x: isinstance(x, GaussianExpectation) and x.integrand == 0,
-                        lambda x: S.Zero)
+    diff = diff.replace(lambda x: isinstance(x, GaussianExpectation) and x.integrand == 0, lambda x: S.Zero)
     return sympy.simplify(diff) == 0

@@ -48,5 +48,10 @@ def drift_restoring_identity() -> dict:
     restoring = GaussianExpectation(Sum(S.prob(k) * (1 - S.prob(k)), (k, 1, K)), law)
     diff = sympy.simplify((rewritten.args[0] - D * restoring.args[0]).doit())
     drift_s, restoring_s, rho0 = sympy.symbols("drift restoring rho_K(0)")
-    return {"expectation": lhs, "stein": rewritten, "restoring": D * restoring, "check": diff,
-            "identity": sympy.Eq(drift_s + D * restoring_s, rho0)}
+    return {
+        "expectation": lhs,
+        "stein": rewritten,
+        "restoring": D * restoring,
+        "check": diff,
+        "identity": sympy.Eq(drift_s + D * restoring_s, rho0),
+    }

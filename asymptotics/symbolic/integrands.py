@@ -33,7 +33,7 @@ integers, so the mpmath callables lose no precision.  The float64 callables are 
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import sympy as sp
 from sympy.codegen.cfunctions import log1p
@@ -68,7 +68,7 @@ def softmax_in_gaps(K: int):
     return 1 / (1 + E), [sp.exp(-dj) / (1 + E) for dj in d]
 
 
-@lru_cache(maxsize=None)
+@cache
 def moment_integrands(K: int) -> dict:
     """The five integrands (drift, restoring, noise, eps_g, loss) in gap coordinates.
 
@@ -159,7 +159,7 @@ def homogenised(K: int, exprs):
             result.append(m + log1p(um1 + inner))
             continue
         if isinstance(expr, sp.Piecewise):
-            result.append(expr)          # indicator of the gaps: evaluated on d directly
+            result.append(expr)  # indicator of the gaps: evaluated on d directly
             continue
         result.append(rational(expr))
     return (m, u, um1) + e, result
@@ -179,14 +179,15 @@ def _homogenised_numpy(K: int, exprs):
 
     def evaluate(*args):
         args = np.broadcast_arrays(*[np.asarray(a, dtype=float) for a in args])
-        dd = args[:K - 1]
+        dd = args[: K - 1]
         m = np.maximum(0.0, np.max([-x for x in dd], axis=0))
         with np.errstate(under="ignore"):
             ee = [np.exp(-x - m) for x in dd]
             u = np.exp(-m)
         um1 = np.expm1(-m)
-        rest = list(args[K - 1:]) + [np.zeros_like(m)] * (2 * (K - 1) - len(args))
-        return f(m, u, um1, *ee, *dd, *rest[:K - 1])
+        rest = list(args[K - 1 :]) + [np.zeros_like(m)] * (2 * (K - 1) - len(args))
+        return f(m, u, um1, *ee, *dd, *rest[: K - 1])
+
     return evaluate
 
 
@@ -194,11 +195,10 @@ def _modules(backend: str):
     """lambdify namespaces; ``"flint"`` maps the functions onto python-flint ``arb`` methods."""
     if backend != "flint":
         return backend
-    return [{"exp": lambda x: x.exp(), "log1p": lambda x: x.log1p(), "log": lambda x: x.log()},
-            "mpmath"]
+    return [{"exp": lambda x: x.exp(), "log1p": lambda x: x.log1p(), "log": lambda x: x.log()}, "mpmath"]
 
 
-@lru_cache(maxsize=None)
+@cache
 def compiled_integrands(K: int, backend: str = "numpy"):
     """Compile the five integrands into one callable ``f(d_1..d_{K-1}, g_1..g_{K-1})``.
 
@@ -221,18 +221,19 @@ def compiled_integrands(K: int, backend: str = "numpy"):
     exprs = [moment_integrands(K)[n] for n in MOMENT_NAMES]
     if backend == "numpy":
         import numpy as np
+
         f = _homogenised_numpy(K, exprs)
 
         def numpy_integrands(*args, _f=f):
             args = np.broadcast_arrays(*[np.asarray(a, dtype=float) for a in args])
-            return tuple(np.broadcast_to(np.asarray(v, dtype=float), args[0].shape)
-                         for v in _f(*args))
+            return tuple(np.broadcast_to(np.asarray(v, dtype=float), args[0].shape) for v in _f(*args))
+
         return numpy_integrands
     f = sp.lambdify(d + g, exprs, modules=_modules(backend), cse=True)
     return lambda *args, _f=f: tuple(_f(*args))
 
 
-@lru_cache(maxsize=None)
+@cache
 def gap_split(K: int) -> dict:
     """Split each integrand as ``base(d) + sum_j coeff_j(d) g_j`` (all five are affine in ``g``).
 
@@ -255,7 +256,7 @@ def gap_split(K: int) -> dict:
     return out
 
 
-@lru_cache(maxsize=None)
+@cache
 def compiled_gap_split(K: int, backend: str = "numpy"):
     """Compile :func:`gap_split`: ``f(d_1..d_{K-1}) -> (bases, drift_coeffs)``.
 
@@ -281,6 +282,7 @@ def compiled_gap_split(K: int, backend: str = "numpy"):
 
     if backend == "numpy":
         import numpy as np
+
         f = _homogenised_numpy(K, exprs)
 
         def numpy_split(*args, _f=f):
@@ -289,10 +291,12 @@ def compiled_gap_split(K: int, backend: str = "numpy"):
             shape = args[0].shape
             vals = [np.broadcast_to(np.asarray(v, dtype=float), shape) for v in vals]
             return tuple(vals[:n]), tuple(vals[n:])
+
         return numpy_split
     f = sp.lambdify(d, exprs, modules=_modules(backend), cse=True)
 
     def mpmath_split(*args, _f=f):
         vals = _f(*args)
         return tuple(vals[:n]), tuple(vals[n:])
+
     return mpmath_split

@@ -171,6 +171,7 @@ def class_sum(summand, index, K) -> Expr:
 # index algebra
 # --------------------------------------------------------------------------------------------
 
+
 def _split_factor(term, index):
     """Split a product into (factor independent of ``index``, factor depending on it)."""
     const, dep = [], []
@@ -229,7 +230,7 @@ def collapse_sums(expr) -> Expr:
     if isinstance(expr, Sum):
         inner = expr.function
         limits = list(expr.limits)
-        for (idx, lo, hi) in reversed(limits):
+        for idx, lo, hi in reversed(limits):
             inner = collapse_sums(inner)
             inner = _collapse_one(inner, idx, lo, hi)
         return inner
@@ -245,6 +246,7 @@ def pull_constants_out_of_sums(expr) -> Expr:
     >>> pull_constants_out_of_sums(Sum(-a * y[k] * (1 - y[k]), (k, 1, 3)))
     -a*Sum((1 - y[k])*y[k], (k, 1, 3))
     """
+
     def rule(s):
         if len(s.limits) != 1:
             return s
@@ -266,6 +268,7 @@ def rename_bound_indices(expr, prefix: str = "_s") -> Expr:
     >>> rename_bound_indices(Sum(y[j], (j, 1, 3))) == rename_bound_indices(Sum(y[k], (k, 1, 3)))
     True
     """
+
     def walk(e, depth):
         if isinstance(e, Sum) and len(e.limits) == 1:
             idx, lo, hi = e.limits[0]
@@ -295,12 +298,18 @@ def canonical_form(expr, *, normalisation: bool = True, logits: IndexedBase | No
     e = sympy.expand(e)
     e = rename_bound_indices(e)
     if normalisation:
+
         def is_prob_sum(a):
-            return (isinstance(a, Sum) and len(a.limits) == 1
-                    and isinstance(a.function, SoftmaxProbability)
-                    and a.function.index == a.limits[0][0]
-                    and a.limits[0][1] == 1 and a.limits[0][2] == a.function.K
-                    and (logits is None or a.function.logits == logits))
+            return (
+                isinstance(a, Sum)
+                and len(a.limits) == 1
+                and isinstance(a.function, SoftmaxProbability)
+                and a.function.index == a.limits[0][0]
+                and a.limits[0][1] == 1
+                and a.limits[0][2] == a.function.K
+                and (logits is None or a.function.logits == logits)
+            )
+
         e = sympy.expand(e.replace(is_prob_sum, lambda a: S.One))
     return e
 

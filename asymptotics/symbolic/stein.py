@@ -86,8 +86,7 @@ def _partners(v, measure):
             if cov != 0:
                 out.append((cov, b[j], j))
         return out
-    return [(measure.covariance(v, w), w, None) for w in measure.variables
-            if measure.covariance(v, w) != 0]
+    return [(measure.covariance(v, w), w, None) for w in measure.variables if measure.covariance(v, w) != 0]
 
 
 def _check_smooth(v, rest, measure):
@@ -96,12 +95,14 @@ def _check_smooth(v, rest, measure):
         if v.base == ybase and (rest.has(c) or v.has(c) or measure.conditioned != 0):
             raise InvalidInputError(
                 f"Stein's lemma in {ybase} is not applicable: the label {c} = argmax {ybase} "
-                "is not differentiable")
+                "is not differentiable"
+            )
     if isinstance(measure, CorrelatedGaussian) and measure.condition is not S.true:
         for w in measure.condition.free_symbols:
             if measure.covariance(v, w) != 0:
                 raise InvalidInputError(
-                    f"Stein's lemma in {v} is not applicable: the conditioning event depends on it")
+                    f"Stein's lemma in {v} is not applicable: the conditioning event depends on it"
+                )
 
 
 def _stein_term(term, measure, variables):
@@ -109,7 +110,7 @@ def _stein_term(term, measure, variables):
     for idx, fac in enumerate(factors):
         base, expo = fac.as_base_exp()
         if _is_component(base, measure, variables) and expo.is_Integer and expo > 0:
-            rest = Mul(*(factors[:idx] + factors[idx + 1:])) * base ** (expo - 1)
+            rest = Mul(*(factors[:idx] + factors[idx + 1 :])) * base ** (expo - 1)
             _check_smooth(base, rest, measure)
             total = S.Zero
             for cov, w, j in _partners(base, measure):
@@ -160,4 +161,5 @@ def stein_rewrite(expr, variables=None) -> sympy.Expr:
     """
     return sympy.sympify(expr).replace(
         lambda a: isinstance(a, GaussianExpectation),
-        lambda a: GaussianExpectation(stein_integrand(a.integrand, a.measure, variables), a.measure))
+        lambda a: GaussianExpectation(stein_integrand(a.integrand, a.measure, variables), a.measure),
+    )

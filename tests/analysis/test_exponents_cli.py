@@ -1,8 +1,6 @@
 import argparse
 import json
-import math
 
-import numpy as np
 import pytest
 
 from asymptotics.analysis import cli
@@ -20,8 +18,24 @@ def parse(argv):
 
 def test_json_contract_reduced_model(capsys, tmp_path):
     plot = tmp_path / "exp.png"
-    args = parse(["exponents", "--K", "3", "--eta", "1", "--schedule", "power:beta=0.5", "--model", "reduced",
-                  "--alpha-max", "1e12", "--json", "--plot", str(plot)])
+    args = parse(
+        [
+            "exponents",
+            "--K",
+            "3",
+            "--eta",
+            "1",
+            "--schedule",
+            "power:beta=0.5",
+            "--model",
+            "reduced",
+            "--alpha-max",
+            "1e12",
+            "--json",
+            "--plot",
+            str(plot),
+        ]
+    )
     assert args.handler(args) == 0
     out = capsys.readouterr().out
     report = json.loads(out)  # exactly one JSON object on stdout
@@ -42,7 +56,7 @@ def test_text_output_and_bad_input(capsys):
     with pytest.raises(InvalidInputError, match="unknown schedule kind"):
         bad = parse(["exponents", "--schedule", "linear:eta=1", "--no-plot"])
         bad.handler(bad)
-    with pytest.raises(SystemExit):                       # rejected by the argument parser
+    with pytest.raises(SystemExit):  # rejected by the argument parser
         parse(["exponents", "--K", "1", "--no-plot", "--model", "reduced"])
     with pytest.raises(InvalidInputError, match="K must be"):
         er.exponent_report(1, 1.0, model="reduced", alpha_max=1e6)
@@ -86,6 +100,7 @@ def test_schedules_exact_closure_K2(beta):
 
 def test_sgd_with_schedule_agrees_with_closure():
     from asymptotics.dynamics.sgd import simulate_sgd
+
     sched = PowerLaw(1.0, 0.5, 1.0)
     alphas = [1.0, 3.0, 6.0]
     sim = simulate_sgd(2, sched, N=1000, seeds=6, seed=3, alphas=alphas, n_test=4000)

@@ -20,14 +20,18 @@ from asymptotics.numeric.closure import closure_moments
 from asymptotics.sweep.tasks import combine_blocks
 
 
-@pytest.mark.parametrize("D, Delta, eta", [(0.05, 0.01, 1.0), (1.0, 0.5, 1.0), (3.0, 0.2, 0.5), (6.0, 1.0, 2.0)])
+@pytest.mark.parametrize(
+    "D, Delta, eta", [(0.05, 0.01, 1.0), (1.0, 0.5, 1.0), (3.0, 0.2, 0.5), (6.0, 1.0, 2.0)]
+)
 def test_k2_drift_is_the_closure_flow(D, Delta, eta):
     r_u, q = D / math.sqrt(2), (Delta + D * D) / 2
     F = k2_drift((r_u, 0.0, q), eta)
     m = closure_moments(2, D, Delta)
     assert math.sqrt(2) * F[0] == pytest.approx(eta * m.drift, rel=1e-9)
-    assert 2 * F[2] - 4 * r_u * F[0] == pytest.approx(eta * (-2 * Delta * m.restoring + eta * m.noise), rel=1e-7)
-    assert abs(F[1]) < 1e-15                                          # r_v = 0 is invariant
+    assert 2 * F[2] - 4 * r_u * F[0] == pytest.approx(
+        eta * (-2 * Delta * m.restoring + eta * m.noise), rel=1e-7
+    )
+    assert abs(F[1]) < 1e-15  # r_v = 0 is invariant
     S = k2_noise_covariance((r_u, 0.0, q), eta)
     assert np.allclose(S, S.T) and np.all(np.linalg.eigvalsh(S) > -1e-14)
 
@@ -37,7 +41,7 @@ def test_k2_error_and_loss_from_D_and_Delta_match_test_samples():
     eps, loss = k2_error_and_loss(run.per_seed["D"], run.per_seed["Delta"])
     mc_eps = run.per_seed["eps_g"]
     assert np.all(np.abs(mc_eps - eps) <= 4.5 * np.sqrt(eps * (1 - eps) / 40_000))
-    assert np.all(np.abs(run.per_seed["loss"] - loss) <= 0.02 * loss)   # MC error of L ~ 0.5 %
+    assert np.all(np.abs(run.per_seed["loss"] - loss) <= 0.02 * loss)  # MC error of L ~ 0.5 %
 
 
 def test_fit_and_secant_exponents_on_exact_power_laws():
@@ -47,17 +51,22 @@ def test_fit_and_secant_exponents_on_exact_power_laws():
     assert fit["p_err"] == pytest.approx(1e-3 / (np.std(np.log(N)) * math.sqrt(3)), rel=1e-9)
     assert [round(r["p"], 12) for r in secant_exponents(N, 5.0 / N, 0 * N)] == [1.0, 1.0]
     assert math.isnan(fit_power(N[:2], [1.0, 0.5], [0.1] * 2)["p"])
-    noisy = fit_power(N, [1e-3, -1e-3, 1e-3], [1e-3] * 3)            # unresolved: a huge error bar
+    noisy = fit_power(N, [1e-3, -1e-3, 1e-3], [1e-3] * 3)  # unresolved: a huge error bar
     assert not noisy["p_err"] < 1.0
-    assert plan_seeds([100, 2000], ratio=1.0, z=math.sqrt(3), minimum=1000, block=250) == {100: 1000, 2000: 6000}
+    assert plan_seeds([100, 2000], ratio=1.0, z=math.sqrt(3), minimum=1000, block=250) == {
+        100: 1000,
+        2000: 6000,
+    }
 
 
 def _measure(Ns, seeds_per_N, alpha, eta=1.0, block=1000):
     pooled = {}
     for N in Ns:
         S = seeds_per_N * N
-        blocks = [k2_exact_block(2, eta, N, min(block, S - s), 100 + s // block, [alpha])
-                  for s in range(0, S, block)]
+        blocks = [
+            k2_exact_block(2, eta, N, min(block, S - s), 100 + s // block, [alpha])
+            for s in range(0, S, block)
+        ]
         pooled[N] = combine_blocks(blocks)
     return pooled
 
@@ -76,7 +85,7 @@ def test_deviation_is_resolved_falls_like_one_over_N_and_matches_the_derived_coe
         se = np.array([pooled[n][f"{name}_se"][0] for n in Ns])
         sd = np.array([pooled[n][f"{name}_sd"][0] for n in Ns])
         dev = mean - float(getattr(closure, name)[0])
-        if name == "eps_g":        # the best-resolved deviation (|c|/s ~ 0.7)
+        if name == "eps_g":  # the best-resolved deviation (|c|/s ~ 0.7)
             # the run is large enough to say something: the statistical error at the largest N is below
             # the measured deviation; the exponent has an error bar and is consistent with 1
             assert se[-1] < abs(dev[-1]), (dev, se)
@@ -91,5 +100,8 @@ def test_deviation_is_resolved_falls_like_one_over_N_and_matches_the_derived_coe
         # the seed-to-seed spread falls like N^-1/2 with the derived coefficient
         predicted = math.sqrt(theory.var1[name][0])
         rel = 1.0 / np.sqrt(2.0 * (seeds_per_N * N - 1))
-        assert np.all(np.abs(sd * np.sqrt(N) / predicted - 1) < 4 * rel + 2.0 / N), (name, sd * np.sqrt(N),
-                                                                                   predicted)
+        assert np.all(np.abs(sd * np.sqrt(N) / predicted - 1) < 4 * rel + 2.0 / N), (
+            name,
+            sd * np.sqrt(N),
+            predicted,
+        )

@@ -1,5 +1,3 @@
-import math
-
 import numpy as np
 import pytest
 
@@ -10,13 +8,13 @@ P, A1, A2 = -1 / 3, 0.8, -0.3
 
 
 def curve(a):
-    return 1.7 * a ** P * (1 + A1 * a ** (-1 / 3) + A2 * a ** (-2 / 3))
+    return 1.7 * a**P * (1 + A1 * a ** (-1 / 3) + A2 * a ** (-2 / 3))
 
 
 def exact_slope(a):
     # d ln y / d ln a in closed form
     u = a ** (-1 / 3)
-    return P + (-A1 * u / 3 - 2 * A2 * u ** 2 / 3) / (1 + A1 * u + A2 * u ** 2)
+    return P + (-A1 * u / 3 - 2 * A2 * u**2 / 3) / (1 + A1 * u + A2 * u**2)
 
 
 def test_local_slope_dense_matches_closed_form():
@@ -55,8 +53,14 @@ def test_effective_exponent_table_secants_are_exact():
     ts = effective_exponents((a, curve(a)), 1.0, 1e6, per="decade")
     assert np.max(np.abs(ts.secant - np.log(curve(ts.hi) / curve(ts.lo)) / np.log(10))) < 1e-7
     assert "effective exponents" in ts.format()
-    assert set(ts.rows()[0]) == {"alpha_lo", "alpha_hi", "alpha_center", "secant_exponent", "local_slope",
-                                 "local_slope_error"}
+    assert set(ts.rows()[0]) == {
+        "alpha_lo",
+        "alpha_hi",
+        "alpha_center",
+        "secant_exponent",
+        "local_slope",
+        "local_slope_error",
+    }
 
 
 @pytest.mark.parametrize("bad", [lambda a: -a, lambda a: float("nan")])

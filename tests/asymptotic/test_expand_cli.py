@@ -2,7 +2,6 @@
 
 import argparse
 import json
-import math
 
 import mpmath
 import pytest
@@ -22,7 +21,7 @@ def _run(argv, capsys):
 def test_json_30_digits(capsys):
     code, out = _run(["expand", "--K", "2", "--eta", "1", "--digits", "30", "--json"], capsys)
     assert code == 0
-    report = json.loads(out.out)                     # exactly one JSON object on stdout
+    report = json.loads(out.out)  # exactly one JSON object on stdout
     for key in ("rho0", "Delta_star", "C_D", "C_eps", "C_L"):
         digits = report[key].replace("-", "").replace(".", "").lstrip("0")
         assert len(digits) >= 30, key
@@ -58,11 +57,12 @@ def test_corrections_carry_the_digits(capsys):
 
 
 def test_bad_input_is_an_input_error(capsys):
-    with pytest.raises(SystemExit):                   # rejected by the argument parser
+    with pytest.raises(SystemExit):  # rejected by the argument parser
         _run(["expand", "--K", "5", "--order", "6"], capsys)
     with pytest.raises(SystemExit):
         _run(["expand", "--K", "2", "--eta", "-1"], capsys)
     from asymptotics.asymptotic.expansion_report import expansion_report
+
     with pytest.raises(InvalidInputError, match="order"):
         expansion_report(5, 1, order=6)
     with pytest.raises(InvalidInputError, match="eta"):

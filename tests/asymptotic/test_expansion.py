@@ -39,8 +39,11 @@ def exact():
 
 @pytest.fixture(scope="module")
 def coefficients():
-    return {2: expansion_coefficients(2, DELTA, 4), 3: expansion_coefficients(3, DELTA, 3),
-            5: expansion_coefficients(5, DELTA, 4)}
+    return {
+        2: expansion_coefficients(2, DELTA, 4),
+        3: expansion_coefficients(3, DELTA, 3),
+        5: expansion_coefficients(5, DELTA, 4),
+    }
 
 
 def _slope(K, name, n, coeffs, exact_values):
@@ -50,11 +53,11 @@ def _slope(K, name, n, coeffs, exact_values):
         value = float(getattr(exact_values[D], name))
         approx = sum(float(c) * D ** (-(j + p)) for j, c in enumerate(coeffs[name][: n + 1]))
         r = abs(value - approx)
-        if r > FLOOR[K] * abs(value):       # well above the closure's accuracy
+        if r > FLOOR[K] * abs(value):  # well above the closure's accuracy
             Ds.append(D)
             res.append(r)
     # next nonzero order
-    nxt = n + 1          # beyond the computed coefficients the next order is assumed nonzero
+    nxt = n + 1  # beyond the computed coefficients the next order is assumed nonzero
     while nxt < len(coeffs[name]) and abs(float(coeffs[name][nxt])) < 1e-12:
         nxt += 1
     assert len(Ds) >= 4, (K, name, n, Ds)
@@ -75,7 +78,7 @@ def test_residual_falls_at_next_order(K, n, name, exact, coefficients):
 
 
 def test_k2_odd_orders_vanish(coefficients):
-    for name, c in coefficients[2].items():
+    for c in coefficients[2].values():
         assert c[1] == 0 and c[3] == 0
 
 
@@ -103,7 +106,7 @@ def test_k2_expansion_high_precision():
             exact_eps = mpmath.acos(D / mpmath.sqrt(D**2 + mpmath.mpf("0.25"))) / mpmath.pi
             approx = sum(c["eps_g"][j] * D ** (-(j + 1)) for j in range(7))
             # next term ~ D^-9 relative to D^-1
-            assert abs(approx - exact_eps) < 10 * D ** -9
+            assert abs(approx - exact_eps) < 10 * D**-9
 
 
 def test_precisions_agree():
@@ -125,9 +128,9 @@ def test_expanded_moments_and_sympy():
 
 def test_junction_terms_enter_at_their_order():
     assert junction_terms(2, 5) == []
-    assert [t[0] for t in junction_terms(5, 1)] == [2]               # three-class at 1/D
+    assert [t[0] for t in junction_terms(5, 1)] == [2]  # three-class at 1/D
     assert sorted({t[0] for t in junction_terms(5, 3)}) == [2, 3, 4]  # five-class first at 1/D^3
-    assert {t[0] for t in junction_terms(3, 6)} == {2}                 # at most K - 1 competitors
+    assert {t[0] for t in junction_terms(3, 6)} == {2}  # at most K - 1 competitors
     # multiplicities count the orderings of each multi-index
     for K, j in ((5, 3), (6, 4)):
         for m in range(2, min(j + 1, K - 1) + 1):

@@ -25,8 +25,13 @@ def _reference_root(eta_text: str, digits: int):
         # bracket: B increases from B(0) = ln 2 - 1/2, and B(Delta) < B(0) + sqrt(Delta/pi)
         lo = eta * (mpmath.log(2) - mpmath.mpf(1) / 2)
         hi = (eta / mpmath.sqrt(mpmath.pi) + mpmath.sqrt(eta)) ** 2 + 1
-        return mpmath.findroot(lambda d: d - eta * B(d), (lo, hi), solver="anderson",
-                               tol=mpmath.mpf(10) ** (-2 * (digits + 15)), maxsteps=400)
+        return mpmath.findroot(
+            lambda d: d - eta * B(d),
+            (lo, hi),
+            solver="anderson",
+            tol=mpmath.mpf(10) ** (-2 * (digits + 15)),
+            maxsteps=400,
+        )
 
 
 @pytest.mark.parametrize("eta", ["0.001", "0.0137", "0.1", "0.3", "1", "2.5", "10", "42.42", "100"])

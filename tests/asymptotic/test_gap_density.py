@@ -75,7 +75,7 @@ def test_monte_carlo_k10():
     top2 = np.sort(y, axis=1)[:, -2:]
     gap = top2[:, 1] - top2[:, 0]
     width = 0.02
-    estimate = np.mean(gap < width) / width          # rho(0) + rho'(0) width/2 + ...
+    estimate = np.mean(gap < width) / width  # rho(0) + rho'(0) width/2 + ...
     slope = float(top_gap_density_derivative(K, 1))
     predicted = float(top_gap_density_at_zero(K)) + slope * width / 2
     se = math.sqrt(estimate / (n * width))
@@ -90,15 +90,17 @@ def test_labelled_and_joint_gap_densities_monte_carlo():
     n = 600_000
     y = rng.standard_normal((n, 3))
     c = y.max(axis=1, keepdims=True)
-    gaps = np.sort(c - y, axis=1)[:, 1:]          # the two non-winning gaps
+    gaps = np.sort(c - y, axis=1)[:, 1:]  # the two non-winning gaps
     w = 0.05
     q_est = np.sum(gaps < w) / (n * w)
-    q_pred = float(labelled_gap_density_derivative(3, 0)) + float(labelled_gap_density_derivative(3, 1)) * w / 2
+    q_pred = (
+        float(labelled_gap_density_derivative(3, 0)) + float(labelled_gap_density_derivative(3, 1)) * w / 2
+    )
     assert abs(q_est - q_pred) < 4 * math.sqrt(q_est / (n * w))
     count = np.sum((gaps[:, 0] < w) & (gaps[:, 1] < w))
     both = count / (n * w**2)
-    pred = float(gap_joint_derivative(3, (0, 0)))     # joint density of the labelled pair at (0, 0)
-    assert abs(both - pred) < 4 * both / math.sqrt(count) + 0.02 * pred   # + O(w) bias
+    pred = float(gap_joint_derivative(3, (0, 0)))  # joint density of the labelled pair at (0, 0)
+    assert abs(both - pred) < 4 * both / math.sqrt(count) + 0.02 * pred  # + O(w) bias
 
 
 def test_invalid_input():

@@ -49,7 +49,10 @@ def test_three_class_junction_against_tensor_quadrature(name):
 
 def test_three_class_error_closed_form_any_precision():
     for d in ("0.1", "0.25", "1.5"):
-        assert abs(float(junction_moment("eps_g", (0, 0), float(d))) - junction_error_closed_form(float(d))) < 1e-14
+        assert (
+            abs(float(junction_moment("eps_g", (0, 0), float(d))) - junction_error_closed_form(float(d)))
+            < 1e-14
+        )
         with mpmath.workdps(40):
             dm = mpmath.mpf(d)
             exact = -dm * (mpmath.mpf(1) / 3 + mpmath.sqrt(3) / (2 * mpmath.pi))
@@ -94,11 +97,13 @@ def test_four_and_five_class_junctions_against_monte_carlo(name, alpha):
     value = float(junction_moment(name, alpha, 0.3))
     est, se = _connected_mc(name, alpha, 0.3, 400_000, seed=len(alpha) * 10 + sum(alpha))
     assert abs(value - est) < 4.5 * se, (value, est, se)
-    assert se < 0.05 * abs(value)          # the check has teeth
+    assert se < 0.05 * abs(value)  # the check has teeth
 
 
-@pytest.mark.parametrize("name,alpha", [("noise", (0, 1)), ("drift", (0, 0, 0)), ("loss", (1,)),
-                                        ("eps_g", (0, 0, 1)), ("restoring", (0, 0))])
+@pytest.mark.parametrize(
+    "name,alpha",
+    [("noise", (0, 1)), ("drift", (0, 0, 0)), ("loss", (1,)), ("eps_g", (0, 0, 1)), ("restoring", (0, 0))],
+)
 def test_delta_derivatives_against_finite_differences(name, alpha):
     with mpmath.workdps(40):
         d0, h = mpmath.mpf("0.3"), mpmath.mpf("1e-6")
@@ -143,6 +148,7 @@ def test_bad_input():
 
 def test_laplace_reduction_derived_symbolically(monkeypatch):
     from asymptotics.asymptotic import junctions
+
     for m in (1, 2, 3):
         assert all(diff == 0 for diff in junctions.derive_laplace_reduction(m).values())
     # the check has teeth: a wrong coefficient in the noise term is detected

@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 
 from asymptotics.asymptotic.late_time import late_time_series
-from asymptotics.dynamics.flow import integrate_closure
 from asymptotics.asymptotic.reduced_flow import fixed_point_Delta, leading_prefactors
+from asymptotics.dynamics.flow import integrate_closure
 
-NOISE = 3e-9        # relative accuracy of the integrated exact curves (closure + rtol)
+NOISE = 3e-9  # relative accuracy of the integrated exact curves (closure + rtol)
 
 
 def _curve(K, eta, full):
@@ -24,12 +24,12 @@ def _curve(K, eta, full):
         return integrate_closure(K, eta, alphas, rtol=1e-12)
     lt = late_time_series(K, eta, 3)
     alphas = np.logspace(3.5, 6, 11)
-    return integrate_closure(K, eta, alphas, D0=float(lt.D(1e3)), Delta0=float(lt.Delta(1e3)),
-                                 alpha_start=1e3, rtol=1e-9)
+    return integrate_closure(
+        K, eta, alphas, D0=float(lt.D(1e3)), Delta0=float(lt.Delta(1e3)), alpha_start=1e3, rtol=1e-9
+    )
 
 
-CASES = [(2, 0.5), (2, 1.0), (3, 1.0), (5, 1.0),
-         pytest.param(3, 0.5, marks=pytest.mark.slow)]
+CASES = [(2, 0.5), (2, 1.0), (3, 1.0), (5, 1.0), pytest.param(3, 0.5, marks=pytest.mark.slow)]
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +65,6 @@ def test_residual_after_k_terms_is_next_term(K, eta, name, cache, run_slow):
     lt, cur, C = _setup(cache, K, eta, run_slow)
     exact = getattr(cur, name)
     series = getattr(lt, name)
-    coeffs = lt.coefficients[name]
     lo = 1e4 if (K == 2 or run_slow or eta == 1.0) else 3e3
     for k in (1, 2, 3, 4):
         ratios = []
@@ -118,9 +117,9 @@ def test_initial_constant_is_the_only_free_parameter():
 
 def test_log_term_structure():
     lt2 = late_time_series(2, 1.0, 3)
-    assert lt2.e[1] == 0 and lt2.e[3] == 0               # K = 2: no odd orders, no logarithm
+    assert lt2.e[1] == 0 and lt2.e[3] == 0  # K = 2: no odd orders, no logarithm
     lt3 = late_time_series(3, 1.0, 3)
-    assert abs(float(lt3.e[3])) > 1e-2                   # K = 3: ln(alpha)/alpha term present
+    assert abs(float(lt3.e[3])) > 1e-2  # K = 3: ln(alpha)/alpha term present
     assert abs(float(lt3.coefficients["eps_g"][3][1])) > 1e-2
 
 

@@ -8,7 +8,6 @@ import pytest
 import sympy as sp
 
 from asymptotics.asymptotic.layer_integrals import (
-    QUANTITIES,
     binary_layer_moment,
     binary_layer_moment_derivative,
     derive_closed_forms,
@@ -36,8 +35,12 @@ def test_closed_forms_at_several_precisions(digits, Delta):
         assert abs(error_integral(d, digits) - mpmath.sqrt(d / mpmath.pi)) < tol
         # noise through its 1-D Gaussian form E log(1 + e^{sqrt(2 Delta) zeta}) - 1/2
         a = mpmath.sqrt(2 * d)
-        direct = mpmath.quad(lambda z: mpmath.log1p(mpmath.exp(a * z)) * mpmath.npdf(z),
-                             [-mpmath.inf, 0, mpmath.inf]) - mpmath.mpf(1) / 2
+        direct = (
+            mpmath.quad(
+                lambda z: mpmath.log1p(mpmath.exp(a * z)) * mpmath.npdf(z), [-mpmath.inf, 0, mpmath.inf]
+            )
+            - mpmath.mpf(1) / 2
+        )
         assert abs(noise_integral(d, digits) - direct) < tol
 
 
@@ -55,7 +58,9 @@ def test_symbolic_derivation():
 
 def test_loss_equals_drift_integral():
     for d in (0.05, 0.3, 2.0):
-        assert abs(float(binary_layer_moment("loss", 0, d)) - float(binary_layer_moment("drift", 0, d))) < 1e-13
+        assert (
+            abs(float(binary_layer_moment("loss", 0, d)) - float(binary_layer_moment("drift", 0, d))) < 1e-13
+        )
 
 
 @pytest.mark.parametrize("n", [1, 3, 5])
@@ -65,12 +70,16 @@ def test_polylog_moments(n):
     for d in ("0.15", "0.6"):
         with mpmath.workdps(40):
             exact = mpmath.mpf(str(sp.N(expr.subs(Delta, sp.Rational(d)), 45)))
-            assert abs(binary_layer_moment("drift", n - 1, mpmath.mpf(d), 30) - exact) < mpmath.mpf(10) ** -28 * exact
+            assert (
+                abs(binary_layer_moment("drift", n - 1, mpmath.mpf(d), 30) - exact)
+                < mpmath.mpf(10) ** -28 * exact
+            )
 
 
 def _direct_2d(name, n, Delta):
     """Direct 2-D Gauss-Legendre quadrature of int_0^inf u^n E_zeta f(u + sqrt(2 Delta) zeta) du (no swap)."""
     from scipy.special import expit
+
     a = math.sqrt(2 * Delta)
     x, w = np.polynomial.legendre.leggauss(60)
 
@@ -104,8 +113,11 @@ def test_heat_equation_derivatives(name, n):
     num = (binary_layer_moment(name, n, d + h) - binary_layer_moment(name, n, d - h)) / (2 * h)
     ana = binary_layer_moment_derivative(name, n, 1, d)
     assert abs(num - ana) < 1e-6 * (1 + abs(ana))
-    num2 = (binary_layer_moment(name, n, d + h) - 2 * binary_layer_moment(name, n, d)
-            + binary_layer_moment(name, n, d - h)) / h**2
+    num2 = (
+        binary_layer_moment(name, n, d + h)
+        - 2 * binary_layer_moment(name, n, d)
+        + binary_layer_moment(name, n, d - h)
+    ) / h**2
     assert abs(num2 - binary_layer_moment_derivative(name, n, 2, d)) < 1e-4
 
 

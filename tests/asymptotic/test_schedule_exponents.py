@@ -5,11 +5,19 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from asymptotics.asymptotic.schedule_exponents import (correction_powers, delta_star,
-                                                       derive_schedule_exponents, layer_A, layer_B,
-                                                       measure_schedule_exponents, optimal_budget_scaling,
-                                                       optimise_schedule, predicted_exponents, rho_K0,
-                                                       schedule_reduced_flow)
+from asymptotics.asymptotic.schedule_exponents import (
+    correction_powers,
+    delta_star,
+    derive_schedule_exponents,
+    layer_A,
+    layer_B,
+    measure_schedule_exponents,
+    optimal_budget_scaling,
+    optimise_schedule,
+    predicted_exponents,
+    rho_K0,
+    schedule_reduced_flow,
+)
 from asymptotics.dynamics.schedules import PowerLaw
 from asymptotics.validation import InvalidInputError
 
@@ -30,15 +38,21 @@ def test_symbolic_exponents_match_reference_forms():
 def test_ingredients_against_independent_evaluations():
     assert rho_K0(2) == pytest.approx(1 / math.sqrt(math.pi), rel=1e-14)
     assert rho_K0(3) == pytest.approx(1.5 / math.sqrt(math.pi), rel=1e-14)
-    assert layer_A(0.3) == pytest.approx(math.pi ** 2 / 12 + 0.15, rel=1e-15)
+    assert layer_A(0.3) == pytest.approx(math.pi**2 / 12 + 0.15, rel=1e-15)
     mpmath.mp.dps = 30
     for d in (1e-5, 1e-2, 0.25, 1.0, 3.0):
-        ref = mpmath.quad(lambda z: mpmath.log1p(mpmath.exp(mpmath.sqrt(2 * d) * z)) * mpmath.npdf(z),
-                          [-mpmath.inf, 0, mpmath.inf]) - mpmath.mpf(1) / 2
+        ref = (
+            mpmath.quad(
+                lambda z: mpmath.log1p(mpmath.exp(mpmath.sqrt(2 * d) * z)) * mpmath.npdf(z),
+                [-mpmath.inf, 0, mpmath.inf],
+            )
+            - mpmath.mpf(1) / 2
+        )
         assert layer_B(d) == pytest.approx(float(ref), rel=1e-10)
     # spec: Delta*(eta = 1) = 0.252918...
     assert delta_star(1.0) == pytest.approx(0.252918, abs=1e-6)
     from asymptotics.asymptotic.reduced_flow import fixed_point_Delta
+
     assert delta_star(0.3) == pytest.approx(float(fixed_point_Delta(0.3)), rel=1e-12)
 
 
@@ -50,7 +64,7 @@ def test_fixed_eta_reduced_flow_reproduces_prediction_one():
     assert f.eps_g_slope[-1] == pytest.approx(-1 / 3, abs=1e-7)
     # the exact slope agrees with a finite difference of the curve itself
     g = schedule_reduced_flow(3, 1.0, 1e5, alphas=[1e4 / 1.01, 1e4, 1e4 * 1.01])
-    fd = math.log(g.eps_g[2] / g.eps_g[0]) / math.log(1.01 ** 2)
+    fd = math.log(g.eps_g[2] / g.eps_g[0]) / math.log(1.01**2)
     assert g.eps_g_slope[1] == pytest.approx(fd, abs=1e-5)
 
 
@@ -70,7 +84,7 @@ def test_beta_one_loses_adiabaticity_and_beyond_freezes():
     # adiabatic ratio eta*alpha/D decreases once D grows (lost adiabaticity)
     assert f.adiabatic_ratio[-1] < f.adiabatic_ratio[-4]
     # derived local exponent of eps_g in the non-adiabatic regime: -c eta0 alpha0/D - dlnD/dln alpha
-    dlnD = f.eta * f.alpha * c * layer_A(f.Delta) / f.D ** 3
+    dlnD = f.eta * f.alpha * c * layer_A(f.Delta) / f.D**3
     pred = -c * f.alpha / (1 + f.alpha) / f.D * (1 - f.eta * layer_B(f.Delta) / f.Delta) - dlnD
     assert f.eps_g_slope[-1] == pytest.approx(pred[-1], rel=1e-6)
     assert -0.5 < f.eps_g_slope[-1] < 0 and abs(f.eps_g_slope[-1]) < abs(f.eps_g_slope[-5])
@@ -137,13 +151,18 @@ def test_budget_optimised_schedule_on_exact_closure_k2():
         opt = optimise_schedule(2, budget, compare=False)
         eps, D = exact(opt["schedule"], budget)
         rel = eps / opt["eps_g"] - 1
-        assert 0 < rel < 2.5 / D ** 2
+        assert 0 < rel < 2.5 / D**2
         tuned = minimize_scalar(
             lambda la0: math.log(exact(PowerLaw(1.0, 1.0, math.exp(la0)), budget)[0]),
-            bounds=(0.0, math.log(budget) + 2), method="bounded", options={"xatol": 1e-2})
-        baselines = [exact(parse_schedule("constant:eta=1"), budget)[0],
-                     exact(parse_schedule("power:eta0=1,beta=1,alpha0=1"), budget)[0],
-                     math.exp(tuned.fun)]
+            bounds=(0.0, math.log(budget) + 2),
+            method="bounded",
+            options={"xatol": 1e-2},
+        )
+        baselines = [
+            exact(parse_schedule("constant:eta=1"), budget)[0],
+            exact(parse_schedule("power:eta0=1,beta=1,alpha0=1"), budget)[0],
+            math.exp(tuned.fun),
+        ]
         assert eps < min(baselines) / 1.2
         rows.append((eps, opt["eps_g"], rel, D))
     (e4, r4, rel4, D4), (e5, r5, rel5, D5) = rows

@@ -64,8 +64,14 @@ CASES = [
 
 def run(args, cwd, timeout=60):
     start = time.perf_counter()
-    result = subprocess.run([sys.executable, "-m", "asymptotics", *args], capture_output=True, text=True,
-                            cwd=cwd, timeout=timeout, env={**os.environ, "PYTHONWARNINGS": "default"})
+    result = subprocess.run(
+        [sys.executable, "-m", "asymptotics", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=timeout,
+        env={**os.environ, "PYTHONWARNINGS": "default"},
+    )
     return result, time.perf_counter() - start
 
 
@@ -82,8 +88,12 @@ def test_one_line_error_fast_and_nothing_written(args, tmp_path):
 
 
 def test_closed_stdout_is_not_a_traceback(tmp_path):
-    proc = subprocess.Popen([sys.executable, "-m", "asymptotics", "latex", "--list"], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, cwd=tmp_path)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "asymptotics", "latex", "--list"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+    )
     proc.stdout.read(10)
     proc.stdout.close()
     err = proc.stderr.read().decode()
@@ -91,12 +101,15 @@ def test_closed_stdout_is_not_a_traceback(tmp_path):
     assert "Traceback" not in err and "BrokenPipe" not in err
 
 
-@pytest.mark.parametrize("args", [
-    ["curve", "--K", "2", "--Delta0", "1e4", "--alpha", "0", "--json"],
-    ["curve", "--K", "2", "--eta", "0.5", "--alpha", "1,10", "--json"],
-    ["peaked", "--n", "8", "--beta-star", "50", "--json"],
-    ["exponents", "--K", "2", "--model", "reduced", "--alpha-max", "1e6", "--json"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["curve", "--K", "2", "--Delta0", "1e4", "--alpha", "0", "--json"],
+        ["curve", "--K", "2", "--eta", "0.5", "--alpha", "1,10", "--json"],
+        ["peaked", "--n", "8", "--beta-star", "50", "--json"],
+        ["exponents", "--K", "2", "--model", "reduced", "--alpha-max", "1e6", "--json"],
+    ],
+)
 def test_json_is_strict_and_writes_nothing(args, tmp_path):
     result, _ = run(args, tmp_path, timeout=300)
     assert result.returncode == 0, result.stderr
@@ -112,6 +125,7 @@ def test_json_is_strict_and_writes_nothing(args, tmp_path):
             for v in x:
                 assert v is not None, "null inside a list of numbers"
                 walk(v)
+
     walk(data)
     assert list(tmp_path.iterdir()) == []
 
@@ -123,12 +137,13 @@ def test_k2_large_delta_is_the_right_number(tmp_path):
     assert data["eps_g"][0] == pytest.approx(0.5, abs=1e-12)
     # E softplus(-s) = sigma/sqrt(2 pi) + 2 p_s(0) int_0^inf log(1 + e^-u) du + O(sigma^-3)
     sigma = math.sqrt(2e4)
-    expected = sigma / math.sqrt(2 * math.pi) + 2 / (sigma * math.sqrt(2 * math.pi)) * math.pi ** 2 / 12
+    expected = sigma / math.sqrt(2 * math.pi) + 2 / (sigma * math.sqrt(2 * math.pi)) * math.pi**2 / 12
     assert data["loss"][0] == pytest.approx(expected, rel=1e-8)
 
 
-@pytest.mark.parametrize("command", [[], ["curve"], ["simulate"], ["expand"], ["exponents"], ["peaked"],
-                                     ["reproduce"], ["latex"]])
+@pytest.mark.parametrize(
+    "command", [[], ["curve"], ["simulate"], ["expand"], ["exponents"], ["peaked"], ["reproduce"], ["latex"]]
+)
 def test_help_is_fast(command, tmp_path):
     best = min(run([*command, "--help"], tmp_path)[1] for _ in range(3))
     assert best < 0.5, f"{' '.join(command)} --help took {best:.2f} s"
@@ -136,6 +151,7 @@ def test_help_is_fast(command, tmp_path):
 
 def test_every_subcommand_has_a_description():
     from asymptotics.cli import build_parser
+
     parser = build_parser()
     sub = next(a for a in parser._actions if a.dest == "command")
     for name, p in sub.choices.items():

@@ -18,16 +18,19 @@ def test_every_subcommand_module_registers():
     assert len(SUBCOMMAND_MODULES) >= 6
 
 
-@pytest.mark.parametrize("args, fragment", [
-    (["simulate", "--K", "1"], "--K: must be an integer"),
-    (["simulate", "--eta", "-1"], "eta"),
-    (["expand", "--K", "1"], "--K: must be an integer"),
-    (["expand", "--eta", "0"], "eta"),
-    (["exponents", "--K", "1"], "--K: must be an integer"),
-    (["peaked", "--n", "1", "--beta-star", "10"], "n"),
-    (["peaked", "--n", "128"], "required"),
-    (["curve", "--K", "three"], "--K: must be an integer"),
-])
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["simulate", "--K", "1"], "--K: must be an integer"),
+        (["simulate", "--eta", "-1"], "eta"),
+        (["expand", "--K", "1"], "--K: must be an integer"),
+        (["expand", "--eta", "0"], "eta"),
+        (["exponents", "--K", "1"], "--K: must be an integer"),
+        (["peaked", "--n", "1", "--beta-star", "10"], "n"),
+        (["peaked", "--n", "128"], "required"),
+        (["curve", "--K", "three"], "--K: must be an integer"),
+    ],
+)
 def test_subcommands_reject_bad_input_with_one_line(args, fragment):
     result = subprocess.run([sys.executable, "-m", "asymptotics.cli", *args], capture_output=True, text=True)
     assert result.returncode != 0

@@ -20,8 +20,12 @@ def test_script_imports(script):
 
 
 def test_closure_script_writes_derivation(tmp_path):
-    proc = subprocess.run([sys.executable, str(ROOT / "derivations" / "closure.py"), "--K", "2",
-                           "--out", str(tmp_path)], capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "derivations" / "closure.py"), "--K", "2", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     tex = (tmp_path / "closure.tex").read_text()
     assert r"\frac{dD}{d\alpha}" in tex

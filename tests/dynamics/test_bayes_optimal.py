@@ -5,8 +5,14 @@ import numpy as np
 import pytest
 from scipy.optimize import brentq
 
-from asymptotics.dynamics.bayes_optimal import (bayes_error, bayes_overlap, bayes_reference_curve, gibbs_error,
-                                       large_alpha_constants, online_optimal_error)
+from asymptotics.dynamics.bayes_optimal import (
+    bayes_error,
+    bayes_overlap,
+    bayes_reference_curve,
+    gibbs_error,
+    large_alpha_constants,
+    online_optimal_error,
+)
 from asymptotics.validation import InvalidInputError
 
 # published large-alpha constants (Opper & Haussler 1991; Kinouchi & Caticha 1992; Gibbs: Gyorgyi & Tishby)
@@ -33,11 +39,15 @@ def test_overlap_agrees_with_spherical_gardner_derrida_equation():
     # independent form (Engel & Van den Broeck, spherical prior): R/sqrt(1-R) = alpha/pi int Dt e^{-R t^2/2}/H(-sqrt(R) t)
     mpmath.mp.dps = 20
     for alpha in (0.5, 2.0, 10.0):
+
         def g(R):
             R = mpmath.mpf(R)
-            integral = mpmath.quad(lambda t: mpmath.npdf(t) * mpmath.exp(-R * t ** 2 / 2) / mpmath.ncdf(mpmath.sqrt(R) * t),
-                                   [-mpmath.inf, 0, mpmath.inf])
+            integral = mpmath.quad(
+                lambda t: mpmath.npdf(t) * mpmath.exp(-R * t**2 / 2) / mpmath.ncdf(mpmath.sqrt(R) * t),
+                [-mpmath.inf, 0, mpmath.inf],
+            )
             return float(R / mpmath.sqrt(1 - R) - alpha / mpmath.pi * integral)
+
         R = brentq(g, 1e-9, 1 - 1e-12, xtol=1e-15)
         assert bayes_overlap(alpha) == pytest.approx(R, abs=1e-11)
 

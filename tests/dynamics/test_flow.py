@@ -10,7 +10,7 @@ from scipy.integrate import solve_ivp
 
 from asymptotics.dynamics.flow import integrate_closure, log_grid
 from asymptotics.numeric.closure import closure_moments
-from asymptotics.validation import IntegrationError, InvalidInputError
+from asymptotics.validation import InvalidInputError
 
 
 def expected_max_gaussian(K):
@@ -26,7 +26,7 @@ def test_short_time_limit_matches_taylor_expansion(K):
     eta, alpha = 0.7, 1e-5
     curve = integrate_closure(K, eta, [alpha])
     slope_D = eta * expected_max_gaussian(K) / (K - 1)
-    slope_Delta = eta ** 2 * ((1 - 1 / K) ** 2 + (K - 1) / K ** 2) / (K - 1)
+    slope_Delta = eta**2 * ((1 - 1 / K) ** 2 + (K - 1) / K**2) / (K - 1)
     assert curve.D[0] == pytest.approx(slope_D * alpha, rel=1e-4)
     assert curve.Delta[0] == pytest.approx(slope_Delta * alpha, rel=1e-4)
     # eps_g leaves 1 - 1/K at order D/sqrt(Delta) ~ sqrt(alpha): a few 1e-3 here
@@ -58,7 +58,7 @@ def test_eps_g_relative_error_below_1e_minus_6_up_to_1e8_for_K2():
     rel = np.abs(default.eps_g / tight.eps_g - 1)
     assert rel.max() < 1e-6
     # K = 2 exact relation between the observables and the state
-    exact = np.arccos(tight.D / np.sqrt(tight.D ** 2 + tight.Delta)) / np.pi
+    exact = np.arccos(tight.D / np.sqrt(tight.D**2 + tight.Delta)) / np.pi
     np.testing.assert_allclose(tight.eps_g, exact, rtol=1e-10)
 
 
@@ -78,17 +78,20 @@ def test_schedule_callable_is_used():
     assert halved.D[0] != pytest.approx(constant.D[0], rel=1e-3)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(K=1, eta=1.0, alphas=[1.0]), "K must be"),
-    (dict(K=2, eta=0.0, alphas=[1.0]), "eta must be > 0"),
-    (dict(K=2, eta=-1.0, alphas=[1.0]), "eta must be > 0"),
-    (dict(K=2, eta=float("nan"), alphas=[1.0]), "eta must be a finite"),
-    (dict(K=2, eta=1.0, alphas=[1.0], Delta0=-0.1), "Delta0 must be >= 0"),
-    (dict(K=2, eta=1.0, alphas=[-1.0]), "alpha values must be >= 0"),
-    (dict(K=2, eta=1.0, alphas=[float("inf")]), "finite"),
-    (dict(K=2, eta=1.0, alphas=[2.0, 1.0]), "increasing"),
-    (dict(K=2, eta=lambda a: -1.0, alphas=[1.0]), "schedule"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(K=1, eta=1.0, alphas=[1.0]), "K must be"),
+        (dict(K=2, eta=0.0, alphas=[1.0]), "eta must be > 0"),
+        (dict(K=2, eta=-1.0, alphas=[1.0]), "eta must be > 0"),
+        (dict(K=2, eta=float("nan"), alphas=[1.0]), "eta must be a finite"),
+        (dict(K=2, eta=1.0, alphas=[1.0], Delta0=-0.1), "Delta0 must be >= 0"),
+        (dict(K=2, eta=1.0, alphas=[-1.0]), "alpha values must be >= 0"),
+        (dict(K=2, eta=1.0, alphas=[float("inf")]), "finite"),
+        (dict(K=2, eta=1.0, alphas=[2.0, 1.0]), "increasing"),
+        (dict(K=2, eta=lambda a: -1.0, alphas=[1.0]), "schedule"),
+    ],
+)
 def test_bad_input_is_rejected(kwargs, message):
     with pytest.raises(InvalidInputError, match=message):
         integrate_closure(**kwargs)
@@ -97,5 +100,6 @@ def test_bad_input_is_rejected(kwargs, message):
 def test_blow_up_reports_where():
     def exploding(alpha):
         return 1.0 if alpha < 1.0 else float("inf")
+
     with pytest.raises(InvalidInputError, match="eta\\(1"):
         integrate_closure(2, exploding, [2.0])

@@ -5,8 +5,8 @@ independent step-by-step implementation and Monte Carlo of the (y, z) representa
 """
 
 import json
-import subprocess
 import math
+import subprocess
 import sys
 
 import numpy as np
@@ -26,8 +26,13 @@ from asymptotics.validation import IntegrationError, InvalidInputError
 
 def expected_max_gaussian(K: int) -> float:
     """E[max of K iid N(0,1)] = int y K phi(y) Phi(y)^(K-1) dy by adaptive quadrature."""
-    val, _ = integrate.quad(lambda y: y * K * stats.norm.pdf(y) * stats.norm.cdf(y) ** (K - 1),
-                            -np.inf, np.inf, epsabs=1e-13, epsrel=1e-12)
+    val, _ = integrate.quad(
+        lambda y: y * K * stats.norm.pdf(y) * stats.norm.cdf(y) ** (K - 1),
+        -np.inf,
+        np.inf,
+        epsabs=1e-13,
+        epsrel=1e-12,
+    )
     return val
 
 
@@ -60,14 +65,14 @@ def test_simulator_teacher_and_initial_state_have_the_requested_order_parameters
     for w, b in zip(r.weights, r.teacher):
         wc = w - w.mean(axis=0)
         np.testing.assert_allclose(wc @ b.T / N, D0 * P, atol=1e-9)
-        np.testing.assert_allclose(wc @ wc.T / N, (D0 ** 2 + Delta0) * P, atol=1e-9)
+        np.testing.assert_allclose(wc @ wc.T / N, (D0**2 + Delta0) * P, atol=1e-9)
 
 
 def test_centered_order_parameters_on_a_known_student():
     N, K = 300, 4
     frame = orthogonal_teacher(np.random.default_rng(0), 2 * K, N)
     B, G = frame[:K], frame[K:]
-    W = 0.7 * B + 0.3 * G + 11.0 * frame[0]     # common shift of every class vector is irrelevant
+    W = 0.7 * B + 0.3 * G + 11.0 * frame[0]  # common shift of every class vector is irrelevant
     D, Delta = centered_order_parameters(W, B)
     assert float(D) == pytest.approx(0.7, abs=1e-12)
     assert float(Delta) == pytest.approx(0.09, abs=1e-12)
@@ -110,8 +115,9 @@ def test_blocked_update_equals_step_by_step_update():
     X = rng.standard_normal((S, T, N))
     etas = rng.uniform(0.5, 2.0, T)
     blocked = W.copy()
-    sgd._advance_block(blocked, X, np.ascontiguousarray(B.transpose(0, 2, 1)) / math.sqrt(N), etas, N,
-                       math.sqrt(N))
+    sgd._advance_block(
+        blocked, X, np.ascontiguousarray(B.transpose(0, 2, 1)) / math.sqrt(N), etas, N, math.sqrt(N)
+    )
     reference = naive_steps(W, X, B, etas)
     np.testing.assert_allclose(blocked, reference, rtol=0, atol=1e-11 * np.abs(reference).max())
     assert not np.allclose(reference, W)
@@ -162,8 +168,9 @@ def test_constant_callables_and_call_objects_equal_the_constant_rate():
 
 def test_schedule_is_evaluated_at_alpha_of_each_step():
     # eta = 1 for alpha < 1, then 1e-12: nothing moves after alpha = 1
-    r = simulate_sgd(3, lambda a: 1.0 if a < 1.0 else 1e-12, N=50, seeds=2, alphas=[0.98, 1.0, 2.0],
-                     n_test=10)
+    r = simulate_sgd(
+        3, lambda a: 1.0 if a < 1.0 else 1e-12, N=50, seeds=2, alphas=[0.98, 1.0, 2.0], n_test=10
+    )
     D = r.per_seed["D"]
     assert np.all(D[:, 1] != D[:, 0])
     np.testing.assert_allclose(D[:, 2], D[:, 1], rtol=1e-9)
@@ -206,7 +213,7 @@ def test_test_fields_have_the_covariance_of_projected_gaussian_inputs():
     cov = np.cov(np.concatenate([y, z], axis=1), rowvar=False)
     exact = M @ M.T
     # each entry's sampling sd is <= sqrt((C_ii C_jj + C_ij^2) / n)
-    sd = np.sqrt((np.outer(np.diag(exact), np.diag(exact)) + exact ** 2) / n)
+    sd = np.sqrt((np.outer(np.diag(exact), np.diag(exact)) + exact**2) / n)
     assert np.all(np.abs(cov - exact) < 5 * sd)
     # and the same error as explicit inputs x ~ N(0, I_N) (independent sample, binomial tolerance)
     X = np.random.default_rng(10).standard_normal((100_000, N))
@@ -222,7 +229,7 @@ def test_k2_test_error_matches_exact_arccos_of_measured_order_parameters():
     n_test, seeds = 20_000, 6
     r = simulate_sgd(2, 1.0, N=300, seeds=seeds, alphas=[0.5, 3.0, 10.0], n_test=n_test, seed=13)
     D, Delta = r.per_seed["D"], r.per_seed["Delta"]
-    exact = np.arccos(D / np.sqrt(D ** 2 + Delta)) / np.pi
+    exact = np.arccos(D / np.sqrt(D**2 + Delta)) / np.pi
     sd = np.sqrt(exact * (1 - exact) / n_test)
     assert np.all(np.abs(r.per_seed["eps_g"] - exact) < 4.5 * sd)
 
@@ -242,9 +249,12 @@ def test_k3_test_error_and_loss_match_the_representation_of_measured_D_Delta():
     r = simulate_sgd(K, 1.0, N=N, seeds=seeds, alphas=[1.0, 8.0], n_test=n_test, seed=17)
     rng = np.random.default_rng(99)
     for j in range(r.alpha.size):
-        eps_rep, loss_rep = zip(*(representation_eps_and_loss(K, r.per_seed["D"][i, j],
-                                                              r.per_seed["Delta"][i, j], n_rep, rng)
-                                  for i in range(seeds)))
+        eps_rep, loss_rep = zip(
+            *(
+                representation_eps_and_loss(K, r.per_seed["D"][i, j], r.per_seed["Delta"][i, j], n_rep, rng)
+                for i in range(seeds)
+            )
+        )
         eps_rep, loss_rep = np.mean(eps_rep), np.mean(loss_rep)
         eps_sd = math.sqrt(eps_rep * (1 - eps_rep) * (1 / n_test + 1 / n_rep) / seeds)
         assert abs(r.eps_g[j] - eps_rep) < 4 * eps_sd + 1 / N, (r.alpha[j], r.eps_g[j], eps_rep)
@@ -263,35 +273,39 @@ def test_result_means_standard_errors_and_dict():
     np.testing.assert_allclose(r.D, r.per_seed["D"].mean(axis=0))
     np.testing.assert_allclose(r.eps_g_se, r.per_seed["eps_g"].std(axis=0, ddof=1) / 2)
     d = r.as_dict()
-    lengths = {len(d[k]) for k in ("alpha", "D", "Delta", "eps_g", "loss",
-                                    "D_se", "Delta_se", "eps_g_se", "loss_se")}
+    lengths = {
+        len(d[k]) for k in ("alpha", "D", "Delta", "eps_g", "loss", "D_se", "Delta_se", "eps_g_se", "loss_se")
+    }
     assert lengths == {r.alpha.size}
     assert (d["K"], d["N"], d["eta"], d["seeds"], d["seed"]) == (3, 40, 1.0, 4, 0)
     one = simulate_sgd(2, 1.0, N=20, seeds=1, alphas=[1.0], n_test=10)
     assert np.isnan(one.D_se).all()
     with pytest.raises(AttributeError):
-        r.nonexistent
+        _ = r.nonexistent
 
 
-@pytest.mark.parametrize("kwargs,fragment", [
-    (dict(K=1), "K must be"),
-    (dict(N=1), "N must be"),
-    (dict(eta=0.0), "eta must be > 0"),
-    (dict(eta=-1.0), "eta must be > 0"),
-    (dict(eta=float("nan")), "eta must be a finite"),
-    (dict(eta=float("inf")), "eta must be a finite"),
-    (dict(alphas=[0.0, 1.0]), "alpha values must be > 0"),
-    (dict(alphas=[-1.0]), "alpha values must be > 0"),
-    (dict(alphas=[float("nan")]), "finite"),
-    (dict(alphas=None, alpha_max=-2.0), "alpha_max must be > 0"),
-    (dict(seeds=0), "seeds must be"),
-    (dict(n_test=0), "n_test must be"),
-    (dict(seed=-3), "seed must be"),
-    (dict(K=3, N=4, Delta0=0.5), "N must be >= 6"),
-    (dict(D0=float("nan")), "D0 must be"),
-    (dict(eta=lambda a: -1.0), "eta > 0"),
-    (dict(eta=lambda a: float("nan")), "eta > 0"),
-])
+@pytest.mark.parametrize(
+    "kwargs,fragment",
+    [
+        (dict(K=1), "K must be"),
+        (dict(N=1), "N must be"),
+        (dict(eta=0.0), "eta must be > 0"),
+        (dict(eta=-1.0), "eta must be > 0"),
+        (dict(eta=float("nan")), "eta must be a finite"),
+        (dict(eta=float("inf")), "eta must be a finite"),
+        (dict(alphas=[0.0, 1.0]), "alpha values must be > 0"),
+        (dict(alphas=[-1.0]), "alpha values must be > 0"),
+        (dict(alphas=[float("nan")]), "finite"),
+        (dict(alphas=None, alpha_max=-2.0), "alpha_max must be > 0"),
+        (dict(seeds=0), "seeds must be"),
+        (dict(n_test=0), "n_test must be"),
+        (dict(seed=-3), "seed must be"),
+        (dict(K=3, N=4, Delta0=0.5), "N must be >= 6"),
+        (dict(D0=float("nan")), "D0 must be"),
+        (dict(eta=lambda a: -1.0), "eta > 0"),
+        (dict(eta=lambda a: float("nan")), "eta > 0"),
+    ],
+)
 def test_invalid_input_is_rejected_with_a_one_line_message(kwargs, fragment):
     args = dict(K=3, eta=1.0, N=20, seeds=2, alphas=[1.0], n_test=10)
     args.update(kwargs)
@@ -334,8 +348,27 @@ def _cli(argv, capsys):
 
 @pytest.mark.parametrize("closure", [False, True])
 def test_simulate_json_prints_one_object_and_writes_files(tmp_path, capsys, closure):
-    argv = ["simulate", "--K", "3", "--eta", "1", "--N", "100", "--seeds", "3", "--alpha-max", "2",
-            "--points-per-decade", "2", "--n-test", "200", "--json", "--out", str(tmp_path), "--quiet"]
+    argv = [
+        "simulate",
+        "--K",
+        "3",
+        "--eta",
+        "1",
+        "--N",
+        "100",
+        "--seeds",
+        "3",
+        "--alpha-max",
+        "2",
+        "--points-per-decade",
+        "2",
+        "--n-test",
+        "200",
+        "--json",
+        "--out",
+        str(tmp_path),
+        "--quiet",
+    ]
     if not closure:
         argv.append("--no-closure")
     code, out, err = _cli(argv, capsys)
@@ -351,17 +384,51 @@ def test_simulate_json_prints_one_object_and_writes_files(tmp_path, capsys, clos
 
 
 def test_simulate_table_and_bad_input(tmp_path, capsys):
-    code, out, err = _cli(["simulate", "--K", "2", "--N", "50", "--seeds", "2", "--alpha-max", "1",
-                           "--points-per-decade", "1", "--no-closure", "--no-plot", "--out", str(tmp_path)],
-                          capsys)
+    code, out, err = _cli(
+        [
+            "simulate",
+            "--K",
+            "2",
+            "--N",
+            "50",
+            "--seeds",
+            "2",
+            "--alpha-max",
+            "1",
+            "--points-per-decade",
+            "1",
+            "--no-closure",
+            "--no-plot",
+            "--out",
+            str(tmp_path),
+        ],
+        capsys,
+    )
     assert code == 0
     header = [line for line in out.splitlines() if "alpha" in line and "D_se" in line]
     assert header and "eps_g_se" in header[0] and "loss_se" in header[0]
-    for argv, fragment in ((["--K", "1"], "--K: must be"), (["--N", "1"], "--N: must be"),
-                           (["--eta", "0"], "--eta: must lie in"), (["--seeds", "0"], "--seeds: must be"),
-                           (["--alpha-max", "-1"], "--alpha-max: must lie in")):
-        result = subprocess.run([sys.executable, "-m", "asymptotics", "simulate", "--out", str(tmp_path / "x"),
-                                 "--no-closure", "--quiet", *argv], capture_output=True, text=True)
+    for argv, fragment in (
+        (["--K", "1"], "--K: must be"),
+        (["--N", "1"], "--N: must be"),
+        (["--eta", "0"], "--eta: must lie in"),
+        (["--seeds", "0"], "--seeds: must be"),
+        (["--alpha-max", "-1"], "--alpha-max: must lie in"),
+    ):
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "asymptotics",
+                "simulate",
+                "--out",
+                str(tmp_path / "x"),
+                "--no-closure",
+                "--quiet",
+                *argv,
+            ],
+            capture_output=True,
+            text=True,
+        )
         assert result.returncode == 2 and result.stdout == ""
         err = result.stderr
         assert err.startswith("error: ") and fragment in err and err.count("\n") == 1

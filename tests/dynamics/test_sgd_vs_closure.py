@@ -47,9 +47,20 @@ def runs(request):
     run_slow = request.config.getoption("--run-slow")
     seeds = 32 if run_slow else 8
     ppd = 8 if run_slow else 4
-    return {K: simulate_sgd(K, ETA, N=N, seeds=seeds, alpha_max=ALPHA_MAX, alpha_min=0.1,
-                            points_per_decade=ppd, n_test=4000, seed=2026 + K)
-            for K in (2, 3, 5)}
+    return {
+        K: simulate_sgd(
+            K,
+            ETA,
+            N=N,
+            seeds=seeds,
+            alpha_max=ALPHA_MAX,
+            alpha_min=0.1,
+            points_per_decade=ppd,
+            n_test=4000,
+            seed=2026 + K,
+        )
+        for K in (2, 3, 5)
+    }
 
 
 @pytest.mark.parametrize("K", [2, 3, 5])

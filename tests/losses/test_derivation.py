@@ -9,9 +9,13 @@ import mpmath
 import pytest
 import sympy
 
-from asymptotics.losses import get_loss, registered_losses
-from asymptotics.losses.derivation import (derive_loss_closure, explicit_moments, loss_closure_latex,
-                                           loss_flow_latex)
+from asymptotics.losses import registered_losses
+from asymptotics.losses.derivation import (
+    derive_loss_closure,
+    explicit_moments,
+    loss_closure_latex,
+    loss_flow_latex,
+)
 from asymptotics.losses.integrands import loss_integrands
 from asymptotics.symbolic.closure import closure_symbols, derive_closure, flow_latex
 from asymptotics.symbolic.softmax import num_classes_symbol
@@ -40,7 +44,10 @@ def test_flow_latex_of_cross_entropy_matches():
     for K in (2, 3):
         text = loss_flow_latex("cross_entropy", K)
         assert r"\left\langle \sum_{k=1}^{%d} \left(y_{c} - y_{k}\right) p_{k} \right\rangle" % K in text
-        assert r"\left\langle \sum_{k=1}^{%d} \left(y_{c} - y_{k}\right) p_{k} \right\rangle" % K in flow_latex(K)
+        assert (
+            r"\left\langle \sum_{k=1}^{%d} \left(y_{c} - y_{k}\right) p_{k} \right\rangle" % K
+            in flow_latex(K)
+        )
 
 
 def _gap_substitution(K):
@@ -49,13 +56,17 @@ def _gap_substitution(K):
     d = d if isinstance(d, tuple) else (d,)
     g = sympy.symbols(" ".join(f"g_{j}" for j in range(1, K)), real=True)
     g = g if isinstance(g, tuple) else (g,)
-    sub = {s.z[1]: 0, **{s.z[j + 1]: -d[j - 1] for j in range(1, K)},
-           **{s.y[j + 1]: s.y[1] - g[j - 1] for j in range(1, K)}}
+    sub = {
+        s.z[1]: 0,
+        **{s.z[j + 1]: -d[j - 1] for j in range(1, K)},
+        **{s.y[j + 1]: s.y[1] - g[j - 1] for j in range(1, K)},
+    }
     return s, d, g, sub
 
 
-@pytest.mark.parametrize("loss", [L for L in registered_losses() if L.name != "squared_logits"],
-                         ids=lambda L: L.name)
+@pytest.mark.parametrize(
+    "loss", [L for L in registered_losses() if L.name != "squared_logits"], ids=lambda L: L.name
+)
 def test_derived_integrands_equal_direct_differentiation(loss):
     """Stein's lemma (derivation) against d/dd_j of the gap form (numeric layer), K = 2, 3, at 30 digits."""
     rng = random.Random(11)
@@ -68,7 +79,9 @@ def test_derived_integrands_equal_direct_differentiation(loss):
             fb = sympy.lambdify(d + g, direct[name], "mpmath")
             with mpmath.workdps(30):
                 for _ in range(4):
-                    pt = [mpmath.mpf(rng.uniform(-3, 3)) for _ in d] + [mpmath.mpf(rng.uniform(0, 2)) for _ in g]
+                    pt = [mpmath.mpf(rng.uniform(-3, 3)) for _ in d] + [
+                        mpmath.mpf(rng.uniform(0, 2)) for _ in g
+                    ]
                     assert abs(fa(*pt, mpmath.mpf("0.7")) - fb(*pt)) < mpmath.mpf(10) ** -25, (K, name)
 
 

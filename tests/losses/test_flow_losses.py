@@ -21,7 +21,7 @@ def test_default_and_generic_cross_entropy_curves_reproduce_the_reference(index)
     assert sorted(default.as_dict()) == ["D", "Delta", "alpha", "eps_g", "loss"]
     assert sorted(generic.as_dict()) == ["D", "Delta", "alpha", "cross_entropy", "eps_g", "loss"]
     for name in ("D", "Delta", "eps_g", "loss"):
-        assert np.array_equal(getattr(default, name), np.asarray(ref[name]))      # bit for bit
+        assert np.array_equal(getattr(default, name), np.asarray(ref[name]))  # bit for bit
         assert np.allclose(getattr(generic, name), ref[name], rtol=1e-12, atol=0), name
         assert np.array_equal(getattr(generic, name), getattr(default, name))
     assert np.array_equal(generic.cross_entropy, generic.loss)

@@ -36,8 +36,10 @@ def test_cross_entropy_layer_integrals_are_the_closed_forms():
     with mpmath.workdps(40):
         for Delta in ("0", "0.3", "7"):
             D = mpmath.mpf(Delta)
-            c = {n: layer_moment("cross_entropy", n, 0, Delta, digits=25) for n in
-                 ("drift", "restoring", "noise", "eps_g", "loss", "cross_entropy")}
+            c = {
+                n: layer_moment("cross_entropy", n, 0, Delta, digits=25)
+                for n in ("drift", "restoring", "noise", "eps_g", "loss", "cross_entropy")
+            }
             assert abs(c["drift"] - (mpmath.pi**2 / 12 + D / 2)) < 1e-24
             assert abs(c["loss"] - c["drift"]) < 1e-24
             assert abs(c["restoring"] - 1) < 1e-24
@@ -50,6 +52,7 @@ def test_drift_integral_equals_loss_integral_and_restoring_is_twice_the_mean_sig
     """int u g(u + a) du = int lambda(u + a) du (parts); int 2 lambda'' = 2 g(a); at 20 digits."""
     loss = get_loss(name)
     from asymptotics.losses.integrands import compiled_loss_split
+
     split = compiled_loss_split(loss, 2, "mpmath")
     with mpmath.workdps(35):
         for Delta in ("0.05", "0.6"):
@@ -87,8 +90,9 @@ def test_fixed_point_and_leading_constants_of_cross_entropy():
 def test_generic_junction_and_first_corrections_reproduce_cross_entropy():
     ce = get_loss("cross_entropy")
     for name in ("drift", "restoring", "noise", "eps_g", "loss"):
-        assert junction_moment(ce, name, (0, 0), 0.3) == pytest.approx(float(ce_junction(name, (0, 0), 0.3)),
-                                                                      abs=1e-11)
+        assert junction_moment(ce, name, (0, 0), 0.3) == pytest.approx(
+            float(ce_junction(name, (0, 0), 0.3)), abs=1e-11
+        )
     for K, order in ((2, 2), (3, 1), (5, 1)):
         ours = loss_late_time_series(ce, K, 1.0)["relative_corrections"]
         ref = late_time_series(K, 1.0, order).coefficients
@@ -112,6 +116,7 @@ def _late_time_check(name, K, alpha_max, fit_from):
     def eps(a):
         D, Delta = curve.state_at(a)
         return float(loss_moments(loss, K, float(np.ravel(D)[0]), float(np.ravel(Delta)[0])).eps_g)
+
     grid = np.logspace(math.log10(fit_from), math.log10(alpha_max / 1.2), 12)
     C, a = series["prefactor"]["eps_g"], series["relative_corrections"]["eps_g"][f"a{k}"]
     exact = np.array([eps(x) for x in grid])
@@ -125,8 +130,9 @@ def _late_time_check(name, K, alpha_max, fit_from):
     return ratio, resid_slope, ex.value
 
 
-@pytest.mark.parametrize("name,K,alpha_max", [("brier", 2, 1e6), ("focal:gamma=2", 2, 1e6),
-                                              ("margin:m=1", 3, 1e6)])
+@pytest.mark.parametrize(
+    "name,K,alpha_max", [("brier", 2, 1e6), ("focal:gamma=2", 2, 1e6), ("margin:m=1", 3, 1e6)]
+)
 def test_late_time_laws_against_the_exact_closure_reduced(name, K, alpha_max, run_slow):
     """Prefactor within the first correction (ratio -> 1 as alpha grows), residual at the next order,
     exponent -1/3 (at alpha = 1e8 the ratios are 0.94-0.999 for eps_g, see the benchmark)."""

@@ -11,10 +11,13 @@ import pytest
 import sympy
 
 from asymptotics.losses import get_loss, registered_losses
-from asymptotics.losses.integrands import (LOSS_MOMENT_NAMES, compiled_loss_split, gap_split_exprs,
-                                           homogenised_primitives)
+from asymptotics.losses.integrands import (
+    LOSS_MOMENT_NAMES,
+    compiled_loss_split,
+    gap_split_exprs,
+    homogenised_primitives,
+)
 from asymptotics.losses.moments import is_cross_entropy, loss_moments, uniform_loss_moments
-from asymptotics.numeric.closure import closure_moments
 from asymptotics.symbolic.integrands import moment_integrands
 from asymptotics.validation import IntegrationError, InvalidInputError
 
@@ -63,13 +66,16 @@ def test_compiled_forms_match_the_plain_expressions_and_never_overflow(loss, K):
     with mpmath.workdps(25):
         mb, mc = fm(*[mpmath.mpf(0.7)] * (K - 1))
     fb, fc = f(*[0.7] * (K - 1))
-    assert all(abs(float(a) - float(b)) < 1e-14 * (1 + abs(float(a))) for a, b in zip(list(mb) + list(mc),
-                                                                                     list(fb) + list(fc)))
+    assert all(
+        abs(float(a) - float(b)) < 1e-14 * (1 + abs(float(a)))
+        for a, b in zip(list(mb) + list(mc), list(fb) + list(fc))
+    )
 
 
 def test_a_loss_without_an_overflow_free_form_is_refused():
     # separate logistic terms per rival: no single shift bounds every denominator
     from asymptotics.losses import loss_from_expression
+
     pairwise = loss_from_expression("Sum((1 - delta(k, c))*log(1 + exp(z[k] - z[c])), (k, 1, K))")
     assert pairwise.is_shift_invariant
     with pytest.raises(InvalidInputError, match="per-class shift"):
@@ -104,7 +110,11 @@ def test_generic_moments_agree_with_arbitrary_precision_k2(run_slow):
 def test_generic_moments_agree_with_arbitrary_precision_k3(run_slow):
     cases = [("focal:gamma=2", 5.0, 0.25), ("brier", 1e3, 0.25)]
     if run_slow:
-        cases += [("margin:m=1", 1.0, 100.0), ("label_smoothing:eps=0.1", 4.0, 1e-4), ("cross_entropy:T=2", 0.3, 0.05)]
+        cases += [
+            ("margin:m=1", 1.0, 100.0),
+            ("label_smoothing:eps=0.1", 4.0, 1e-4),
+            ("cross_entropy:T=2", 0.3, 0.05),
+        ]
     for name, D, Delta in cases:
         f = loss_moments(name, 3, D, Delta)
         m = loss_moments(name, 3, D, Delta, digits=12)
@@ -127,13 +137,13 @@ def test_uniform_point_closed_forms():
     for K in (2, 3):
         for loss in CENTRED:
             u = uniform_loss_moments(loss, K)
-            near = loss_moments(loss, K, 1e-9, 1e-18)       # small-scale limit path
+            near = loss_moments(loss, K, 1e-9, 1e-18)  # small-scale limit path
             for name in ("restoring", "noise", "loss", "cross_entropy"):
                 assert getattr(near, name) == pytest.approx(getattr(u, name), rel=1e-8, abs=1e-12)
             assert u.eps_g == pytest.approx(1 - 1 / K)
             assert u.cross_entropy == pytest.approx(math.log(K))
     ce = uniform_loss_moments("cross_entropy", 3)
-    assert ce.drift == pytest.approx(3 / (2 * math.sqrt(math.pi)), rel=1e-12)    # E[max of 3 normals]
+    assert ce.drift == pytest.approx(3 / (2 * math.sqrt(math.pi)), rel=1e-12)  # E[max of 3 normals]
 
 
 def test_k5_routes():

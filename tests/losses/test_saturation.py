@@ -15,7 +15,12 @@ from asymptotics.analysis.slopes import local_slope
 from asymptotics.dynamics.flow import integrate_closure
 from asymptotics.dynamics.schedules import PowerLaw
 from asymptotics.losses.moments import loss_moments
-from asymptotics.losses.saturation import plateau, saturated_schedule_law, small_eta_plateau, zero_noise_optimum
+from asymptotics.losses.saturation import (
+    plateau,
+    saturated_schedule_law,
+    small_eta_plateau,
+    zero_noise_optimum,
+)
 
 LS = "label_smoothing:eps=0.1"
 
@@ -28,7 +33,7 @@ def test_plateau_agrees_with_the_integrated_closure(K):
     assert abs(c.D[-1] - p["D"]) < 1e-8
     assert abs(c.Delta[-1] - p["Delta"]) < 1e-8
     assert abs(m.eps_g - p["eps_g"]) < 1e-8
-    assert p["eps_g"] > 0.04                        # a plateau, not a decay
+    assert p["eps_g"] > 0.04  # a plateau, not a decay
 
 
 def test_gradient_flow_identities():
@@ -47,7 +52,7 @@ def test_small_eta_plateau_and_optimum():
     assert abs(loss_moments(LS, 2, o["D0"], 0.0).drift) < 1e-12
     for eta in (1e-2, 1e-3):
         p, s = plateau(LS, 2, eta), small_eta_plateau(LS, 2, eta)
-        assert p["Delta"] == pytest.approx(s["Delta"], rel=20 * eta)        # Delta* = eta n0/(2 r0) + O(eta^2)
+        assert p["Delta"] == pytest.approx(s["Delta"], rel=20 * eta)  # Delta* = eta n0/(2 r0) + O(eta^2)
         assert p["D"] == pytest.approx(s["D"], rel=20 * eta)
         assert p["eps_g"] == pytest.approx(s["eps_g"], rel=10 * math.sqrt(eta))
 
@@ -61,6 +66,7 @@ def test_schedule_exponents_reduced():
     def eps(a):
         D, Delta = curve.state_at(a)
         return float(loss_moments(LS, K, float(np.ravel(D)[0]), float(np.ravel(Delta)[0])).eps_g)
+
     grid = np.logspace(3, math.log10(amax / 1.2), 12)
     s, e = local_slope(eps, grid, alpha_range=(500, amax))
     ex = extrapolate_exponent(grid, s, e, powers=(0.5, 1.0, 1.5))

@@ -22,7 +22,14 @@ from asymptotics.dynamics.sgd import simulate_sgd
 from asymptotics.validation import InvalidInputError
 
 N, ETA, ALPHA_MAX = 1000, 1.0, 20.0
-LOSSES = ("cross_entropy", "cross_entropy:T=2", "label_smoothing:eps=0.1", "focal:gamma=2", "brier", "margin:m=1")
+LOSSES = (
+    "cross_entropy",
+    "cross_entropy:T=2",
+    "label_smoothing:eps=0.1",
+    "focal:gamma=2",
+    "brier",
+    "margin:m=1",
+)
 NAMES = ("D", "Delta", "eps_g", "loss", "cross_entropy")
 
 
@@ -41,8 +48,18 @@ _RUNS = {}
 def run(loss, K, run_slow=False):
     key = (loss, K)
     if key not in _RUNS:
-        _RUNS[key] = simulate_sgd(K, ETA, N=N, seeds=16 if run_slow else 8, alpha_max=ALPHA_MAX, alpha_min=0.1,
-                                  points_per_decade=4, n_test=4000, seed=77 + K + 10 * LOSSES.index(loss), loss=loss)
+        _RUNS[key] = simulate_sgd(
+            K,
+            ETA,
+            N=N,
+            seeds=16 if run_slow else 8,
+            alpha_max=ALPHA_MAX,
+            alpha_min=0.1,
+            points_per_decade=4,
+            n_test=4000,
+            seed=77 + K + 10 * LOSSES.index(loss),
+            loss=loss,
+        )
     return _RUNS[key]
 
 
@@ -57,7 +74,7 @@ def test_sgd_agrees_with_the_loss_closure(loss, K, run_slow):
 
 def test_comparison_rejects_the_wrong_loss():
     focal = run("focal:gamma=2", 3)
-    wrong = integrate_closure(3, ETA, focal.alpha, rtol=1e-6)          # the cross-entropy closure
+    wrong = integrate_closure(3, ETA, focal.alpha, rtol=1e-6)  # the cross-entropy closure
     assert max(v for k, v in deviations(focal, _with_ce(wrong)).items() if k in ("D", "Delta")) > 1.0
     ce = run("cross_entropy", 2)
     brier = integrate_closure(2, ETA, ce.alpha, loss="brier", rtol=1e-6)

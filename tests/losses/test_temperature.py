@@ -28,7 +28,7 @@ def test_closure_at_temperature_two_is_the_rescaled_unit_temperature_closure(K):
     assert np.allclose(hot.D, 2 * cold.D, rtol=1e-9)
     assert np.allclose(hot.Delta, 4 * cold.Delta, rtol=1e-9)
     assert np.allclose(hot.eps_g, cold.eps_g, rtol=1e-9)
-    assert np.allclose(hot.loss, cold.loss, rtol=1e-9)          # training loss at T = 2 = CE at T = 1 there
+    assert np.allclose(hot.loss, cold.loss, rtol=1e-9)  # training loss at T = 2 = CE at T = 1 there
     # the test cross-entropy is the T = 1 loss at (D, Delta) itself: not mapped
     assert not np.allclose(hot.cross_entropy, cold.loss, rtol=1e-3)
 
@@ -39,7 +39,10 @@ def test_boundary_layer_constants_map():
     cold = leading_constants("cross_entropy", 3, "0.25", 20)
     with mpmath.workdps(40):
         assert abs(hot["Delta_star"] - 4 * cold["Delta_star"]) < 1e-19
-        assert abs(fixed_point("cross_entropy:T=2", 1, 20) - 4 * fixed_point("cross_entropy", "0.25", 20)) < 1e-19
+        assert (
+            abs(fixed_point("cross_entropy:T=2", 1, 20) - 4 * fixed_point("cross_entropy", "0.25", 20))
+            < 1e-19
+        )
         assert abs(hot["C_D"] - 2 * cold["C_D"]) < 1e-19
         assert abs(hot["C_eps"] - cold["C_eps"]) < 1e-19
         assert abs(hot["C_L"] - cold["C_L"]) < 1e-19

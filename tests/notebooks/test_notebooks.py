@@ -17,7 +17,7 @@ jupytext = pytest.importorskip("jupytext")
 pytest.importorskip("nbclient")
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
-NOTEBOOK_PATHS = sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.md"))     # the same list as tests/conftest.py
+NOTEBOOK_PATHS = sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.md"))  # the same list as tests/conftest.py
 NOTEBOOK_IDS = [p.stem for p in NOTEBOOK_PATHS]
 
 
@@ -45,11 +45,14 @@ def test_notebook_source_is_myst(path):
 
 @pytest.mark.parametrize("name", NOTEBOOK_IDS)
 def test_notebook_executes(name, notebook_runs):
-    nb, seconds = notebook_runs[name].result()     # re-raises CellExecutionError on any error
+    nb, seconds = notebook_runs[name].result()  # re-raises CellExecutionError on any error
     outputs = list(_outputs(nb))
     assert not [o for o in outputs if o.get("output_type") == "error"]
-    latex = [o for o in outputs if o.get("output_type") in ("display_data", "execute_result")
-             and "text/latex" in o.get("data", {})]
+    latex = [
+        o
+        for o in outputs
+        if o.get("output_type") in ("display_data", "execute_result") and "text/latex" in o.get("data", {})
+    ]
     assert latex, f"{name}: no LaTeX/Math output"
     code = [c.source for c in nb.cells if c.cell_type == "code"]
     figures = sum(src.count("plt.show()") for src in code)

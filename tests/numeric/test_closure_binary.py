@@ -8,7 +8,7 @@ import pytest
 from asymptotics.numeric.closure_binary import binary_moments, binary_moments_mp
 from asymptotics.numeric.moments import MOMENT_NAMES
 
-RHO2 = 1 / math.sqrt(math.pi)          # top-gap density at zero, K = 2
+RHO2 = 1 / math.sqrt(math.pi)  # top-gap density at zero, K = 2
 
 
 def eps_exact(D, Delta):
@@ -22,12 +22,16 @@ def rel(a, b):
 
 
 GRID_DEFAULT = [(0.0, 0.25), (0.7, 2.0), (3.0, 1e-6), (100.0, 0.25), (1e4, 0.0), (1e4, 2.0)]
-GRID_FULL = [(D, Delta) for D in (0.0, 0.3, 1.0, 10.0, 100.0, 1e3, 1e4)
-             for Delta in (0.0, 1e-6, 0.25, 2.0) if (D, Delta) != (0.0, 0.0)]
+GRID_FULL = [
+    (D, Delta)
+    for D in (0.0, 0.3, 1.0, 10.0, 100.0, 1e3, 1e4)
+    for Delta in (0.0, 1e-6, 0.25, 2.0)
+    if (D, Delta) != (0.0, 0.0)
+]
 
 
 def test_float64_matches_30_digit_mpmath(run_slow):
-    for D, Delta in (GRID_FULL if run_slow else GRID_DEFAULT):
+    for D, Delta in GRID_FULL if run_slow else GRID_DEFAULT:
         f = binary_moments(D, Delta)
         m = binary_moments_mp(D, Delta, digits=30)
         for name in MOMENT_NAMES:
@@ -80,7 +84,7 @@ def test_D_zero_noise_only(Delta):
     assert rel(m.eps_g, 0.5) < 1e-14
     s = math.sqrt(2 * Delta)
     with mpmath.workdps(30):
-        sig = lambda x: 1 / (1 + mpmath.exp(-x))   # noqa: E731
+        sig = lambda x: 1 / (1 + mpmath.exp(-x))  # noqa: E731
         E = lambda f: mpmath.quad(lambda z: mpmath.npdf(z) * f(s * z), [-mpmath.inf, 0, mpmath.inf])  # noqa: E731
         assert rel(m.restoring, E(lambda x: 2 * sig(x) * sig(-x))) < 1e-13
         assert rel(m.noise, E(lambda x: 2 * sig(-x) ** 2)) < 1e-13

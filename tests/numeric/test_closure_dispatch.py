@@ -5,9 +5,8 @@ import math
 import mpmath
 import pytest
 
-from asymptotics.numeric.closure import closure_moments, closure_moments_batch
+from asymptotics.numeric.closure import closure_moments
 from asymptotics.numeric.moments import MOMENT_NAMES, ClosureMoments
-from asymptotics.validation import IntegrationError, InvalidInputError
 
 
 def test_auto_picks_fastest_deterministic_path():
@@ -28,7 +27,7 @@ def test_digits_selects_arbitrary_precision():
     m = closure_moments(2, 1, 0, digits=20)
     assert isinstance(m.drift, mpmath.mpf) and m.digits == 20
     assert m.method == "binary-mpmath"
-    m3 = closure_moments(3, 0, 0, digits=25)           # uniform point: closed forms
+    m3 = closure_moments(3, 0, 0, digits=25)  # uniform point: closed forms
     assert isinstance(m3.restoring, mpmath.mpf)
     with mpmath.workdps(25):
         assert abs(m3.restoring - mpmath.mpf(2) / 3) < mpmath.mpf(10) ** -24

@@ -26,8 +26,18 @@ def rel(a, b):
     return abs(a - b) / max(abs(b), 1e-300)
 
 
-@pytest.mark.parametrize("K,D,Delta", [(2, 1e6, 1e6), (2, 1e6, 0.0), (2, 0.0, 1e6), (2, 1e-8, 1e-16),
-                                       (2, 1.0, 1e-300), (3, 1e4, 0.0), (3, 1.0, 1e-30)])
+@pytest.mark.parametrize(
+    "K,D,Delta",
+    [
+        (2, 1e6, 1e6),
+        (2, 1e6, 0.0),
+        (2, 0.0, 1e6),
+        (2, 1e-8, 1e-16),
+        (2, 1.0, 1e-300),
+        (3, 1e4, 0.0),
+        (3, 1.0, 1e-30),
+    ],
+)
 def test_float_corners_against_20_digits(K, D, Delta):
     f = closure_moments(K, D, Delta)
     m = closure_moments(K, D, Delta, digits=20)
@@ -55,8 +65,9 @@ def test_k3_at_D0_against_20_digits(run_slow):
     assert rel(m.drift, expected_max(3)) < 1e-12 and rel(m.eps_g, 2 / 3) < 1e-12
 
 
-@pytest.mark.parametrize("K,D,Delta", [(3, 1.0, 1e3), (3, 3.0, 300.0), (2, 1.0, 1e6), (5, 1.0, 10.0),
-                                       (4, 0.5, 10.0)])
+@pytest.mark.parametrize(
+    "K,D,Delta", [(3, 1.0, 1e3), (3, 3.0, 300.0), (2, 1.0, 1e6), (5, 1.0, 10.0), (4, 0.5, 10.0)]
+)
 def test_large_Delta_against_monte_carlo(K, D, Delta):
     mc = closure_moments(K, D, Delta, method="montecarlo", samples=200_000, seed=3)
     m = closure_moments(K, D, Delta)
@@ -76,7 +87,7 @@ def test_small_scale_limit(K):
             assert rel(m.eps_g, 1 - 1 / K) < 1e-15
         elif Delta == 0:
             assert m.eps_g == 0.0
-        else:   # same direction as (1, 1): scale invariance of the error probability
+        else:  # same direction as (1, 1): scale invariance of the error probability
             assert rel(m.eps_g, closure_moments(K, 1.0, 1.0).eps_g) < 1e-12
     # the K = 2 error probability at a tiny angle: arccos(D / sqrt(D^2 + Delta)) / pi
     m = closure_moments(2, 1.0, 1e-300)
@@ -87,13 +98,22 @@ def test_small_scale_limit_at_arbitrary_precision():
     m = closure_moments(3, "1e-40", "1e-40", digits=20)
     with mpmath.workdps(30):
         assert abs(m.restoring - mpmath.mpf(2) / 3) < mpmath.mpf(10) ** -19
-        assert abs(m.eps_g - mpmath.mpf(2) / 3) < mpmath.mpf(10) ** -19     # direction ~ (1e-20, 1)
+        assert abs(m.eps_g - mpmath.mpf(2) / 3) < mpmath.mpf(10) ** -19  # direction ~ (1e-20, 1)
 
 
-@pytest.mark.parametrize("K,D,Delta,digits", [
-    (3, 1.0, 1e6, None), (5, 1.0, 1e4, None), (5, 1.0, 11.0, None), (2, 1e7, 1.0, None),
-    (3, 1e5, 1.0, 20), (3, 1.0, 200.0, 20), (5, 1.0, 60.0, 20), (K_MAX + 1, 1.0, 1.0, None),
-])
+@pytest.mark.parametrize(
+    "K,D,Delta,digits",
+    [
+        (3, 1.0, 1e6, None),
+        (5, 1.0, 1e4, None),
+        (5, 1.0, 11.0, None),
+        (2, 1e7, 1.0, None),
+        (3, 1e5, 1.0, 20),
+        (3, 1.0, 200.0, 20),
+        (5, 1.0, 60.0, 20),
+        (K_MAX + 1, 1.0, 1.0, None),
+    ],
+)
 def test_outside_the_domain_raises(K, D, Delta, digits):
     with pytest.raises(InvalidInputError, match="outside the validated domain|exceeds the largest"):
         closure_moments(K, D, Delta, digits=digits)
@@ -111,7 +131,9 @@ def test_decimal_strings_are_exact_at_arbitrary_precision():
     with mpmath.workdps(60):
         b = closure_moments(2, mpmath.mpf(1) / 10, mpmath.mpf(3) / 10, digits=30)
     assert abs(a.eps_g - b.eps_g) < mpmath.mpf(10) ** -29
-    with mpmath.workdps(40):      # K = 2: eps_g = arccos(D / sqrt(D^2 + Delta)) / pi exactly
-        exact = mpmath.acos(mpmath.mpf("0.1") / mpmath.sqrt(mpmath.mpf("0.01") + mpmath.mpf("0.3"))) / mpmath.pi
+    with mpmath.workdps(40):  # K = 2: eps_g = arccos(D / sqrt(D^2 + Delta)) / pi exactly
+        exact = (
+            mpmath.acos(mpmath.mpf("0.1") / mpmath.sqrt(mpmath.mpf("0.01") + mpmath.mpf("0.3"))) / mpmath.pi
+        )
         assert abs(a.eps_g - exact) < mpmath.mpf(10) ** -29 * exact
     assert mpmath.mp.dps == 15

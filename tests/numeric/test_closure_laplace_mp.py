@@ -30,9 +30,18 @@ def k5_precisions():
     return {d: laplace_moments_mp(5, 5.0, 0.25, digits=d) for d in (15, 20, 30)}
 
 
-@pytest.mark.parametrize("K,D,Delta", [(4, 1.0, 0.25), (4, 50.0, 2.0), (5, 20.0, 0.25),
-                                       (5, 500.0, 0.5), (5, 0.3, 0.01), (4, 3.0, 0.0),
-                                       (5, 0.0, 0.5)])
+@pytest.mark.parametrize(
+    "K,D,Delta",
+    [
+        (4, 1.0, 0.25),
+        (4, 50.0, 2.0),
+        (5, 20.0, 0.25),
+        (5, 500.0, 0.5),
+        (5, 0.3, 0.01),
+        (4, 3.0, 0.0),
+        (5, 0.0, 0.5),
+    ],
+)
 def test_agrees_with_float64_laplace_route(K, D, Delta):
     m = laplace_moments_mp(K, D, Delta, digits=15)
     f = laplace_moments(K, D, Delta)
@@ -108,19 +117,22 @@ def test_closure_moments_routes_k4_with_digits():
     closure_moments(4, 2.0, 0.25, digits=12, rtol=1e-10)
 
 
-@pytest.mark.parametrize("args,kwargs,pattern", [
-    ((2, 1.0, 0.25), {}, "needs K >= 3"),
-    ((1, 1.0, 0.25), {}, "K must be an integer >= 2"),
-    ((4.5, 1.0, 0.25), {}, "K must be an integer"),
-    ((4, -1.0, 0.25), {}, "D must be >= 0"),
-    ((4, 1.0, -0.25), {}, "Delta must be >= 0"),
-    ((4, float("nan"), 0.25), {}, "D must be a finite real number"),
-    ((4, 1.0, float("inf")), {}, "Delta must be a finite real number"),
-    ((4, 1.0, 0.25), {"digits": 3}, "precision too low"),
-    ((4, 1.0, 0.25), {"digits": 20.0}, "digits must be an integer"),
-    ((4, 2e4, 0.25), {}, "supports D <="),
-    ((4, 1.0, 60.0), {}, "supports Delta <="),
-])
+@pytest.mark.parametrize(
+    "args,kwargs,pattern",
+    [
+        ((2, 1.0, 0.25), {}, "needs K >= 3"),
+        ((1, 1.0, 0.25), {}, "K must be an integer >= 2"),
+        ((4.5, 1.0, 0.25), {}, "K must be an integer"),
+        ((4, -1.0, 0.25), {}, "D must be >= 0"),
+        ((4, 1.0, -0.25), {}, "Delta must be >= 0"),
+        ((4, float("nan"), 0.25), {}, "D must be a finite real number"),
+        ((4, 1.0, float("inf")), {}, "Delta must be a finite real number"),
+        ((4, 1.0, 0.25), {"digits": 3}, "precision too low"),
+        ((4, 1.0, 0.25), {"digits": 20.0}, "digits must be an integer"),
+        ((4, 2e4, 0.25), {}, "supports D <="),
+        ((4, 1.0, 60.0), {}, "supports Delta <="),
+    ],
+)
 def test_bad_input_raises(args, kwargs, pattern):
     with pytest.raises(InvalidInputError, match=pattern) as info:
         laplace_moments_mp(*args, **kwargs)
@@ -134,4 +146,4 @@ def test_closure_moments_bad_input_with_digits():
         closure_moments(5, 1e5, 0.25, digits=20)
     with pytest.raises(InvalidInputError, match="digits is not available"):
         closure_moments(5, 1.0, 0.25, method="montecarlo", digits=20)
-    assert math.isfinite(float(closure_moments(5, 1.0, 0.25).drift))    # float path untouched
+    assert math.isfinite(float(closure_moments(5, 1.0, 0.25).drift))  # float path untouched

@@ -5,8 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from asymptotics.numeric.closure_montecarlo import (montecarlo_moments, qmc_moments,
-                                                    sample_moments)
+from asymptotics.numeric.closure_montecarlo import montecarlo_moments, qmc_moments, sample_moments
 from asymptotics.numeric.moments import MOMENT_NAMES
 from asymptotics.validation import InvalidInputError
 
@@ -55,7 +54,7 @@ def test_standard_error_scales_as_inverse_sqrt_n():
     large = montecarlo_moments(3, 1.0, 0.25, samples=320_000, seed=9)
     for name in MOMENT_NAMES:
         ratio = small.errors[name] / large.errors[name]
-        assert 3.2 < ratio < 4.8, (name, ratio)     # sqrt(16) = 4
+        assert 3.2 < ratio < 4.8, (name, ratio)  # sqrt(16) = 4
 
 
 def test_qmc_beats_mc_at_moderate_D():

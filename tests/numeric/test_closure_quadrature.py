@@ -7,9 +7,15 @@ import numpy as np
 import pytest
 
 from asymptotics.numeric.closure_montecarlo import montecarlo_moments, qmc_moments
-from asymptotics.numeric.closure_quadrature import (bvn_cdf_half, bvn_cdf_half_mp, expected_max,
-                                                    k3_eps_g_exact, k3_moments, k3_moments_mp,
-                                                    laplace_moments)
+from asymptotics.numeric.closure_quadrature import (
+    bvn_cdf_half,
+    bvn_cdf_half_mp,
+    expected_max,
+    k3_eps_g_exact,
+    k3_moments,
+    k3_moments_mp,
+    laplace_moments,
+)
 from asymptotics.numeric.moments import MOMENT_NAMES
 
 RHO3 = 3 / (2 * math.sqrt(math.pi))
@@ -25,8 +31,10 @@ def test_bvn_cdf_half_against_one_dimensional_integral():
     mpmath.mp.dps = 40
     r = mpmath.mpf(1) / 2
     for a, b in [(0.0, 0.0), (1.0, -2.0), (-3.0, -3.0), (-6.0, -6.0), (2.5, 0.3), (-5.0, 0.1)]:
-        exact = mpmath.quad(lambda x: mpmath.npdf(x) * mpmath.ncdf((b - r * x) / mpmath.sqrt(1 - r * r)),
-                            [-mpmath.inf, a - 12, a - 6, a - 3, a])
+        exact = mpmath.quad(
+            lambda x: mpmath.npdf(x) * mpmath.ncdf((b - r * x) / mpmath.sqrt(1 - r * r)),
+            [-mpmath.inf, a - 12, a - 6, a - 3, a],
+        )
         assert rel(bvn_cdf_half(a, b), exact) < 1e-13
         with mpmath.workdps(30):
             assert abs(bvn_cdf_half_mp(mpmath.mpf(a), mpmath.mpf(b)) - exact) < 1e-27 * exact
@@ -44,8 +52,10 @@ def test_k3_gap_quadrature_equals_laplace_route(D, Delta):
         assert rel(a.as_dict()[name], b.as_dict()[name]) < 1e-10, name
 
 
-@pytest.mark.parametrize("D,Delta", [(0.01, 2.0), (0.5, 5.0), (3.0, 1e-6), (1e4, 0.25), (50.0, 0.0),
-                                     (1e-3, 0.0), (1e-3, 1e-6), (2.0, 50.0)])
+@pytest.mark.parametrize(
+    "D,Delta",
+    [(0.01, 2.0), (0.5, 5.0), (3.0, 1e-6), (1e4, 0.25), (50.0, 0.0), (1e-3, 0.0), (1e-3, 1e-6), (2.0, 50.0)],
+)
 def test_k3_routes_agree_at_edges(D, Delta):
     a = k3_moments(D, Delta)
     b = laplace_moments(3, D, Delta)
@@ -98,8 +108,10 @@ def test_D_zero_closed_forms(K, Delta):
     """At D = 0 the student ignores the teacher: drift = E[max y] for every Delta,
     eps_g = 1 - 1/K; at Delta = 0 also the uniform values."""
     m = k3_moments(0.0, Delta) if K == 3 else laplace_moments(K, 0.0, Delta)
-    emax = float(K * mpmath.quad(lambda t: t * mpmath.npdf(t) * mpmath.ncdf(t) ** (K - 1),
-                                 [-mpmath.inf, 0, mpmath.inf]))
+    emax = float(
+        K
+        * mpmath.quad(lambda t: t * mpmath.npdf(t) * mpmath.ncdf(t) ** (K - 1), [-mpmath.inf, 0, mpmath.inf])
+    )
     assert rel(m.drift, emax) < 1e-12
     assert rel(m.eps_g, 1 - 1 / K) < 1e-12
     if Delta == 0.0:
@@ -114,8 +126,12 @@ def test_k3_boundary_layer_leading_terms(Delta):
     """D^2 drift -> rho_3(0)(pi^2/12 + Delta/2), D restoring -> rho_3(0),
     D eps_g -> rho_3(0) sqrt(Delta/pi); corrections O(1/D) for K = 3."""
     A = math.pi**2 / 12 + Delta / 2
-    targets = {"drift": (2, RHO3 * A), "restoring": (1, RHO3),
-               "eps_g": (1, RHO3 * math.sqrt(Delta / math.pi)), "loss": (1, RHO3 * A)}
+    targets = {
+        "drift": (2, RHO3 * A),
+        "restoring": (1, RHO3),
+        "eps_g": (1, RHO3 * math.sqrt(Delta / math.pi)),
+        "loss": (1, RHO3 * A),
+    }
     dev = {}
     for D in (1e2, 1e3, 1e4):
         m = k3_moments(D, Delta)
@@ -124,7 +140,7 @@ def test_k3_boundary_layer_leading_terms(Delta):
     for name in targets:
         assert dev[name, 1e4] < 1e-3
         ratio = dev[name, 1e3] / dev[name, 1e4]
-        assert 5 < ratio < 200, (name, ratio)      # at least first order, at most second
+        assert 5 < ratio < 200, (name, ratio)  # at least first order, at most second
 
 
 def test_k4_boundary_layer_leading_terms():

@@ -18,8 +18,19 @@ from asymptotics.numeric.moments import MOMENT_NAMES
 from asymptotics.validation import InvalidInputError
 
 # edges of the domain: D = 0, tiny, O(1), large; Delta = 0, tiny, O(1), large
-EDGE_POINTS = [(0.0, 0.5), (0.0, 50.0), (1e-3, 1e-3), (0.1, 0.01), (1.0, 0.25), (3.0, 0.0), (10.0, 5.0),
-               (300.0, 1e-3), (1e4, 5.0), (1e5, 0.5), (2.0, 50.0)]
+EDGE_POINTS = [
+    (0.0, 0.5),
+    (0.0, 50.0),
+    (1e-3, 1e-3),
+    (0.1, 0.01),
+    (1.0, 0.25),
+    (3.0, 0.0),
+    (10.0, 5.0),
+    (300.0, 1e-3),
+    (1e4, 5.0),
+    (1e5, 0.5),
+    (2.0, 50.0),
+]
 
 
 def values(m):
@@ -33,7 +44,7 @@ def estimates(m):
 @pytest.mark.parametrize("rtol", [1e-6, 1e-8, 1e-10])
 @pytest.mark.parametrize("D, Delta", EDGE_POINTS)
 def test_true_error_is_below_rtol_and_the_estimate(D, Delta, rtol):
-    reference = values(k3_moments(D, Delta, h=1 / 9))            # ~1e-15 rule (default cut-offs)
+    reference = values(k3_moments(D, Delta, h=1 / 9))  # ~1e-15 rule (default cut-offs)
     m = closure_moments(3, D, Delta, rtol=rtol)
     got, est = values(m), estimates(m)
     nonzero = reference != 0
@@ -41,7 +52,7 @@ def test_true_error_is_below_rtol_and_the_estimate(D, Delta, rtol):
     assert np.all(err <= rtol), (err, rtol)
     assert np.all(np.abs(got - reference)[nonzero] <= est[nonzero] + 2e-15 * np.abs(reference)[nonzero])
     assert np.all(est[nonzero] <= rtol * np.abs(got)[nonzero])
-    assert got[3] == 0.0 if Delta == 0.0 else True            # eps_g = 0 exactly without noise
+    assert got[3] == 0.0 if Delta == 0.0 else True  # eps_g = 0 exactly without noise
 
 
 @pytest.mark.parametrize("D, Delta", [(1.0, 0.25), (30.0, 2.0), (1e4, 0.01)])
@@ -52,7 +63,7 @@ def test_eps_g_against_the_closed_form(D, Delta):
 
 
 def test_agrees_with_the_independent_laplace_route():
-    lap = values(laplace_moments(3, 2.0, 0.5))                    # ~1e-12, different representation
+    lap = values(laplace_moments(3, 2.0, 0.5))  # ~1e-12, different representation
     got = values(k3_moments_rtol(2.0, 0.5, 1e-8))
     assert np.all(np.abs(got / lap - 1) <= 1e-8)
 

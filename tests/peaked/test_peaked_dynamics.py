@@ -1,6 +1,5 @@
 """Aligned flow: the one-third law over the intermediate regime, and exponential convergence."""
 
-
 import numpy as np
 import pytest
 
@@ -48,7 +47,7 @@ def test_high_temperature_converges_exponentially():
     c = integrate_aligned_flow(n, bs, 3e4, points_per_decade=12)
     h = 1e-4
     dV = (gap_thermodynamics(n, bs + h)["V"] - gap_thermodynamics(n, bs - h)["V"]) / (2 * h)
-    rate = -2 * dV / (n - 1)              # L ~ exp(-rate tau) near beta*
+    rate = -2 * dV / (n - 1)  # L ~ exp(-rate tau) near beta*
     late = c.tau > 0.5 * c.tau[-1]
     dlnL_dtau = np.gradient(np.log(c.loss), c.tau)
     assert np.allclose(dlnL_dtau[late][2:-2], -rate, rtol=0.02)

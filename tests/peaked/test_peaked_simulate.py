@@ -1,6 +1,5 @@
 """Full-matrix simulations against the aligned-ansatz ODE (prefactor 1/(n-1))."""
 
-
 import numpy as np
 import pytest
 
@@ -10,11 +9,21 @@ from asymptotics.peaked.simulate import aligned_loss_on_sample, simulate_full_ma
 
 def _compare(n, m, beta_star, tau_max, orthogonal, prefactor=None, samples=8192, seed=0):
     W = teacher_matrix(n, m, seed, orthogonal=orthogonal)
-    run = simulate_full_matrix(n, m, beta_star, tau_max, samples=samples, W_hat=W, record_points=8,
-                               kappa=0.05, eval_samples=20000, seed=seed)
+    run = simulate_full_matrix(
+        n,
+        m,
+        beta_star,
+        tau_max,
+        samples=samples,
+        W_hat=W,
+        record_points=8,
+        kappa=0.05,
+        eval_samples=20000,
+        seed=seed,
+    )
     ode = integrate_aligned_flow(n, beta_star, tau_max * 1.01, tau_min=1e-3, prefactor=prefactor)
     b_ode = np.exp(ode.dense(np.log(np.maximum(run.tau, 1e-3)))[0])
-    L_ode = aligned_loss_on_sample(run.h_eval, beta_star, b_ode)   # common random numbers
+    L_ode = aligned_loss_on_sample(run.h_eval, beta_star, b_ode)  # common random numbers
     return run, b_ode, L_ode
 
 
@@ -28,12 +37,12 @@ def test_ode_matches_full_flow_exactly_iid_teacher(orthogonal_run):
     assert np.max(np.abs(run.loss / L_ode - 1)) < 1e-2
     late = run.tau > 1
     assert np.max(np.abs(run.beta_fit[late] / b_ode[late] - 1)) < 1e-2
-    assert np.max(run.off_aligned) < 0.02       # the flow stays aligned
+    assert np.max(run.off_aligned) < 0.02  # the flow stays aligned
 
 
 def test_wrong_prefactor_is_detected(orthogonal_run):
     run, _, _ = orthogonal_run
-    ode = integrate_aligned_flow(4, 10.0, 61.0, tau_min=1e-3, prefactor=1 / 4)   # 1/n, not 1/(n-1)
+    ode = integrate_aligned_flow(4, 10.0, 61.0, tau_min=1e-3, prefactor=1 / 4)  # 1/n, not 1/(n-1)
     b = np.exp(ode.dense(np.log(np.maximum(run.tau, 1e-3)))[0])
     L = aligned_loss_on_sample(run.h_eval, 10.0, b)
     assert np.max(np.abs(run.loss / L - 1)) > 2e-2
@@ -65,18 +74,31 @@ def test_rank_deficient_teacher_mismatch_is_reported():
 def test_sgd_and_adam_decrease_loss(run_slow):
     tau_max = 300.0 if run_slow else 20.0
     for mode, lr in (("sgd", 0.5), ("adam", 0.01)):
-        r = simulate_full_matrix(4, 64, 10.0, tau_max, mode=mode, lr=lr, batch=512, record_points=6,
-                                 eval_samples=5000)
+        r = simulate_full_matrix(
+            4, 64, 10.0, tau_max, mode=mode, lr=lr, batch=512, record_points=6, eval_samples=5000
+        )
         assert r.loss[-1] < 0.7 * r.loss[0]
 
 
 def test_online_gradient_matches_reference_formula():
     # the buffered online path must draw the same batches and apply g = (q - p)^T X / batch exactly
     import math
+
     n, m, batch, beta_star, lr, seed = 6, 5, 64, 30.0, 0.3, 7
     Wh = teacher_matrix(n, m, 1)
-    run = simulate_full_matrix(n, m, beta_star, lr, mode="sgd", lr=lr, batch=batch, seed=seed,
-                               W_hat=Wh, record_points=3, eval_samples=100)
+    run = simulate_full_matrix(
+        n,
+        m,
+        beta_star,
+        lr,
+        mode="sgd",
+        lr=lr,
+        batch=batch,
+        seed=seed,
+        W_hat=Wh,
+        record_points=3,
+        eval_samples=100,
+    )
     # record grid [0, min(0.01, lr/10), lr]: two steps (truncated at the record point), a fresh batch each
 
     def softmax(z):
@@ -108,11 +130,22 @@ def test_adam_loss_slope_is_steeper_than_one_third():
     # measured values: -1/3 lies > 18 single-seed sd away from the measured slope.
     # One seed (~6 s of CPU).
     n = m = 32
-    r = simulate_full_matrix(n, m, 1e4, 400.0, mode="adam", lr=0.02, batch=256, seed=0,
-                             W_hat=teacher_matrix(n, m, 0), record_points=21, eval_samples=10000)
+    r = simulate_full_matrix(
+        n,
+        m,
+        1e4,
+        400.0,
+        mode="adam",
+        lr=0.02,
+        batch=256,
+        seed=0,
+        W_hat=teacher_matrix(n, m, 0),
+        record_points=21,
+        eval_samples=10000,
+    )
     sel = r.tau >= 40 * (1 - 1e-9)
     slope = np.polyfit(np.log(r.tau[sel]), np.log(r.loss[sel]), 1)[0]
     expo = np.polyfit(np.log(r.tau[sel]), np.log(r.beta_fit[sel]), 1)[0]
-    assert slope < -1 / 3 - 0.06          # not the gradient-flow exponent
-    assert 1 / 3 + 0.05 < expo < 0.5      # beta grows faster than the flow's tau^(1/3)
+    assert slope < -1 / 3 - 0.06  # not the gradient-flow exponent
+    assert 1 / 3 + 0.05 < expo < 0.5  # beta grows faster than the flow's tau^(1/3)
     assert -0.55 < slope

@@ -26,9 +26,12 @@ def _gauss_hermite(n, beta, N=100):
     e = np.exp(z - m)
     lnz = m[..., 0] + np.log(e.sum(-1))
     p = e / e.sum(-1, keepdims=True)
-    return {"lnZ": float((W * lnz).sum()), "purity": float((W * (p * p).sum(-1)).sum()),
-            "entropy": float((W * (-(p * np.log(p)).sum(-1))).sum()),
-            "U": float((W * (-(p * H).sum(-1))).sum())}
+    return {
+        "lnZ": float((W * lnz).sum()),
+        "purity": float((W * (p * p).sum(-1)).sum()),
+        "entropy": float((W * (-(p * np.log(p)).sum(-1))).sum()),
+        "U": float((W * (-(p * H).sum(-1))).sum()),
+    }
 
 
 @pytest.mark.parametrize("n", [2, 3])
@@ -58,8 +61,9 @@ def test_n2_one_dimensional_reduction_all_temperatures(beta):
     assert abs(a / a_ref - 1) < 1e-12  # relative accuracy of the small excess a = <ln Z> - beta c0
 
 
-@pytest.mark.parametrize("n,beta,samples", [(128, 3.0, 40000), (128, 50.0, 40000), (32000, 3.0, 600),
-                                            (32000, 50.0, 600)])
+@pytest.mark.parametrize(
+    "n,beta,samples", [(128, 3.0, 40000), (128, 50.0, 40000), (32000, 3.0, 600), (32000, 50.0, 600)]
+)
 def test_large_n_against_monte_carlo(n, beta, samples):
     ex = thermodynamics(n, beta)
     mc = monte_carlo_thermodynamics(iid_logits(n, samples, seed=n + int(beta)), beta)

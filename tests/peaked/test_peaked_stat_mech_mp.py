@@ -14,7 +14,7 @@ from asymptotics.validation import InvalidInputError
 KEYS = ("a", "V", "purity", "entropy")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _mp(n, beta, digits):
     return gap_thermodynamics_mp(n, beta, digits)
 
@@ -29,7 +29,7 @@ def test_precisions_agree():
     for k in KEYS:
         assert _rel(r15[k], r50[k]) < 1e-14, k
         assert _rel(r30[k], r50[k]) < 1e-29, k
-    r15, r30 = _mp(3, 2.0, 15), _mp(3, 2.0, 30)   # beta > 1 branch (inner grid in w)
+    r15, r30 = _mp(3, 2.0, 15), _mp(3, 2.0, 30)  # beta > 1 branch (inner grid in w)
     for k in KEYS:
         assert _rel(r15[k], r30[k]) < 1e-14, k
 
@@ -47,14 +47,18 @@ def test_n2_against_one_dimensional_reduction():
     r = _mp(2, beta, 30)
     with mpmath.workdps(45):
         B = mpmath.mpf(beta)
-        a = 2 * mpmath.quad(lambda z: mpmath.npdf(z) * mpmath.log1p(mpmath.exp(-B * mpmath.sqrt(2) * z)),
-                            [0, 1 / B, 10 / B, 1, mpmath.inf])
+        a = 2 * mpmath.quad(
+            lambda z: mpmath.npdf(z) * mpmath.log1p(mpmath.exp(-B * mpmath.sqrt(2) * z)),
+            [0, 1 / B, 10 / B, 1, mpmath.inf],
+        )
         lnz = B / mpmath.sqrt(mpmath.pi) + a
         assert abs(r["a"] / a - 1) < mpmath.mpf(10) ** -29
         assert abs(r["lnZ"] / lnz - 1) < mpmath.mpf(10) ** -29
         # V = E[p_2 |h1 - h2|] with p_2 = 1/(1 + e^{beta g}): a 1-D integral as well
-        V = 2 * mpmath.quad(lambda z: mpmath.npdf(z) * mpmath.sqrt(2) * z
-                            / (1 + mpmath.exp(B * mpmath.sqrt(2) * z)), [0, 1 / B, 10 / B, 1, mpmath.inf])
+        V = 2 * mpmath.quad(
+            lambda z: mpmath.npdf(z) * mpmath.sqrt(2) * z / (1 + mpmath.exp(B * mpmath.sqrt(2) * z)),
+            [0, 1 / B, 10 / B, 1, mpmath.inf],
+        )
         assert abs(r["V"] / V - 1) < mpmath.mpf(10) ** -29
 
 
@@ -63,10 +67,10 @@ def test_high_temperature_taylor_limit():
     n, beta = 4, mpmath.mpf("1e-3")
     r = _mp(n, beta, 30)
     with mpmath.workdps(40):
-        lead = beta ** 2 * (1 - mpmath.mpf(1) / n) / 2
+        lead = beta**2 * (1 - mpmath.mpf(1) / n) / 2
         dev = r["lnZ"] - mpmath.log(n) - lead
-        assert abs(dev) < 2 * beta ** 4
-        assert abs(r["purity"] - mpmath.mpf(1) / n) < 2 * beta ** 2
+        assert abs(dev) < 2 * beta**4
+        assert abs(r["purity"] - mpmath.mpf(1) / n) < 2 * beta**2
 
 
 def test_public_functions_digits_routing():
@@ -78,10 +82,14 @@ def test_public_functions_digits_routing():
     assert _rel(m, _mp(2, 1.0, 30)["lnZ"]) < 1e-29
     th = stat_mech.thermodynamics(3, 2.0, digits=20)
     with mpmath.workdps(30):
-        assert abs(th["U"] + 2 * (1 - th["purity"])) < 1e-19   # Stein: U = -beta (1 - purity)
+        assert abs(th["U"] + 2 * (1 - th["purity"])) < 1e-19  # Stein: U = -beta (1 - purity)
         assert abs(th["F"] + th["lnZ"] / 2) < 1e-19
-    for f in (stat_mech.free_energy, stat_mech.internal_energy, stat_mech.purity_mean,
-              stat_mech.mean_entropy):
+    for f in (
+        stat_mech.free_energy,
+        stat_mech.internal_energy,
+        stat_mech.purity_mean,
+        stat_mech.mean_entropy,
+    ):
         x = f(2, 0.5, digits=15)
         assert isinstance(x, mpmath.mpf) and abs(x - f(2, 0.5)) < 1e-13 * max(1.0, abs(f(2, 0.5)))
     L = stat_mech.peaked_loss(2, 1.0, 3.0, digits=20)
@@ -89,7 +97,7 @@ def test_public_functions_digits_routing():
     assert stat_mech.peaked_loss(2, 3.0, 3.0, digits=20) == 0
 
 
-@pytest.mark.parametrize("digits", [3, 2.5, True, "30", 10 ** 6])
+@pytest.mark.parametrize("digits", [3, 2.5, True, "30", 10**6])
 def test_bad_digits(digits):
     with pytest.raises(InvalidInputError):
         gap_thermodynamics_mp(2, 1.0, digits)

@@ -27,8 +27,20 @@ def test_json_contract_floats(capsys):
     code, out, _err = _main(CORE + ["--json"], capsys)
     assert code == 0
     obj = json.loads(out)
-    for key in ("s", "a", "D", "N", "seen_expected", "missing_signal", "unseen_mass", "loss", "peak_N",
-                "exponent_under", "exponent_over", "exponent_gap"):
+    for key in (
+        "s",
+        "a",
+        "D",
+        "N",
+        "seen_expected",
+        "missing_signal",
+        "unseen_mass",
+        "loss",
+        "peak_N",
+        "exponent_under",
+        "exponent_over",
+        "exponent_gap",
+    ):
         assert key in obj, key
     assert obj["D"] == [1000, 10000] and obj["N"] == [50, 100, 400]
     assert "stand-in model" in obj["model"] and "2605.23591" in obj["model"]
@@ -43,8 +55,25 @@ def test_json_contract_floats(capsys):
 
 
 def test_json_digits_and_series(capsys):
-    _code, out, _err = _main(["sparse", "--s", "2", "--a", "0.5", "--D", "1000", "--N", "100", "--digits",
-                            "30", "--order", "3", "--json"], capsys)
+    _code, out, _err = _main(
+        [
+            "sparse",
+            "--s",
+            "2",
+            "--a",
+            "0.5",
+            "--D",
+            "1000",
+            "--N",
+            "100",
+            "--digits",
+            "30",
+            "--order",
+            "3",
+            "--json",
+        ],
+        capsys,
+    )
     obj = json.loads(out)
     v = obj["missing_signal"][0]
     assert isinstance(v, str) and len(v.replace(".", "").lstrip("0")) >= 30
@@ -56,32 +85,66 @@ def test_json_digits_and_series(capsys):
         assert len(pairs) == 3 and all(len(p) == 2 for p in pairs)
     c, p = obj["series"]["seen_expected"][0]
     with mpmath.workdps(40):
-        assert abs(mpmath.mpf(c) - mpmath.sqrt(mpmath.pi)) < mpmath.mpf("1e-28")   # Gamma(1/2)
+        assert abs(mpmath.mpf(c) - mpmath.sqrt(mpmath.pi)) < mpmath.mpf("1e-28")  # Gamma(1/2)
         assert mpmath.mpf(p) == mpmath.mpf("0.5")
 
 
 def test_json_simulate(capsys):
-    _code, out, _err = _main(["sparse", "--s", "2", "--a", "0.5", "--D", "300", "--N", "5,40,200",
-                            "--simulate", "--seeds", "16", "--json"], capsys)
+    _code, out, _err = _main(
+        [
+            "sparse",
+            "--s",
+            "2",
+            "--a",
+            "0.5",
+            "--D",
+            "300",
+            "--N",
+            "5,40,200",
+            "--simulate",
+            "--seeds",
+            "16",
+            "--json",
+        ],
+        capsys,
+    )
     obj = json.loads(out)
     assert len(obj["simulated_loss"]) == 1 and len(obj["simulated_loss"][0]) == 3
     assert len(obj["simulated_loss_se"][0]) == 3 and all(v > 0 for v in obj["simulated_loss_se"][0])
     # deep over-parameterised point: theory within 5 % + 3 SE
-    assert abs(obj["simulated_loss"][0][2] - obj["loss"][0][2]) < 0.05 * obj["loss"][0][2] + \
-        3 * obj["simulated_loss_se"][0][2]
+    assert (
+        abs(obj["simulated_loss"][0][2] - obj["loss"][0][2])
+        < 0.05 * obj["loss"][0][2] + 3 * obj["simulated_loss_se"][0][2]
+    )
 
 
 def test_text_and_png(capsys, tmp_path):
     png = tmp_path / "s.png"
-    code, out, _err = _main(["sparse", "--s", "1.5", "--a", "1", "--D", "400", "--N", "20,140,600",
-                            "--plot", str(png), "--quiet"], capsys)
+    code, out, _err = _main(
+        [
+            "sparse",
+            "--s",
+            "1.5",
+            "--a",
+            "1",
+            "--D",
+            "400",
+            "--N",
+            "20,140,600",
+            "--plot",
+            str(png),
+            "--quiet",
+        ],
+        capsys,
+    )
     assert code == 0 and png.exists() and png.stat().st_size > 0
     assert "stand-in model" in out and "threshold" in out and "median" in out
 
 
 def test_finite_M(capsys):
-    _code, out, _err = _main(["sparse", "--s", "2", "--a", "0.5", "--D", "1000", "--N", "10", "--M", "50",
-                            "--json"], capsys)
+    _code, out, _err = _main(
+        ["sparse", "--s", "2", "--a", "0.5", "--D", "1000", "--N", "10", "--M", "50", "--json"], capsys
+    )
     obj = json.loads(out)
     assert obj["M"] == 50 and obj["seen_expected"][0] <= 50
 
@@ -106,24 +169,27 @@ def test_sub_subcommands_can_be_added(monkeypatch, capsys):
     assert code == 0 and json.loads(out)["D"] == [100]
 
 
-@pytest.mark.parametrize("argv", [
-    ["--s", "1", "--a", "0.5", "--D", "100", "--N", "5"],
-    ["--s", "2", "--a", "0", "--D", "100", "--N", "5"],
-    ["--s", "2", "--a", "-1", "--D", "100", "--N", "5"],
-    ["--s", "2", "--a", "0.5", "--D", "0", "--N", "5"],
-    ["--s", "2", "--a", "0.5", "--D", "2.5", "--N", "5"],
-    ["--s", "2", "--a", "0.5", "--D", "100", "--N", "1.5"],
-    ["--s", "2", "--a", "0.5", "--D", "100", "--N", "0"],
-    ["--s", "2", "--a", "0.5", "--D", "100", "--N", "5", "--digits", "3"],
-    ["--s", "nan", "--a", "0.5", "--D", "100", "--N", "5"],
-    ["--s", "2", "--a", "inf", "--D", "100", "--N", "5"],
-    ["--s", "2", "--a", "0.5", "--D", "inf", "--N", "5"],
-    ["--s", "2", "--a", "0.5", "--D", "100,x", "--N", "5"],
-    ["--s", "2", "--a", "0.5", "--D", "100"],
-    ["--s", "2", "--a", "0.5", "--D", "100", "--N", "5", "--order", "0"],
-    ["--s", "2", "--a", "0.5", "--D", "10000000", "--N", "5", "--simulate"],
-    ["--s", "2", "--a", "0.5", "--D", "100", "--N", "5", "--M", "2.5"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--s", "1", "--a", "0.5", "--D", "100", "--N", "5"],
+        ["--s", "2", "--a", "0", "--D", "100", "--N", "5"],
+        ["--s", "2", "--a", "-1", "--D", "100", "--N", "5"],
+        ["--s", "2", "--a", "0.5", "--D", "0", "--N", "5"],
+        ["--s", "2", "--a", "0.5", "--D", "2.5", "--N", "5"],
+        ["--s", "2", "--a", "0.5", "--D", "100", "--N", "1.5"],
+        ["--s", "2", "--a", "0.5", "--D", "100", "--N", "0"],
+        ["--s", "2", "--a", "0.5", "--D", "100", "--N", "5", "--digits", "3"],
+        ["--s", "nan", "--a", "0.5", "--D", "100", "--N", "5"],
+        ["--s", "2", "--a", "inf", "--D", "100", "--N", "5"],
+        ["--s", "2", "--a", "0.5", "--D", "inf", "--N", "5"],
+        ["--s", "2", "--a", "0.5", "--D", "100,x", "--N", "5"],
+        ["--s", "2", "--a", "0.5", "--D", "100"],
+        ["--s", "2", "--a", "0.5", "--D", "100", "--N", "5", "--order", "0"],
+        ["--s", "2", "--a", "0.5", "--D", "10000000", "--N", "5", "--simulate"],
+        ["--s", "2", "--a", "0.5", "--D", "100", "--N", "5", "--M", "2.5"],
+    ],
+)
 def test_bad_input_one_line_error(argv, capsys):
     code, out, err = _main(["sparse"] + argv + ["--json"], capsys)
     assert code != 0
@@ -136,8 +202,11 @@ def test_bad_input_one_line_error(argv, capsys):
 def test_help_is_light():
     """The module imports nothing heavy at top level (asymptotics --help must start fast)."""
     import subprocess
-    code = ("import sys, asymptotics.sparse.cli; "
-            "bad = [m for m in ('numpy', 'scipy', 'sympy', 'mpmath') if m in sys.modules]; print(bad)")
+
+    code = (
+        "import sys, asymptotics.sparse.cli; "
+        "bad = [m for m in ('numpy', 'scipy', 'sympy', 'mpmath') if m in sys.modules]; print(bad)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
     assert math.isfinite(1.0)

@@ -26,13 +26,13 @@ from asymptotics.sparse.model import SparseModel, derive_decomposition
 from asymptotics.validation import InvalidInputError
 
 NAMES = sorted(EXPECTATIONS)
-D_EDGES = [1, 2, 37, 10 ** 4, 123457, 10 ** 8, 10 ** 12]
+D_EDGES = [1, 2, 37, 10**4, 123457, 10**8, 10**12]
 
 
 @pytest.mark.parametrize("s,a", [(1.5, 1.0), (2.0, 0.5), (3.0, 0.5)])
 def test_two_routes_agree_to_1e25(s, a, run_slow):
     m = SparseModel(s, a)
-    Ds = D_EDGES if run_slow else [1, 37, 123457, 10 ** 12]
+    Ds = D_EDGES if run_slow else [1, 37, 123457, 10**12]
     names = NAMES if run_slow else ["seen_expected", "missing_signal", "unseen_mass"]
     for name in names:
         for D in Ds:
@@ -47,11 +47,13 @@ def test_closed_forms_at_small_D():
     m = SparseModel(2.5, 0.75)
     with mpmath.workdps(60):
         s, a = mpmath.mpf(2.5), mpmath.mpf(0.75)
-        ref = {("seen_expected", 1): mpmath.zeta(s),
-               ("missing_signal", 1): mpmath.zeta(1 + a) - mpmath.zeta(1 + a + s),
-               ("unseen_mass", 1): mpmath.zeta(s) - mpmath.zeta(2 * s),
-               ("seen_expected", 2): 2 * mpmath.zeta(s) - mpmath.zeta(2 * s),
-               ("seen_weight", 1): mpmath.zeta(1 + a)}
+        ref = {
+            ("seen_expected", 1): mpmath.zeta(s),
+            ("missing_signal", 1): mpmath.zeta(1 + a) - mpmath.zeta(1 + a + s),
+            ("unseen_mass", 1): mpmath.zeta(s) - mpmath.zeta(2 * s),
+            ("seen_expected", 2): 2 * mpmath.zeta(s) - mpmath.zeta(2 * s),
+            ("seen_weight", 1): mpmath.zeta(1 + a),
+        }
     for (name, D), r in ref.items():
         for route in ("mellin", "euler-maclaurin"):
             v = expectation(name, m, D, digits=50, route=route)[0]
@@ -62,15 +64,17 @@ def test_closed_forms_at_small_D():
 @pytest.mark.parametrize("M", [7, 400])
 def test_finite_M_against_brute_force(M):
     m = SparseModel(1.5, 0.5, M=M)
-    for D in (1, 50, 10 ** 5):
+    for D in (1, 50, 10**5):
         with mpmath.workdps(50):
             i = [mpmath.mpf(k) for k in range(1, M + 1)]
             p = [min(mpmath.mpf(1), x ** -mpmath.mpf(1.5)) for x in i]
             h = [(1 - pk) ** D for pk in p]
-            ref = {"seen_expected": mpmath.fsum(1 - hk for hk in h),
-                   "missing_signal": mpmath.fsum(x ** -1.5 * hk for x, hk in zip(i, h)),
-                   "unseen_mass": mpmath.fsum(pk * hk for pk, hk in zip(p, h)),
-                   "seen_weight": mpmath.fsum(x ** 0 * (1 - hk) for x, hk in zip(i, h))}
+            ref = {
+                "seen_expected": mpmath.fsum(1 - hk for hk in h),
+                "missing_signal": mpmath.fsum(x**-1.5 * hk for x, hk in zip(i, h)),
+                "unseen_mass": mpmath.fsum(pk * hk for pk, hk in zip(p, h)),
+                "seen_weight": mpmath.fsum(x**0 * (1 - hk) for x, hk in zip(i, h)),
+            }
         for name, r in ref.items():
             for route in ("mellin", "euler-maclaurin"):
                 v = expectation(name, m, D, digits=30, route=route)[0]
@@ -83,7 +87,7 @@ def test_precision_ladder_15_30_50():
     """Values at 15, 30 and 50 digits agree to the smaller precision (edges of the D range)."""
     m = SparseModel(2.0, 0.5)
     for name in ("seen_expected", "missing_signal", "unseen_mass"):
-        for D in (1, 10 ** 12):
+        for D in (1, 10**12):
             v15, v30, v50 = (expectation(name, m, D, digits=d)[0] for d in (15, 30, 50))
             assert abs(v15 - v50) <= mpmath.mpf("1e-14") * abs(v50)
             assert abs(v30 - v50) <= mpmath.mpf("1e-29") * abs(v50)
@@ -104,8 +108,15 @@ def test_float_path_agrees_with_mp(s, a, run_slow):
 def test_harmonic_methods_agree_at_the_switch():
     """The residue method and direct summation (float64) agree where both apply (D_switch ... 30x)."""
     from asymptotics.sparse.harmonic import _direct_method, _residue_method, d_switch
+
     for s in (1.05, 1.5, 2.0, 3.0, 5.0):
-        for kind, alpha in (("seen", 0.0), ("seen", 1.0), ("seen", 2 - s), ("unseen", 1.5), ("unseen", s + 1.5)):
+        for kind, alpha in (
+            ("seen", 0.0),
+            ("seen", 1.0),
+            ("seen", 2 - s),
+            ("unseen", 1.5),
+            ("unseen", s + 1.5),
+        ):
             if kind == "seen" and alpha + s <= 1:
                 continue
             Ds = d_switch(s, alpha) * np.array([1.0, 3.0, 30.0])
@@ -119,7 +130,7 @@ def test_harmonic_methods_agree_at_the_switch():
 def test_a_equals_s_log_term():
     """a = s: w_i^2 = 1/i; E|w_S|^2 = ln(D)/s + gamma(1 + 1/s) + O(D^-1) (merged poles)."""
     m = SparseModel(2.0, 2.0)
-    D = 10 ** 8
+    D = 10**8
     v = seen_weight(m, D, digits=30)[0]
     v2 = seen_weight(m, D, digits=30, route="euler-maclaurin")[0]
     assert abs(v - v2) < mpmath.mpf("1e-25")
@@ -131,10 +142,10 @@ def test_a_equals_s_log_term():
 
 def test_scaling_sanity_against_leading_terms():
     m = SparseModel(2.0, 0.5)
-    D = 10 ** 10
+    D = 10**10
     assert abs(seen_expected(m, D)[0] / (math.sqrt(math.pi) * 1e5) - 1) < 1e-5
-    assert abs(missing_signal(m, D)[0] / (math.gamma(0.25) / 2 * D ** -0.25) - 1) < 1e-9
-    assert abs(unseen_mass(m, D)[0] / (math.sqrt(math.pi) / 2 * D ** -0.5) - 1) < 1e-9
+    assert abs(missing_signal(m, D)[0] / (math.gamma(0.25) / 2 * D**-0.25) - 1) < 1e-9
+    assert abs(unseen_mass(m, D)[0] / (math.sqrt(math.pi) / 2 * D**-0.5) - 1) < 1e-9
 
 
 def test_bad_input():
@@ -155,9 +166,9 @@ def test_bad_input():
     with pytest.raises(InvalidInputError):
         expectation("nonsense", m, 10)
     with pytest.raises(InvalidInputError):
-        harmonic_sum("unseen", 1.0, 2.0, 10.0)                    # divergent
+        harmonic_sum("unseen", 1.0, 2.0, 10.0)  # divergent
     with pytest.raises(InvalidInputError):
-        harmonic_sum_mp("seen", -1.5, 2, 10)                      # divergent (alpha + s <= 1)
+        harmonic_sum_mp("seen", -1.5, 2, 10)  # divergent (alpha + s <= 1)
 
 
 def test_decomposition_symbolic():

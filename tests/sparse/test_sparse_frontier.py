@@ -31,8 +31,9 @@ from asymptotics.sparse.simulate import simulate, summarize
 from asymptotics.validation import InvalidInputError
 
 
-@pytest.mark.parametrize("A,p,B,q,c", [(1.0, 0.5, 1.0, 0.25, 1.0), (3.0, 0.7, 0.2, 0.4, 6.0),
-                                       (1.0, 0.5, 1.0, 0.5, 1.0)])
+@pytest.mark.parametrize(
+    "A,p,B,q,c", [(1.0, 0.5, 1.0, 0.25, 1.0), (3.0, 0.7, 0.2, 0.4, 6.0), (1.0, 0.5, 1.0, 0.5, 1.0)]
+)
 def test_power_law_surface_exact(A, p, B, q, c):
     surf = PowerLawSurface(A, p, B, q)
     Cs = np.logspace(4, 12, 5)
@@ -40,11 +41,11 @@ def test_power_law_surface_exact(A, p, B, q, c):
     for C, N, D in zip(Cs, fr.N, fr.D):
         Nc, Dc, _ = surf.closed_form(C, c)
         assert abs(N / Nc - 1) < 1e-12 and abs(D / Dc - 1) < 1e-12
-        assert abs(c * N * D / C - 1) <= 4e-16                        # N* D* c = C (to rounding)
+        assert abs(c * N * D / C - 1) <= 4e-16  # N* D* c = C (to rounding)
     eN, eD, eL = fr.measured_exponents()
     assert abs(eN - q / (p + q)) < 1e-10 and abs(eD - p / (p + q)) < 1e-10
     assert abs(eL + p * q / (p + q)) < 1e-10
-    if p == q:                                                         # symmetric: 1/2, 1/2
+    if p == q:  # symmetric: 1/2, 1/2
         assert abs(eN - 0.5) < 1e-10 and abs(eD - 0.5) < 1e-10
 
 
@@ -56,15 +57,15 @@ def test_symbolic_frontier():
     assert sp.simplify(d["exponent_loss"] + a / (1 + s)) == 0
     gap = d["data_minus_parameter_exponent"]
     assert sp.simplify(gap - (s - 1) / (s + 1)) == 0
-    for sv in (1.01, 1.5, 2, 5):                                       # favours data for s > 1
+    for sv in (1.01, 1.5, 2, 5):  # favours data for s > 1
         assert float(gap.subs(s, sv)) > 0
     assert d["dense_limit"] == (sp.Rational(1, 2), sp.Rational(1, 2))
     assert d["exponents_full"] == (d["exponent_N"], d["exponent_D"], d["exponent_loss"])
     # the closed form N* satisfies the Lagrangian stationarity N L_N = D L_D
     N, D, C, c, A, B, p, q = sp.symbols("N D C c A B p q", positive=True)
-    L = A * N ** -p + B * D ** -q
+    L = A * N**-p + B * D**-q
     sub = {N: d["N_star"], D: d["D_star"]}
-    vals = {A: 2, B: sp.Rational(1, 3), p: sp.Rational(1, 2), q: sp.Rational(1, 5), C: 10 ** 6, c: 3}
+    vals = {A: 2, B: sp.Rational(1, 3), p: sp.Rational(1, 2), q: sp.Rational(1, 5), C: 10**6, c: 3}
     res = (N * sp.diff(L, N) - D * sp.diff(L, D)).subs(sub).subs(vals)
     assert abs(float(res)) < 1e-12
 
@@ -152,16 +153,19 @@ def test_cli_frontier_contract(capsys):
         assert abs(N * D / C - 1) < 1e-14
 
 
-@pytest.mark.parametrize("argv", [
-    ["--s", "2", "--a", "0.5", "--C", "0"],
-    ["--s", "2", "--a", "0.5", "--C=-1e4"],
-    ["--s", "2", "--a", "0.5", "--C", "1e4", "--ridge=-1"],
-    ["--s", "2", "--a", "0.5", "--C", "1e4", "--ridge", "best"],
-    ["--s", "1", "--a", "0.5", "--C", "1e4"],
-    ["--s", "2", "--a", "0.5", "--C", "1e4", "--c", "0"],
-    ["--s", "2", "--a", "0.5", "--C", "1e20"],
-    ["--s", "2", "--a", "0.5", "--C", "3"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--s", "2", "--a", "0.5", "--C", "0"],
+        ["--s", "2", "--a", "0.5", "--C=-1e4"],
+        ["--s", "2", "--a", "0.5", "--C", "1e4", "--ridge=-1"],
+        ["--s", "2", "--a", "0.5", "--C", "1e4", "--ridge", "best"],
+        ["--s", "1", "--a", "0.5", "--C", "1e4"],
+        ["--s", "2", "--a", "0.5", "--C", "1e4", "--c", "0"],
+        ["--s", "2", "--a", "0.5", "--C", "1e20"],
+        ["--s", "2", "--a", "0.5", "--C", "3"],
+    ],
+)
 def test_cli_frontier_bad_input(argv, capsys):
     code = top.main(["sparse", "frontier"] + argv + ["--json"])
     cap = capsys.readouterr()

@@ -66,7 +66,7 @@ def test_gradient_descent_diverges_exactly_when_predicted(draws):
     checked = 0
     Hs = np.array([H for H, _ in kept])
     bs = np.array([b for _, b in kept])
-    lam = smp.lam[:len(kept)]
+    lam = smp.lam[: len(kept)]
     for q in QS:
         eta = law.eta_for_probability(q)
         growth = run_gradient_descent_batch(Hs, bs, eta, steps=4000, seed=1)
@@ -107,11 +107,13 @@ def test_schur_lower_bound(draws):
 def test_tail_exponent_and_prefactor():
     """Far tail (eta = 2/1.5, D = 1e7): the law against the derived tail exp(-N J(e))/(e sqrt(pi N)),
     e = 2/eta - 1 - c_s/N, within its O(1/N) error, and -ln P against rate + ln(1/prefactor)."""
-    s, D = 2.0, 10 ** 7
+    s, D = 2.0, 10**7
     eta = 2 / 1.5
     for N in (400, 1600):
         p = InstabilityLaw(s, N, D).probability(eta)
-        assert abs(p / tail_asymptotic(s, N, eta) - 1) < 15 / N          # measured 12.2/N, 8.8/N, (N, p, tail_asymptotic(s, N, eta))
+        assert (
+            abs(p / tail_asymptotic(s, N, eta) - 1) < 15 / N
+        )  # measured 12.2/N, 8.8/N, (N, p, tail_asymptotic(s, N, eta))
         e = 0.5 - c_sparse(s) / N
         rate = tail_rate(1 + e, N, D)
         assert abs(-math.log(p) - rate - math.log(e * math.sqrt(math.pi * N))) < 0.05
@@ -123,37 +125,56 @@ def test_tail_exponent_and_prefactor():
 
 def test_symbolic_instability():
     import sympy as sp
+
     d = derive_instability()
     e = sp.Symbol("epsilon", positive=True)
     assert sp.simplify(d["rate"] - (e - sp.log(1 + e)) / 2) == 0
-    assert sp.simplify(d["edge_rate"] - e ** 2 / 4) == 0
+    assert sp.simplify(d["edge_rate"] - e**2 / 4) == 0
     N = sp.Symbol("N", positive=True)
     assert sp.simplify(d["prefactor"] - 1 / (e * sp.sqrt(sp.pi * N))) == 0
-    assert abs(c_sparse(2.0) - 0.75) < 1e-14                     # sum 1/(j^2 - 1) = 3/4
-    assert abs(c_sparse(3.0) - sum(1 / (j ** 3 - 1) for j in range(2, 200000))) < 1e-10
+    assert abs(c_sparse(2.0) - 0.75) < 1e-14  # sum 1/(j^2 - 1) = 3/4
+    assert abs(c_sparse(3.0) - sum(1 / (j**3 - 1) for j in range(2, 200000))) < 1e-10
 
 
 def test_cli_instability_contract(capsys):
-    code = top.main(["sparse", "instability", "--s", "2", "--N", "100", "--D", "1000", "--eta", "0.5",
-                     "--draws", "200", "--json"])
+    code = top.main(
+        [
+            "sparse",
+            "instability",
+            "--s",
+            "2",
+            "--N",
+            "100",
+            "--D",
+            "1000",
+            "--eta",
+            "0.5",
+            "--draws",
+            "200",
+            "--json",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0
     obj = json.loads(out)
     for key in ("probability_theory", "probability_simulated", "probability_simulated_se", "lambda_max_mean"):
         assert isinstance(obj[key], float), key
     assert "stand-in model" in obj["model"]
-    assert obj["probability_simulated"] == 0.0 and obj["probability_theory"] < 1e-20   # eta = 0.5: 2/eta = 4
+    assert obj["probability_simulated"] == 0.0 and obj["probability_theory"] < 1e-20  # eta = 0.5: 2/eta = 4
     assert 0.9 < obj["lambda_max_mean"] < 1.1
 
 
-@pytest.mark.parametrize("argv", [
-    ["--s", "2", "--N", "100", "--D", "1000", "--eta", "0"],
-    ["--s", "2", "--N", "100", "--D", "1000", "--eta=-1"],
-    ["--s", "2", "--N", "100.5", "--D", "1000", "--eta", "1"],
-    ["--s", "1", "--N", "100", "--D", "1000", "--eta", "1"],
-    ["--s", "2", "--N", "100", "--D", "10", "--eta", "1"],
-    ["--s", "2", "--N", "100", "--D", "1000", "--eta", "1", "--draws", "1"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--s", "2", "--N", "100", "--D", "1000", "--eta", "0"],
+        ["--s", "2", "--N", "100", "--D", "1000", "--eta=-1"],
+        ["--s", "2", "--N", "100.5", "--D", "1000", "--eta", "1"],
+        ["--s", "1", "--N", "100", "--D", "1000", "--eta", "1"],
+        ["--s", "2", "--N", "100", "--D", "10", "--eta", "1"],
+        ["--s", "2", "--N", "100", "--D", "1000", "--eta", "1", "--draws", "1"],
+    ],
+)
 def test_cli_instability_bad_input(argv, capsys):
     code = top.main(["sparse", "instability"] + argv + ["--json"])
     cap = capsys.readouterr()

@@ -124,22 +124,22 @@ def test_peak_location_against_simulated_median():
 def test_peak_ratio_tends_to_one():
     """peak_N / E|S| -> 1 (derived limit) monotonically; E rank / E|S| follows the derived correction."""
     m = SparseModel(2.0, 0.5)
-    ratios = [find_peak(LossTheory(m, D))["ratio_to_seen"] for D in (10 ** 2, 10 ** 4, 10 ** 6, 10 ** 9)]
+    ratios = [find_peak(LossTheory(m, D))["ratio_to_seen"] for D in (10**2, 10**4, 10**6, 10**9)]
     assert all(abs(r1 - 1) > abs(r2 - 1) for r1, r2 in itertools.pairwise(ratios)), ratios
     assert abs(ratios[-1] - 1) < 1e-3
     d = derive_exponents()
     s, D = sp.symbols("s D", positive=True)
     assert d["threshold_ratio_limit"] == 1
     for s_val in (1.5, 2.0, 3.0):
-        st = seen_statistics(SparseModel(s_val, 0.5), 10 ** 9)
-        predicted = 1 - float(d["threshold_ratio"].subs({s: s_val, D: 10 ** 9}))
+        st = seen_statistics(SparseModel(s_val, 0.5), 10**9)
+        predicted = 1 - float(d["threshold_ratio"].subs({s: s_val, D: 10**9}))
         assert abs((1 - st.rank / st.n) / predicted - 1) < 0.02, s_val
 
 
 def test_peak_width_and_height_scaling():
     """Half-width ~ D^(1/(2s)) and excess height ~ D^((1/2-a)/s) of the median peak (theory, D = 1e6..1e12)."""
     m = SparseModel(2.0, 1.0)
-    Ds = [10 ** 6, 10 ** 8, 10 ** 10, 10 ** 12]
+    Ds = [10**6, 10**8, 10**10, 10**12]
     pk = [find_peak(LossTheory(m, D)) for D in Ds]
     w = np.array([p["sd_rank"] for p in pk])
     h = np.array([p["peak_median"] - p["floor"] for p in pk])
@@ -171,7 +171,7 @@ def test_theory_exponents_within_1e4(s, a):
     assert np.all(np.abs(sl["over"].local + a / s) < 1e-4), sl["over"].local
     # the SymPy prefactor of fit ~ A N^-a against the lattice deterministic equivalent
     A = exponent_values(m)["prefactor_under"]
-    assert abs(infinite_data_fit(m, 1e5) * 1e5 ** a / A - 1) < 1e-4
+    assert abs(infinite_data_fit(m, 1e5) * 1e5**a / A - 1) < 1e-4
 
 
 def test_simulated_over_exponent(run_slow):
@@ -232,11 +232,11 @@ def test_inverse_wishart_law():
 
 def test_expected_loss_grid_and_errors():
     m = SparseModel(2.0, 0.5)
-    g = expected_loss(m, [5, 500], [1000, 10 ** 6])
+    g = expected_loss(m, [5, 500], [1000, 10**6])
     assert g.shape == (2, 2) and np.all(np.isfinite(g)) and np.all(g > 0)
     th = LossTheory(m, 1000)
     with pytest.raises(InvalidInputError):
-        th.loss(56)                                # within one of the threshold (E rank = 55.17)
+        th.loss(56)  # within one of the threshold (E rank = 55.17)
     with pytest.raises(InvalidInputError):
         LossTheory(m, 0)
 
@@ -245,7 +245,7 @@ def test_median_model_consistent_with_mean_far_from_peak():
     """Far from the threshold the loss concentrates: the median of the distribution model equals the
     deterministic-equivalent mean to within 2 % (small N and deep over-parameterisation)."""
     m = SparseModel(1.5, 1.0)
-    for D in (400, 4000, 10 ** 6):
+    for D in (400, 4000, 10**6):
         th = LossTheory(m, D)
         pk = PeakModel(th)
         for N in (1, 10, max(2, round(0.1 * th.threshold)), round(8 * th.threshold)):

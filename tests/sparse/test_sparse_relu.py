@@ -30,7 +30,7 @@ def test_floor_slope_is_minus_a_over_s(run_slow):
         r = simulate_relu(m, D, [math.inf], seeds=8 if run_slow else 5, n_test=2000, seed=21)
         S = r.summary()
         floors.append(S["mean"][0]), ses.append(S["se"][0])
-        assert np.all(r.loss[:, 0] > r.missing)                      # the floor is above the missing signal
+        assert np.all(r.loss[:, 0] > r.missing)  # the floor is above the missing signal
     slope = np.polyfit(np.log(Ds), np.log(floors), 1)[0]
     assert math.log10(Ds[-1] / Ds[0]) >= 1.5
     assert abs(slope + m.a / m.s) < 0.05, (slope, floors, ses)
@@ -59,6 +59,7 @@ def test_arccos_kernel_against_monte_carlo():
 def test_unseen_count_law_against_sampling():
     """P[K_U = k] from the power sums against direct draws of the unseen part (exact sampler, D = 1)."""
     from asymptotics.sparse.sampling import seen_counts
+
     s = 2.0
     rng = np.random.default_rng(3)
     idx, _ = seen_counts(rng, s, 40)
@@ -89,7 +90,7 @@ def test_peak_moves_to_the_rank_of_the_features():
     seen = S["seen_mean"]
     near = [k for k, n in enumerate(Ns) if 0.6 * seen <= n <= 1.5 * seen]
     assert max(S["median"][k] for k in near) < 0.8 * S["median"][j]
-    assert abs(S["rank_mean"][Ns.index(160)] - 160) < 1                # full rank below D
+    assert abs(S["rank_mean"][Ns.index(160)] - 160) < 1  # full rank below D
 
 
 def test_gaussian_equivalence_against_simulation():
@@ -103,20 +104,38 @@ def test_gaussian_equivalence_against_simulation():
         g = get_prediction(m, D, N)["loss"]
         assert abs(S["mean"][j] / g - 1) < (0.25 if N == math.inf else 0.30), (N, S["mean"][j], g)
     with pytest.raises(InvalidInputError):
-        get_prediction(m, D, 400)                                    # no formula at N ~ D
+        get_prediction(m, D, 400)  # no formula at N ~ D
 
 
 def test_cli_relu(capsys):
-    code = top.main(["sparse", "--activation", "relu", "--s", "2", "--a", "0.5", "--D", "200", "--N", "10,400",
-                     "--seeds", "3", "--json"])
+    code = top.main(
+        [
+            "sparse",
+            "--activation",
+            "relu",
+            "--s",
+            "2",
+            "--a",
+            "0.5",
+            "--D",
+            "200",
+            "--N",
+            "10,400",
+            "--seeds",
+            "3",
+            "--json",
+        ]
+    )
     obj = json.loads(capsys.readouterr().out)
     assert code == 0 and obj["activation"] == "relu" and "stand-in model" in obj["model"]
     assert len(obj["simulated_loss"][0]) == 2 and obj["simulated_floor"][0] > obj["missing_signal"][0]
     assert obj["loss_gaussian_equivalence"][0]["N"] == [10]
 
 
-@pytest.mark.parametrize("argv", [["--activation", "tanh"], ["--activation", "relu", "--bias=-1"],
-                                  ["--activation", "relu", "--M", "100"]])
+@pytest.mark.parametrize(
+    "argv",
+    [["--activation", "tanh"], ["--activation", "relu", "--bias=-1"], ["--activation", "relu", "--M", "100"]],
+)
 def test_cli_relu_bad_input(argv, capsys):
     code = top.main(["sparse", "--s", "2", "--a", "0.5", "--D", "100", "--N", "5"] + argv + ["--json"])
     cap = capsys.readouterr()

@@ -31,7 +31,10 @@ def test_ridge_loss_against_simulation(s, a, D):
             T = rt.loss(N, lam)
             sim, se = S["loss"]["mean"][j], S["loss"]["se"][j]
             assert abs(sim - T["loss"]) < 0.06 * T["loss"] + 3 * se, (lam, N, sim, T["loss"], se)
-            assert abs(S["aliasing"]["mean"][j] - T["aliasing"]) < 0.08 * T["aliasing"] + 3 * S["aliasing"]["se"][j]
+            assert (
+                abs(S["aliasing"]["mean"][j] - T["aliasing"])
+                < 0.08 * T["aliasing"] + 3 * S["aliasing"]["se"][j]
+            )
 
 
 def test_optimal_ridge_removes_the_peak_and_matches_simulation():
@@ -52,6 +55,7 @@ def test_optimal_ridge_removes_the_peak_and_matches_simulation():
         assert abs(S["loss"]["mean"][j] - T) < 0.10 * T + 3 * S["loss"]["se"][j]
     # near the threshold the optimally regularised loss is far below the ridgeless median
     from asymptotics.sparse.peak import PeakModel
+
     n0 = int(round(th.threshold))
     assert rt.optimal(n0)["loss"] < 0.5 * PeakModel(th).median(n0)
 
@@ -73,6 +77,7 @@ def test_large_ridge_approaches_the_null_predictor():
     """As lambda grows theta -> 0 and the loss rises monotonically towards the total signal
     sum_i i^-(1+a) = zeta(1+a), never above it."""
     from scipy.special import zeta
+
     rt = RidgeTheory(LossTheory(SparseModel(2.0, 0.5), 1000))
     vals = [rt.loss(20, lam)["loss"] for lam in (0.1, 1.0, 10.0)]
     assert vals[0] < vals[1] < vals[2] < zeta(1.5)
@@ -82,6 +87,7 @@ def test_large_ridge_approaches_the_null_predictor():
 def test_simulator_ridge_matches_dense_ridge():
     """The reduced ridge solve equals ridge regression on the explicit D x N feature matrix."""
     from asymptotics.sparse.sampling import sample_design
+
     m = SparseModel(1.5, 1.0)
     D, N, lam = 60, 25, 0.03
     res = simulate(m, D, [N], seeds=2, seed=9, ridge=lam)

@@ -34,14 +34,16 @@ from asymptotics.sparse.series import (
 )
 from asymptotics.validation import InvalidInputError
 
-D_GRID = [1000, 2000, 5000, 10 ** 4, 2 * 10 ** 4, 5 * 10 ** 4, 10 ** 5]
+D_GRID = [1000, 2000, 5000, 10**4, 2 * 10**4, 5 * 10**4, 10**5]
 D_GRID_S3 = [100 * d for d in D_GRID]
 MODELS = [(s, a) for s in (1.5, 2.0, 3.0) for a in (0.5, 1.0)]
 
 
 def test_leading_terms_symbolic():
     s, a, D = S_SYM, A_SYM, D_SYM
-    lead = {name: series_terms(name, 1)[0].expr for name in ("seen_expected", "missing_signal", "unseen_mass")}
+    lead = {
+        name: series_terms(name, 1)[0].expr for name in ("seen_expected", "missing_signal", "unseen_mass")
+    }
     assert sp.simplify(lead["seen_expected"] - sp.gamma(1 - 1 / s) * D ** (1 / s)) == 0
     assert sp.simplify(lead["missing_signal"] - sp.gamma(a / s) / s * D ** (-a / s)) == 0
     assert sp.simplify(lead["unseen_mass"] - sp.gamma(1 - 1 / s) / s * D ** (1 / s - 1)) == 0
@@ -57,7 +59,9 @@ def test_representation_and_latex():
     r = mellin_representation("seen_expected")
     assert r["kind"] == "seen" and "\\zeta" in r["latex"]
     rows = asymptotic_series("missing_signal", SparseModel(2.0, 0.5), 3, digits=30)
-    assert len(rows) == 3 and all(len(row["coefficient"].replace("-", "").replace(".", "")) >= 29 for row in rows)
+    assert len(rows) == 3 and all(
+        len(row["coefficient"].replace("-", "").replace(".", "")) >= 29 for row in rows
+    )
     assert rows[0]["power"].startswith("-0.25")
     with pytest.raises(InvalidInputError):
         series_terms("missing_signal", 2, SparseModel(2.0, 0.5, M=100))
@@ -72,7 +76,7 @@ def _residual_check(name, m, k, exact):
     terms = series_terms(name, k + 2, m)
     grid = sorted(exact)
     res = np.array([abs(float(exact[D] - evaluate_series(terms[:k], D, digits=50))) for D in grid])
-    nxt = np.array([abs(float(evaluate_series(terms[k:k + 2], D, digits=50))) for D in grid])
+    nxt = np.array([abs(float(evaluate_series(terms[k : k + 2], D, digits=50))) for D in grid])
     assert terms[k].log_power == 0
     s_res, _ = local_slope_from_samples(np.array(grid, float), res)
     s_nxt, _ = local_slope_from_samples(np.array(grid, float), nxt)
@@ -85,14 +89,14 @@ def test_residual_falls_at_next_order(s, a, run_slow):
     names = ["seen_expected", "missing_signal", "unseen_mass"] + (["seen_weight"] if run_slow else [])
     for name in names:
         grid = D_GRID_S3 if s == 3.0 else D_GRID
-        if name == "seen_weight":                  # consecutive powers only a/s apart: larger D
-            grid = [10 ** k for k in range(6, 13)]
+        if name == "seen_weight":  # consecutive powers only a/s apart: larger D
+            grid = [10**k for k in range(6, 13)]
         exact = dict(zip(grid, expectation(name, m, grid, digits=50 if name == "seen_weight" else 30)))
         for k in (1, 2, 3):
             slope, slope_next, power, ratio = _residual_check(name, m, k, exact)
             assert abs(slope - slope_next) < 0.02, (name, k, slope, slope_next)
             assert abs(ratio - 1) < 0.03, (name, k, ratio)
-            if name != "seen_weight":              # well-separated powers: the (k+1)-th term alone
+            if name != "seen_weight":  # well-separated powers: the (k+1)-th term alone
                 assert abs(slope - power) < 0.02, (name, k, slope, power)
 
 
@@ -102,9 +106,9 @@ def test_merged_poles_give_log_term():
     t = series_terms("seen_weight", 3, m)
     assert (t[0].log_power, t[0].coefficient, t[0].power) == (1, sp.Rational(1, 2), 0)
     assert sp.simplify(t[1].coefficient - sp.Rational(3, 2) * sp.EulerGamma) == 0
-    D = 10 ** 6
+    D = 10**6
     exact = expectation("seen_weight", m, D, digits=30)[0]
-    assert abs(exact - evaluate_series(t, D)) < 1e-12           # next term ~ D^-2
+    assert abs(exact - evaluate_series(t, D)) < 1e-12  # next term ~ D^-2
 
 
 def test_series_coefficients_precision_ladder():
@@ -124,11 +128,12 @@ def test_beyond_all_orders_remainder():
     """s = 3: after every residue, E|S| - series is an oscillating remainder far above the next power
     term at D = 1e3 and of the size predicted by the saddle-point estimate (within a factor 10)."""
     import math
+
     m = SparseModel(3.0, 0.5)
     t = series_terms("seen_expected", 6, m)
-    for D in (1000, 10 ** 4):
+    for D in (1000, 10**4):
         rem = abs(float(expectation("seen_expected", m, D, digits=30)[0] - evaluate_series(t, D)))
         c_star = ((2 * math.pi / 3) ** 3 * D) ** 0.25
         est = math.exp(-4 * c_star * math.cos(3 * math.pi / 8))
         assert 0.1 < rem / est < 10, (D, rem, est)
-        assert rem > 20 * abs(float(evaluate_series(t[3:4], D)))    # the D^(-8/3) term
+        assert rem > 20 * abs(float(evaluate_series(t[3:4], D)))  # the D^(-8/3) term

@@ -35,13 +35,13 @@ def test_thinned_tail_is_exact():
     draws = [_tail_seen(rng, s, D, lo, None) for _ in range(20000)]
     cnt = np.array([c.size for c, _ in draws])
     i = np.arange(lo + 1, 2_000_000, dtype=float)
-    q = -np.expm1(D * np.log1p(-i ** -s))
-    exact = float(np.sum(q)) + D * (2e6) ** (1 - s) / (s - 1)        # tail beyond 2e6: q ~ D i^-s
+    q = -np.expm1(D * np.log1p(-(i**-s)))
+    exact = float(np.sum(q)) + D * (2e6) ** (1 - s) / (s - 1)  # tail beyond 2e6: q ~ D i^-s
     assert abs(cnt.mean() - exact) < 3 * math.sqrt(exact / cnt.size)
     # activity counts of seen tail coordinates: P(k = 1 | seen) averaged, against the exact mixture
     ks = np.concatenate([k for _, k in draws])
     idx = np.concatenate([c for c, _ in draws]).astype(float)
-    p = idx ** -s
+    p = idx**-s
     p1 = D * p * (1 - p) ** (D - 1) / (-np.expm1(D * np.log1p(-p)))
     assert abs(np.mean(ks == 1) - p1.mean()) < 3 * math.sqrt(p1.mean() * (1 - p1.mean()) / ks.size)
 
@@ -51,7 +51,7 @@ def test_rows_are_uniform_subsets():
     d = sample_design(rng, 1.5, 50)
     A = d.A.tocsc()
     for j in range(d.m):
-        rows = A.indices[A.indptr[j]:A.indptr[j + 1]]
+        rows = A.indices[A.indptr[j] : A.indptr[j + 1]]
         assert rows.size == d.counts[j] == np.unique(rows).size
     hits = np.zeros(50)
     for _ in range(300):
@@ -72,7 +72,7 @@ def test_reduction_matches_dense_least_squares():
         Z = rng.standard_normal((d.m, 80))
         i = d.idx.astype(float)
         w = np.sqrt(i ** (m.s - 1 - m.a))
-        p = i ** -m.s
+        p = i**-m.s
         X = d.A.toarray()
         y = X @ w
         for c, N in enumerate([3, 10, 30, 80]):
@@ -87,8 +87,11 @@ def test_reduction_matches_dense_least_squares():
 def test_exact_parts_within_3se(s, a, D):
     m = SparseModel(s, a)
     res = simulate(m, D, [5], seeds=256, seed=1)
-    for vals, exact in ((res.missing, missing_signal(m, D)[0]), (res.unseen, unseen_mass(m, D)[0]),
-                        (res.seen_count.astype(float), seen_expected(m, D)[0])):
+    for vals, exact in (
+        (res.missing, missing_signal(m, D)[0]),
+        (res.unseen, unseen_mass(m, D)[0]),
+        (res.seen_count.astype(float), seen_expected(m, D)[0]),
+    ):
         se = vals.std(ddof=1) / math.sqrt(vals.size)
         assert abs(vals.mean() - exact) < 3 * se, (vals.mean(), exact, se)
 

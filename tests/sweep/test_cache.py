@@ -10,8 +10,11 @@ from asymptotics import __version__
 from asymptotics.sweep.cache import ResultCache, cache_key, canonical_json
 from asymptotics.validation import InvalidInputError
 
-BASE = {"function": "asymptotics.sweep.tasks:closure_curve",
-        "params": {"K": 3, "eta": 1.0, "alphas": [1.0, 10.0]}, "precision": {"rtol": 1e-10}}
+BASE = {
+    "function": "asymptotics.sweep.tasks:closure_curve",
+    "params": {"K": 3, "eta": 1.0, "alphas": [1.0, 10.0]},
+    "precision": {"rtol": 1e-10},
+}
 
 
 def key(**change):
@@ -26,8 +29,16 @@ def test_key_is_stable_and_order_free():
     assert key() == cache_key(BASE["function"], BASE["params"], BASE["precision"], version=__version__)
 
 
-@pytest.mark.parametrize("name, value", [("K", 4), ("eta", 1.0 + 2**-52), ("alphas", [1.0, 10.0, 100.0]),
-                                         ("alphas", [1.0, 10.000000001]), ("seed", 0)])
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("K", 4),
+        ("eta", 1.0 + 2**-52),
+        ("alphas", [1.0, 10.0, 100.0]),
+        ("alphas", [1.0, 10.000000001]),
+        ("seed", 0),
+    ],
+)
 def test_key_changes_with_every_parameter(name, value):
     params = {**BASE["params"], name: value}
     assert key(params=params) != key()
@@ -60,7 +71,7 @@ def test_entries_are_content_addressed_and_round_trip(tmp_path):
     path = tmp_path / k[:2] / f"{k}.json"
     assert path.is_file()
     assert json.loads(path.read_text())["key"] == k
-    assert cache.get(k)["result"]["y"] == [0.1, 1e-300, 123456789.123456789]    # exact floats
+    assert cache.get(k)["result"]["y"] == [0.1, 1e-300, 123456789.123456789]  # exact floats
     assert k in cache and len(cache) == 1
 
 
@@ -76,16 +87,16 @@ def test_interrupted_write_leaves_no_entry(tmp_path, monkeypatch):
         cache.put(k, {"status": "ok", "result": {"y": 1.0}})
     monkeypatch.undo()
     assert cache.get(k) is None
-    assert list(tmp_path.rglob("*.tmp")) == []          # the temporary file is removed too
+    assert list(tmp_path.rglob("*.tmp")) == []  # the temporary file is removed too
 
 
 def test_damaged_or_foreign_entries_count_as_missing(tmp_path):
     cache = ResultCache(tmp_path)
     k = key()
     cache.path(k).parent.mkdir(parents=True)
-    cache.path(k).write_text('{"status": "ok", "res')          # truncated
+    cache.path(k).write_text('{"status": "ok", "res')  # truncated
     assert cache.get(k) is None
-    cache.path(k).write_text(json.dumps({"key": "0" * 64, "status": "ok"}))   # someone else's key
+    cache.path(k).write_text(json.dumps({"key": "0" * 64, "status": "ok"}))  # someone else's key
     assert cache.get(k) is None
     with pytest.raises(InvalidInputError):
         cache.path("../../etc/passwd")

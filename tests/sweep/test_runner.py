@@ -18,16 +18,14 @@ HERE = "sweep_points"
 
 
 def test_a_raising_point_is_recorded_and_the_others_complete(tmp_path):
-    res = run_sweep(f"{HERE}:fail_on_three", product_grid({"x": [1, 2, 3, 4]}), cache=tmp_path,
-                    workers=1)
+    res = run_sweep(f"{HERE}:fail_on_three", product_grid({"x": [1, 2, 3, 4]}), cache=tmp_path, workers=1)
     assert [r["status"] for r in res.records] == ["ok", "ok", "failed", "ok"]
     assert res.records[2]["error"] == "ValueError: point 3 is refused on purpose"
     assert [r["result"]["y"] for r in res.records if r["status"] == "ok"] == [2, 4, 8]
     assert (res.done, res.failed) == (3, 1)
-    assert len(ResultCache(tmp_path)) == 3                      # failures are not cached
-    again = run_sweep(f"{HERE}:fail_on_three", product_grid({"x": [1, 2, 3, 4]}), cache=tmp_path,
-                      workers=1)
-    assert (again.cached, again.computed, again.failed) == (3, 1, 1)   # the failure is retried
+    assert len(ResultCache(tmp_path)) == 3  # failures are not cached
+    again = run_sweep(f"{HERE}:fail_on_three", product_grid({"x": [1, 2, 3, 4]}), cache=tmp_path, workers=1)
+    assert (again.cached, again.computed, again.failed) == (3, 1, 1)  # the failure is retried
 
 
 def test_non_finite_and_malformed_results_are_failures():
@@ -41,14 +39,16 @@ def test_cache_hits_and_force(tmp_path):
     first = run_sweep(f"{HERE}:square", points, cache=tmp_path, workers=1)
     assert (first.computed, first.cached) == (3, 0)
     second = run_sweep(f"{HERE}:square", points + [{"x": 4.0, "offset": 0.5}], cache=tmp_path, workers=1)
-    assert (second.computed, second.cached) == (1, 3)            # only the new point runs
+    assert (second.computed, second.cached) == (1, 3)  # only the new point runs
     assert [r["result"]["y"] for r in second.records] == [1.5, 4.5, 9.5, 16.5]
     forced = run_sweep(f"{HERE}:square", points, cache=tmp_path, workers=1, force=True)
     assert (forced.computed, forced.cached) == (3, 0)
     other = run_sweep(f"{HERE}:square", points, precision={}, cache=tmp_path, workers=1)
     assert other.cached == 3
-    assert run_sweep(f"{HERE}:square", [{"x": 1.0}], precision={"offset": 0.5}, cache=tmp_path,
-                     workers=1).cached == 0                      # precision is part of the key
+    assert (
+        run_sweep(f"{HERE}:square", [{"x": 1.0}], precision={"offset": 0.5}, cache=tmp_path, workers=1).cached
+        == 0
+    )  # precision is part of the key
 
 
 def test_curves_become_one_row_per_entry():
@@ -82,8 +82,10 @@ def client():
     import logging
 
     from distributed import Client, LocalCluster
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                           silence_logs=logging.ERROR)
+
+    cluster = LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.ERROR
+    )
     c = Client(cluster)
     yield c
     c.close()
@@ -91,11 +93,20 @@ def client():
 
 
 REAL_POINTS = [
-    ("asymptotics.sweep.tasks:sgd_block",
-     [{"K": K, "eta": 1.0, "N": 40, "seeds": 3, "seed": s, "alphas": [0.5, 1.0]} for K in (2, 3) for s in (0, 1)],
-     {"n_test": 200}),
-    ("asymptotics.sweep.tasks:closure_curve",
-     [{"K": 2, "eta": eta, "alphas": [1.0, 10.0]} for eta in (0.5, 1.0, 2.0)], {"rtol": 1e-8}),
+    (
+        "asymptotics.sweep.tasks:sgd_block",
+        [
+            {"K": K, "eta": 1.0, "N": 40, "seeds": 3, "seed": s, "alphas": [0.5, 1.0]}
+            for K in (2, 3)
+            for s in (0, 1)
+        ],
+        {"n_test": 200},
+    ),
+    (
+        "asymptotics.sweep.tasks:closure_curve",
+        [{"K": 2, "eta": eta, "alphas": [1.0, 10.0]} for eta in (0.5, 1.0, 2.0)],
+        {"rtol": 1e-8},
+    ),
 ]
 
 
@@ -139,10 +150,12 @@ def test_a_worker_lost_mid_sweep_loses_nothing(client, tmp_path, how):
     slow = 5
     # the slow point's first attempt sleeps 120 s: longer than any restart under load, so an attempt that a
     # restart failed to stop in time cannot complete during the test (it is killed at the end)
-    points = product_grid({"x": list(range(8))}, fixed={"folder": str(folder), "delay": 0.3, "slow": slow,
-                                                        "slow_delay": 120.0})
-    thread, box = _run_in_thread(function=f"{HERE}:marked", points=points, client=client,
-                                 cache=tmp_path / "cache")
+    points = product_grid(
+        {"x": list(range(8))}, fixed={"folder": str(folder), "delay": 0.3, "slow": slow, "slow_delay": 120.0}
+    )
+    thread, box = _run_in_thread(
+        function=f"{HERE}:marked", points=points, client=client, cache=tmp_path / "cache"
+    )
     # once every other point is done, kill the worker of the slow point while it sleeps
     assert _wait_for(lambda: sweep_points.count(folder, "start", slow) >= 1)
     assert _wait_for(lambda: all(sweep_points.count(folder, "done", x) for x in range(8) if x != slow))

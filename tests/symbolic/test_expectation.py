@@ -23,7 +23,7 @@ STD1 = CorrelatedGaussian([v], [[1]])
 
 
 def test_stays_unevaluated_and_prints_as_bracket():
-    E = GaussianExpectation(v ** 2, STD1)
+    E = GaussianExpectation(v**2, STD1)
     assert isinstance(E, GaussianExpectation)
     assert E != 1 and sympy.simplify(E - 1) != 0
     assert str(E) == "⟨v**2⟩"
@@ -37,19 +37,33 @@ def test_stays_unevaluated_and_prints_as_bracket():
 
 def test_srepr_roundtrip():
     E = GaussianExpectation(sympy.cos(v) * v, STD1)
-    assert eval(sympy.srepr(E), {**sympy.__dict__, "GaussianExpectation": GaussianExpectation,
-                                 "CorrelatedGaussian": CorrelatedGaussian}) == E
+    assert (
+        eval(
+            sympy.srepr(E),
+            {
+                **sympy.__dict__,
+                "GaussianExpectation": GaussianExpectation,
+                "CorrelatedGaussian": CorrelatedGaussian,
+            },
+        )
+        == E
+    )
 
 
 def test_linearity_pulls_constants_and_splits_sums():
-    E = GaussianExpectation(a * v ** 2 + 3 * v + a + a * w * v, CorrelatedGaussian([v, w], sympy.eye(2)))
+    E = GaussianExpectation(a * v**2 + 3 * v + a + a * w * v, CorrelatedGaussian([v, w], sympy.eye(2)))
     mu = E.measure
-    expected = (a * GaussianExpectation(v ** 2, mu) + 3 * GaussianExpectation(v, mu) + a
-                + a * GaussianExpectation(v * w, mu))
+    expected = (
+        a * GaussianExpectation(v**2, mu)
+        + 3 * GaussianExpectation(v, mu)
+        + a
+        + a * GaussianExpectation(v * w, mu)
+    )
     assert sympy.expand(E.linear_expand() - expected) == 0
     # and back
     assert collect_expectations(E.linear_expand() - a) == GaussianExpectation(
-        a * v ** 2 + 3 * v + a * w * v, mu)
+        a * v**2 + 3 * v + a * w * v, mu
+    )
 
 
 def test_linear_expand_class_sums():
@@ -110,7 +124,7 @@ def test_label_and_conditioning():
     exact = 1 / math.sqrt(math.pi)
     m, se = E.monte_carlo(samples=200_000, seed=1)
     assert abs(m - exact) < 5 * se
-    assert abs(E.gauss_hermite(nodes=200) - exact) < 2e-3       # kink: slow convergence
+    assert abs(E.gauss_hermite(nodes=200) - exact) < 2e-3  # kink: slow convergence
     Ec = GaussianExpectation(y[1], mu.with_conditioned_label(1))
     m2, se2 = Ec.monte_carlo(samples=200_000, seed=2)
     assert abs(m2 - exact) < 5 * se2
@@ -124,7 +138,9 @@ def test_softmax_integrand_with_logit_representation():
     S = Softmax(2)
     l = class_indices("l")
     D, Dl = sympy.symbols("D Delta", positive=True)
-    mu = IndexedGaussian.standard([y, xi], 2, logits=(S.logits, sympy.Lambda(l, D * y[l] + sympy.sqrt(Dl) * xi[l])))
+    mu = IndexedGaussian.standard(
+        [y, xi], 2, logits=(S.logits, sympy.Lambda(l, D * y[l] + sympy.sqrt(Dl) * xi[l]))
+    )
     E = GaussianExpectation(S.prob(1), mu)
     assert abs(E.gauss_hermite({D: 1.3, Dl: 0.4}, nodes=20) - 0.5) < 1e-12
 
@@ -140,4 +156,6 @@ def test_bad_input():
         vs = sympy.symbols("v0:4")
         GaussianExpectation(sum(vs), CorrelatedGaussian(vs, sympy.eye(4))).mp_quad()
     with pytest.raises(InvalidInputError, match="concrete dimension"):
-        GaussianExpectation(IndexedBase("y")[1], IndexedGaussian.standard([IndexedBase("y")], num_classes_symbol())).gauss_hermite()
+        GaussianExpectation(
+            IndexedBase("y")[1], IndexedGaussian.standard([IndexedBase("y")], num_classes_symbol())
+        ).gauss_hermite()

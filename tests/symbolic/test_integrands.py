@@ -7,9 +7,14 @@ import sympy as sp
 
 from asymptotics.numeric.closure_montecarlo import sample_moments
 from asymptotics.numeric.moments import MOMENT_NAMES
-from asymptotics.symbolic.integrands import (compiled_gap_split, compiled_integrands,
-                                             direct_integrands, gap_split, gap_symbols,
-                                             moment_integrands)
+from asymptotics.symbolic.integrands import (
+    compiled_gap_split,
+    compiled_integrands,
+    direct_integrands,
+    gap_split,
+    gap_symbols,
+    moment_integrands,
+)
 from asymptotics.validation import InvalidInputError
 
 
@@ -36,8 +41,7 @@ def test_gap_forms_equal_textbook_forms_numerically(K):
     rng = np.random.default_rng(K)
     with mpmath.workdps(40):
         for _ in range(5):
-            vals = {s: sp.Rational(int(v * 1000), 1000) for s, v in
-                    zip(d + g, rng.normal(0, 3, 2 * (K - 1)))}
+            vals = {s: sp.Rational(int(v * 1000), 1000) for s, v in zip(d + g, rng.normal(0, 3, 2 * (K - 1)))}
             for name in ("drift", "restoring", "noise", "loss"):
                 a = ig[name].rewrite(sp.log).subs(vals).evalf(40)
                 b = direct[name].subs(vals).evalf(40)
@@ -71,7 +75,7 @@ def test_mpmath_code_keeps_full_precision():
         zero = mpmath.mpf(0)
         vals = f(zero, zero, mpmath.mpf(1), mpmath.mpf(2))
         assert abs(vals[4] - mpmath.log(3)) < mpmath.mpf(10) ** -58
-        assert abs(vals[0] - 1) < mpmath.mpf(10) ** -58            # (1 + 2)/3
+        assert abs(vals[0] - 1) < mpmath.mpf(10) ** -58  # (1 + 2)/3
         assert abs(vals[1] - mpmath.mpf(2) / 3) < mpmath.mpf(10) ** -58
         x = mpmath.mpf("0.1")
         loss = f(x, x, zero, zero)[4]
@@ -85,8 +89,9 @@ def test_affine_split_reconstructs_integrands():
         rebuilt = base + sum(c * gj for c, gj in zip(coeffs, g))
         assert sp.simplify(rebuilt - moment_integrands(K)[name]) == 0
     bases, coeffs = compiled_gap_split(K, "numpy")(np.array([0.3, -1.0]), np.array([2.0, 0.1]))
-    full = compiled_integrands(K, "numpy")(np.array([0.3, -1.0]), np.array([2.0, 0.1]),
-                                           np.array([1.5, 0.2]), np.array([0.5, 0.9]))
+    full = compiled_integrands(K, "numpy")(
+        np.array([0.3, -1.0]), np.array([2.0, 0.1]), np.array([1.5, 0.2]), np.array([0.5, 0.9])
+    )
     drift = coeffs[0] * np.array([1.5, 0.2]) + coeffs[1] * np.array([0.5, 0.9])
     assert np.allclose(drift, full[0], rtol=1e-15)
     assert np.array_equal(bases[3], full[3])

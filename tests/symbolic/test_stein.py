@@ -41,7 +41,7 @@ def test_correlated_2d_against_quadrature_and_closed_form(dps):
     # sum_j C_1j d_j sin(v + w) = (1 + rho) cos(v + w)
     assert sympy.simplify(rhs.integrand - (1 + rho) * sympy.cos(v + w)) == 0
     mpmath.mp.dps = dps
-    var = 1 + 2 * mpmath.mpf(2) / 5 + 2                      # Var(v + w)
+    var = 1 + 2 * mpmath.mpf(2) / 5 + 2  # Var(v + w)
     exact = (1 + mpmath.mpf(2) / 5) * mpmath.exp(-var / 2)
     tol = mpmath.mpf(10) ** (-dps + 3)
     assert abs(lhs.mp_quad(dps=dps) - exact) < tol
@@ -52,11 +52,11 @@ def test_stein_in_second_variable_and_powers():
     C = Matrix([[2, -1], [-1, 3]])
     mu = CorrelatedGaussian([v, w], C)
     # E[w v^2]: Cov(w, v) E[2 v] + Cov(w, w) E[0] -> -2 E[v] = 0
-    assert stein_integrand(w * v ** 2, mu, [w]) == -2 * v
+    assert stein_integrand(w * v**2, mu, [w]) == -2 * v
     # E[v^4] = 3 sigma^4 after two applications
-    once = stein_integrand(v ** 4, mu, [v])
+    once = stein_integrand(v**4, mu, [v])
     twice = stein_integrand(once, mu, [v])
-    assert twice == 3 * 2 ** 2
+    assert twice == 3 * 2**2
     # terms without a Gaussian factor are untouched
     assert stein_integrand(sympy.cos(v) + 1, mu, [v]) == sympy.cos(v) + 1
 
@@ -117,7 +117,7 @@ def test_softmax_stein_with_label_monte_carlo_k3():
     m, se = diff.monte_carlo({D: 1.0, Dl: 0.5}, samples=100_000, seed=7)
     assert abs(m) < 5 * se
     scale = GaussianExpectation(rhs, mu).monte_carlo({D: 1.0, Dl: 0.5}, samples=20_000, seed=8)[0]
-    assert abs(scale) > 20 * se            # the check is not vacuous
+    assert abs(scale) > 20 * se  # the check is not vacuous
 
 
 def test_refuses_non_smooth_directions():

@@ -43,12 +43,14 @@ def test_flow_reproduces_boxed_formulas(K):
     assert sympy.simplify(cl.flow["D"] - dD) == 0
     assert cl.flow_parts["restoring"] == restoring
     # with sum_{k != c} written as sum_k (1 - delta_kc) the Delta flow is structurally equal too
-    excl = GaussianExpectation((1 - s.p(s.c)) ** 2 + Sum((1 - KroneckerDelta(s.k, s.c)) * s.p(s.k) ** 2,
-                                                         (s.k, 1, s.K)), s.measure)
-    assert sympy.simplify(cl.flow["Delta"]
-                          - s.eta / (s.K - 1) * (-2 * s.Delta * restoring + s.eta * excl)) == 0
+    excl = GaussianExpectation(
+        (1 - s.p(s.c)) ** 2 + Sum((1 - KroneckerDelta(s.k, s.c)) * s.p(s.k) ** 2, (s.k, 1, s.K)), s.measure
+    )
+    assert (
+        sympy.simplify(cl.flow["Delta"] - s.eta / (s.K - 1) * (-2 * s.Delta * restoring + s.eta * excl)) == 0
+    )
     # and the comparison is able to fail
-    assert not expectations_equal(cl.flow["Delta"], dDelta.subs(s.eta ** 2, 2 * s.eta ** 2))
+    assert not expectations_equal(cl.flow["Delta"], dDelta.subs(s.eta**2, 2 * s.eta**2))
     assert not expectations_equal(cl.flow["D"], s.eta / s.K * drift)
     # K = 2 runs the binary reduction as step 5
     assert len(cl.steps) == (5 if K == 2 else 4)
@@ -71,16 +73,20 @@ def test_explicit_forms_for_integer_K(K):
 def test_exact_latex_of_the_flow():
     assert C.flow_latex(KSYM) == (
         r"\frac{dD}{d\alpha} &= \frac{\eta}{K - 1} \left\langle \sum_{k=1}^{K} "
-        r"\left(y_{c} - y_{k}\right) p_{k} \right\rangle \\" "\n"
+        r"\left(y_{c} - y_{k}\right) p_{k} \right\rangle \\"
+        "\n"
         r"\frac{d\Delta}{d\alpha} &= \frac{\eta}{K - 1} \left\{- 2 \Delta \left\langle "
         r"\sum_{k=1}^{K} \left(1 - p_{k}\right) p_{k} \right\rangle + \eta \left\langle "
-        r"\left(1 - p_{c}\right)^{2} + \sum_{k \neq c} p_{k}^{2} \right\rangle\right\}")
+        r"\left(1 - p_{c}\right)^{2} + \sum_{k \neq c} p_{k}^{2} \right\rangle\right\}"
+    )
     assert C.flow_latex(3) == (
         r"\frac{dD}{d\alpha} &= \frac{\eta}{2} \left\langle \sum_{k=1}^{3} "
-        r"\left(y_{c} - y_{k}\right) p_{k} \right\rangle \\" "\n"
+        r"\left(y_{c} - y_{k}\right) p_{k} \right\rangle \\"
+        "\n"
         r"\frac{d\Delta}{d\alpha} &= \frac{\eta}{2} \left\{- 2 \Delta \left\langle "
         r"\sum_{k=1}^{3} \left(1 - p_{k}\right) p_{k} \right\rangle + \eta \left\langle "
-        r"\left(1 - p_{c}\right)^{2} + \sum_{k \neq c} p_{k}^{2} \right\rangle\right\}")
+        r"\left(1 - p_{c}\right)^{2} + \sum_{k \neq c} p_{k}^{2} \right\rangle\right\}"
+    )
 
 
 @pytest.mark.parametrize("K", [KSYM, 3], ids=str)
@@ -113,11 +119,15 @@ def test_flow_checked_numerically_against_direct_trace_k3():
     k, c = s.k, s.c
     e = lambda i: KroneckerDelta(i, c) - s.p(i)  # noqa: E731
     # before Stein: eta/(K-1) [2 sum_k e_k z_k + eta sum_k e_k^2] - 2 D dD, with z in representation
-    direct = s.eta / (K - 1) * Sum(2 * e(k) * s.logit_rep(k) + s.eta * e(k) ** 2, (k, 1, K)) \
-        - 2 * s.D * s.eta / (K - 1) * Sum(e(k) * s.y[k], (k, 1, K))
+    direct = s.eta / (K - 1) * Sum(
+        2 * e(k) * s.logit_rep(k) + s.eta * e(k) ** 2, (k, 1, K)
+    ) - 2 * s.D * s.eta / (K - 1) * Sum(e(k) * s.y[k], (k, 1, K))
     flow = C.explicit_flow(cl.flow["Delta"], K, label=None)
-    integrand_flow = sum(a.integrand * (t / a) for t in sympy.Add.make_args(sympy.expand(flow))
-                         for a in t.atoms(GaussianExpectation))
+    integrand_flow = sum(
+        a.integrand * (t / a)
+        for t in sympy.Add.make_args(sympy.expand(flow))
+        for a in t.atoms(GaussianExpectation)
+    )
     diff = GaussianExpectation(direct - integrand_flow, s.measure)
     m, se = diff.monte_carlo(vals, samples=100_000, seed=11)
     assert abs(m) < 5 * se
@@ -131,7 +141,7 @@ def test_observables_and_k2_eps_closed_form():
     s2 = C.closure_symbols(2)
     D, Delta = s2.D, s2.Delta
     eps = C.orthant_error_k2()
-    assert sympy.simplify(eps - sympy.acos(D / sqrt(D ** 2 + Delta)) / sympy.pi) == 0
+    assert sympy.simplify(eps - sympy.acos(D / sqrt(D**2 + Delta)) / sympy.pi) == 0
     # independent check: Monte Carlo of the derived eps_g integrand (K = 2, full law)
     cl = C.derive_closure(2, binary=False)
     vals = {D: 0.9, Delta: 0.5}
@@ -153,7 +163,7 @@ def test_k2_reduces_to_binary_logistic_regression():
     assert sympy.simplify((red["restoring"] - 2 * logistic(sv) * logistic(-sv)).rewrite(sympy.exp)) == 0
     assert sympy.simplify((red["noise"] - 2 * logistic(-sv) ** 2).rewrite(sympy.exp)) == 0
     s2 = C.closure_symbols(2)
-    assert binr["Rb"] == sqrt(2) * s2.D and sympy.expand(binr["Qb"] - 2 * (s2.D ** 2 + s2.Delta)) == 0
+    assert binr["Rb"] == sqrt(2) * s2.D and sympy.expand(binr["Qb"] - 2 * (s2.D**2 + s2.Delta)) == 0
 
 
 def test_k2_binary_flow_numerically_matches_general_flow():
@@ -171,8 +181,9 @@ def test_k2_binary_flow_numerically_matches_general_flow():
 
 
 def _integrands_module():
-    return pytest.importorskip("asymptotics.symbolic.integrands",
-                               reason="asymptotics/symbolic/integrands.py not present")
+    return pytest.importorskip(
+        "asymptotics.symbolic.integrands", reason="asymptotics/symbolic/integrands.py not present"
+    )
 
 
 @pytest.mark.parametrize("K", [2, 3, 5])
@@ -192,7 +203,7 @@ def test_consistent_with_numeric_layer_integrands(K):
             a = sympy.N(mine[name].subs(point).doit(), 30)
             b = sympy.N(theirs[name].subs(point).rewrite(sympy.log).doit(), 30)
             assert abs(a - b) < sympy.Float(10) ** -25, (name, point, a, b)
-    if K <= 3:   # symbolic equality of the smooth ones
+    if K <= 3:  # symbolic equality of the smooth ones
         for name in ("drift", "restoring", "noise", "loss"):
             diff = (mine[name] - theirs[name].rewrite(sympy.log)).rewrite(sympy.exp)
             assert sympy.simplify(sympy.expand_log(diff, force=True)) == 0, name
@@ -233,7 +244,6 @@ def test_numeric_integrands_match_direct_softmax_k3():
         Ex = C.explicit_flow(E, K, label=1)
         variables, f = Ex.numeric_integrand(vals)
         assert len(variables) == 2 * K
-        args = [y[int(v.indices[0]) - 1] if v.base == s.y else xi[int(v.indices[0]) - 1]
-                for v in variables]
+        args = [y[int(v.indices[0]) - 1] if v.base == s.y else xi[int(v.indices[0]) - 1] for v in variables]
         got = np.broadcast_to(np.asarray(f(*args), dtype=float), (50,))
         assert np.allclose(got, direct[name], rtol=1e-12, atol=1e-14), name
