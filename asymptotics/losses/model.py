@@ -1,7 +1,7 @@
 """A surrogate loss as data: its SymPy expression and the symbolic facts the engine needs.
 
 A :class:`Loss` holds a builder that writes ``l(z, c)`` in the symbols of
-:func:`asymptotics.symbolic.closure.closure_symbols` (logits ``z[k]``, softmax atoms ``p[k]``, label ``c``,
+:func:`asymptotics.symbolic.closure_records.closure_symbols` (logits ``z[k]``, softmax atoms ``p[k]``, label ``c``,
 class count ``K`` as an integer or a symbol).  From it the engine derives, with SymPy:
 
 * :meth:`Loss.explicit` -- the loss for an integer ``K`` with the label fixed to class 1, written in the
