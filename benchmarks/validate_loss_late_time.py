@@ -68,7 +68,8 @@ def boundary_layer(loss_name, K, alpha_max, fit_from):
     k = series["order"]
     moments = _observables(curve, loss, K)
     grid = np.logspace(math.log10(fit_from), math.log10(alpha_max / 1.2), 16)
-    out = {"loss": loss.name, "K": K, "alpha_max": alpha_max, "rhs_evaluations": curve.rhs_evaluations,
+    # "name" is the loss; the key "loss" holds the training-loss observable below
+    out = {"name": loss.name, "K": K, "alpha_max": alpha_max, "rhs_evaluations": curve.rhs_evaluations,
            "integration_seconds": round(seconds, 2), "first_correction_order": k}
     for name in ("eps_g", "loss"):
         C = series["prefactor"][name]
@@ -140,7 +141,7 @@ def main():
     for K in (2, 3):
         for name in BOUNDARY_LAYER:
             r = boundary_layer(name, K, alpha_max, fit_from)
-            print(json.dumps({k: r[k] for k in ("loss", "K", "integration_seconds")}),
+            print(json.dumps({k: r[k] for k in ("name", "K", "integration_seconds")}),
                   {n: {k: r[n][k] for k in ("ratio_to_first_correction", "residual_slope", "exponent_deviation")}
                    for n in ("eps_g", "loss")}, flush=True)
             results["boundary_layer"].append(r)

@@ -190,6 +190,7 @@ SECTION_FIGURES = {
     "bayes": ("bayes",),
     "peaked": ("peaked",),
     "sparse": ("sparse_peak", "sparse_exponents", "sparse_frontier", "sparse_instability"),
+    "losses": ("loss_atlas",),
 }
 
 #: prose of the derivation steps of :func:`asymptotics.symbolic.closure.derive_closure`, by step number
@@ -262,7 +263,8 @@ def _section_introduction(doc, results):
         r"closure of online softmax classification, its boundary-layer reduction, the late-time series "
         r"with its corrections and the exponents under learning-rate schedules, and validates them "
         r"against integration and simulation; Section~\ref{sec:peaked} treats the peaked-distribution "
-        r"mechanism. Tables report theory and simulation with their errors; in the figures, lines are "
+        r"mechanism, Section~\ref{sec:sparse} sparse features and Section~\ref{sec:losses} other surrogate "
+        r"losses. Tables report theory and simulation with their errors; in the figures, lines are "
         r"theory and markers with error bars are simulation.", raw=True)
 
 
@@ -577,6 +579,106 @@ def _section_sparse(doc, results):
         _figure(doc, results, name)
 
 
+def _exponent(x) -> str:
+    """An exponent of the atlas as LaTeX: a fraction with denominator <= 24 when the float is one to its
+    10 stored digits (``-1/3``), else the number.
+
+    >>> _exponent(-1 / 3), _exponent(-0.4166666667), _exponent(-0.25), _exponent(0.123456789)
+    ('-1/3', '-5/12', '-1/4', '0.12345679')
+    """
+    from fractions import Fraction
+
+    q = Fraction(x).limit_denominator(24)
+    if abs(float(q) - x) < 1e-9 * max(1.0, abs(x)):
+        return str(q)
+    return format_number(float(x))
+
+
+def _power_law(prefactor, exponent) -> str:
+    if prefactor is None:
+        return "--"
+    return f"${format_number(prefactor)}\\,\\alpha^{{{_exponent(exponent)}}}$"
+
+
+def _atlas_cells(r: dict) -> list[str]:
+    """Loss, K, schedule, eps_g law, L law, Delta*, error of one atlas row (LaTeX cells)."""
+    sched = r"$\eta = 1$" if r["schedule"] == "constant" else f"$\\beta = {r['schedule'].split('=')[-1]}$"
+    if r["plateau_eps_g"] is not None:
+        eps = f"plateau ${format_number(r['plateau_eps_g'])}$"
+    elif r["prefactor_eps_g"] is None and r["exponent_eps_g"] == 0:
+        eps = "slower than any power"
+    else:
+        eps = _power_law(r["prefactor_eps_g"], r["exponent_eps_g"])
+    if r["prefactor_loss"] is not None:
+        loss = _power_law(r["prefactor_loss"], r["exponent_loss"])
+    elif r.get("limit_loss"):
+        loss = f"$\\to {format_number(r['limit_loss'])}$"
+    else:
+        loss = "slower than any power"
+    return [_tt(r["loss"]), f"${r['K']}$", sched, eps, loss, _num(r.get("Delta_star")), _num(r["error"])]
+
+
+def _section_losses(doc, results):
+    doc.section("Losses as data", label="sec:losses")
+    doc.text(
+        r"The boundary-layer mechanism was derived for cross-entropy; nothing in the derivation needs "
+        r"that loss. For a surrogate loss $\ell(z, c)$ given as a SymPy expression the error signal is "
+        r"$e_k = -\partial\ell/\partial z_k$. If $\sum_k e_k = 0$ identically (shift invariance, decided "
+        r"symbolically; a loss that moves the mean logit is refused) the centred closure keeps its "
+        r"form, $dD/d\alpha = \eta\,\langle\sum_k e_k y_k\rangle/(K-1)$ and "
+        r"$d\Delta/d\alpha = \eta\,\{-2\Delta\,\langle\sum_k \partial^2\ell/\partial z_k^2\rangle "
+        r"+ \eta\,\langle\sum_k e_k^2\rangle\}/(K-1)$: Stein's lemma in the student noise brings in the "
+        r"Hessian of the loss. The derivation is carried out by \texttt{asymptotics.losses.derivation}; "
+        r"for the focal loss $-(1 - p_c)^2\log p_c$ and for label smoothing with $\epsilon = 1/10$ it "
+        r"gives, for a general $K$:", raw=True)
+    if _unavailable(doc, results, "losses"):
+        return
+    r = results["losses"]
+    for name in ("focal:gamma=2", "label_smoothing:eps=0.1"):
+        doc.text(f"Loss {_tt(name)}:", raw=True)
+        for line in _equation_lines(r["flow_latex"][name]):
+            doc.equation(line)
+    doc.text(
+        r"Two late-time regimes follow. Where the two-class loss $\lambda(s)$ decays exponentially at "
+        r"large margins and the $K$-class loss reduces to it when the other classes are far below, "
+        r"only a boundary layer of width $O(1/D)$ contributes: with $g = -\lambda'$ and "
+        r"$a = \sqrt{2\Delta}\,\zeta$ the loss's layer integrals "
+        r"$A(\Delta) = \int_0^\infty du\,\mathbb{E}\,\lambda(u + a)$, "
+        r"$R(\Delta) = 2\,\mathbb{E}\,g(a)$ and $N(\Delta) = \int_0^\infty du\,\mathbb{E}\,2g(u + a)^2$ "
+        r"fix $\Delta^*$ by $2\Delta^* R(\Delta^*) = \eta N(\Delta^*)$, and at fixed $\eta$ "
+        r"$\varepsilon_g \simeq \rho_K(0)\sqrt{\Delta^*/\pi}/C_D\;\alpha^{-1/3}$ and "
+        r"$L \simeq \rho_K(0) A^*/C_D\;\alpha^{-1/3}$ with $C_D^3 = 3\eta\rho_K(0)A^*/(K-1)$; under "
+        r"$\eta = (1+\alpha)^{-\beta}$, $\beta < 1$, the exponents are $-(2+\beta)/6$ and "
+        r"$-(1-\beta)/3$ (\texttt{asymptotics.losses.layer}). Label smoothing has a target that is not "
+        r"one-hot: $L(D, 0)$ has a minimum at a finite $D_0$, $D$ saturates, and at fixed $\eta$ the "
+        r"closure relaxes to its fixed point, $\mathrm{drift} = 0$ and "
+        r"$2\Delta\,\mathrm{restoring} = \eta\,\mathrm{noise}$, where $\varepsilon_g$ has a plateau; "
+        r"under a schedule with $\beta < 1$, $\varepsilon_g \propto \alpha^{-\beta/2}$ and $L$ tends to "
+        r"$L(D_0, 0) > 0$ (\texttt{asymptotics.losses.saturation}).", raw=True)
+    rows = [_atlas_cells(row) for row in r["rows"]]
+    check = ("the deviation of the exponents measured on the exact closure" if r["check"] else
+             f"the size of the first neglected correction at $\\alpha = {format_number(r['alpha_ref'])}$")
+    doc.table(["loss", "$K$", "schedule", r"$\varepsilon_g$", "$L$ (training loss)", r"$\Delta^*$", "error"],
+              rows,
+              caption=r"Atlas of late-time laws (theory: derived by \texttt{asymptotics.losses.atlas}; "
+                      r"schedule $\eta = (1+\alpha)^{-\beta}$ or constant $\eta = 1$). $\Delta^*$ is the "
+                      r"fixed point of the residual variance at constant $\eta$ (boundary layer or "
+                      f"saturated fixed point); error: {check}.", raw_caption=True)
+    rows = []
+    for c in r["plateau"]:
+        rows.append([_tt(c["loss"]), f"${c['K']}$", _num(c["eta"]), _num(c["D_star"]), _num(c["Delta_star"]),
+                     _num(c["eps_g_fixed_point"]), _num(c["eps_g_closure"]), _num(c["max_abs_difference"])])
+    alpha = format_number(r["plateau"][0]["alpha"]) if r["plateau"] else "--"
+    doc.table(["loss", "$K$", r"$\eta$", "$D^*$", r"$\Delta^*$", r"$\varepsilon_g$ fixed point",
+               r"$\varepsilon_g$ closure", "largest difference"], rows,
+              caption=r"The plateau of label smoothing: the fixed point of the closure (theory, a root "
+                      r"solve on the exact moments) against the exact closure integrated at constant "
+                      f"$\\eta$ (theory, to $\\alpha = {alpha}$); largest difference of $D$, $\\Delta$ and "
+                      r"$\varepsilon_g$.", raw_caption=True)
+    for name in SECTION_FIGURES["losses"]:
+        _figure(doc, results, name)
+
+
 def _remaining_figures(doc, results):
     from asymptotics.report.figures import FIGURES
 
@@ -623,6 +725,7 @@ def build_report(results: dict, *, equations: bool = True) -> LatexDocument:
     _section_bayes(doc, results)
     _section_peaked(doc, results)
     _section_sparse(doc, results)
+    _section_losses(doc, results)
     _remaining_figures(doc, results)
     doc.bibliography(BIBLIOGRAPHY)
     _section_run(doc, results)

@@ -60,6 +60,12 @@ FIGURES = {
     "sparse_instability": r"Probability that gradient descent is unstable versus the step (theory: law and "
                           r"exact lower bound; simulation: Monte Carlo with standard errors), $N = 100$, "
                           r"$D = 1000$.",
+    "loss_atlas": r"Atlas of late-time exponents (theory: the derived laws of each loss) of "
+                  r"$\varepsilon_g$ (left) and of the training loss $L$ (right) against $\beta$ of the "
+                  r"schedule $\eta = (1+\alpha)^{-\beta}$ ($\beta = 0$: constant $\eta = 1$), one line per "
+                  r"loss and $K$; dotted: the boundary-layer laws $-(2+\beta)/6$ and $-(1-\beta)/3$. Label "
+                  r"smoothing departs from them (plateau at constant $\eta$, $\alpha^{-\beta/2}$ under the "
+                  r"schedule).",
 }
 
 
@@ -390,6 +396,12 @@ def _builders(ctx) -> dict:
 
     for name in ("sparse_peak", "sparse_exponents", "sparse_frontier", "sparse_instability"):
         out[name] = sparse(name)
+
+    def loss_atlas():
+        from asymptotics.losses.atlas import atlas_figure
+        return atlas_figure(ctx["losses"]["atlas"])
+
+    out["loss_atlas"] = loss_atlas
     return out
 
 

@@ -13,8 +13,10 @@ Steps (each a small function ``step_<name>(ctx) -> dict``, run in this order):
 9. ``bayes``        Bayes-optimal and optimal-online references (K = 2) next to the closure;
 10. ``peaked``      peaked-distribution mechanism, n = 128: c0, c2, L(tau) and its local slope;
 11. ``sparse``      sparse-feature mechanism (stand-in model): peak, exponents, frontier, GD instability, ReLU;
-12. ``figures``     :mod:`asymptotics.report.figures` (PNG and PDF);
-13. ``report``      :mod:`asymptotics.report.document` -> report.tex, compiled to report.pdf.
+12. ``losses``      losses as data: atlas rows (derived late-time laws of several losses, K, schedules),
+                    the derived flows of two losses, the label-smoothing plateau against the closure;
+13. ``figures``     :mod:`asymptotics.report.figures` (PNG and PDF);
+14. ``report``      :mod:`asymptotics.report.document` -> report.tex, compiled to report.pdf.
 
 A step that fails (a module missing or broken) is recorded as ``"unavailable: <reason>"`` in
 ``results["steps"]`` and in the report; the others still run.  Every number lands in ``results.json``
@@ -53,6 +55,9 @@ MODES = {
               "bayes_alpha_max": 1e5, "peaked": {"n": 128, "beta_star": 1e4, "tau_max": 1e16},
               "sparse": {"D": [300, 1000], "seeds": 16, "C": [1e4, 1e6, 1e8], "draws": 500,
                          "relu_D": [60, 200, 600], "relu_seeds": 2},
+              "losses": {"losses": ["cross_entropy", "margin:m=1", "label_smoothing:eps=0.1"], "K": [2, 3],
+                         "schedules": "constant,power:beta=0.5", "check": False,
+                         "plateau": {"K": [2], "eta": [1.0], "alpha": 1e4}},
               "rtol": 1e-10},
     "default": {"alpha_max": 1e6, "digits": 30, "series_digits": {2: 30, 3: 20}, "series_order": 3,
                 "sgd": {"N": 1000, "seeds": 8, "alphas": [0.25, 0.5, 1, 2, 3, 5, 7, 10, 15, 20],
@@ -61,6 +66,11 @@ MODES = {
                 "bayes_alpha_max": 1e6, "peaked": {"n": 128, "beta_star": 1e4, "tau_max": 1e16},
                 "sparse": {"D": [300, 1000, 3000], "seeds": 64, "C": [1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10],
                            "draws": 2000, "relu_D": [100, 316, 1000], "relu_seeds": 6},
+              "losses": {"losses": ["cross_entropy", "cross_entropy:T=2", "label_smoothing:eps=0.1",
+                                    "focal:gamma=2", "brier", "margin:m=1"], "K": [2, 3, 5],
+                         "schedules": "constant,power:beta=0.25,power:beta=0.5,power:beta=0.75",
+                         "check": False,
+                         "plateau": {"K": [2, 3], "eta": [0.25, 1.0], "alpha": 1e4}},
               "rtol": 1e-10},
     "full": {"alpha_max": 1e8, "digits": 50, "series_digits": {2: 50, 3: 30}, "series_order": 3,
              "sgd": {"N": 2000, "seeds": 16, "alphas": [0.25, 0.5, 1, 2, 3, 5, 7, 10, 15, 20],
@@ -70,6 +80,11 @@ MODES = {
              "sparse": {"D": [300, 1000, 3000], "seeds": 256,
                         "C": [1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12], "draws": 10000,
                         "relu_D": [100, 316, 1000, 3162], "relu_seeds": 12},
+              "losses": {"losses": ["cross_entropy", "cross_entropy:T=2", "label_smoothing:eps=0.1",
+                                    "focal:gamma=2", "brier", "margin:m=1"], "K": [2, 3, 5],
+                         "schedules": "constant,power:beta=0.25,power:beta=0.5,power:beta=0.75",
+                         "check": True,
+                         "plateau": {"K": [2, 3], "eta": [0.25, 0.5, 1.0], "alpha": 1e4}},
               "rtol": 1e-11},
 }
 
@@ -566,6 +581,73 @@ def step_sparse(ctx) -> dict:
     }
 
 
+#: keys of an atlas row kept in results.json (the command-line contract of ``asymptotics atlas`` plus the
+#: regime, the limit of the training loss and Delta*)
+LOSS_ROW_KEYS = ("loss", "K", "schedule", "regime", "exponent_eps_g", "exponent_loss", "prefactor_eps_g",
+                 "prefactor_loss", "plateau_eps_g", "limit_loss", "Delta_star", "method", "error")
+
+
+def _dummy_indices(latex: str) -> str:
+    """Print SymPy's generated bound indices of inner class sums (``_j``, ``_s0``) as ``j``."""
+    import re
+
+    return re.sub(r"(?<![A-Za-z\\])_(?:s\d+|j)(?![A-Za-z0-9])", "j", latex)
+
+
+def step_losses(ctx) -> dict:
+    """Losses as data: derived atlas rows (no closure check in quick/default), the derived flows of a
+    boundary-layer loss and of label smoothing, and the label-smoothing plateau (fixed point of the
+    closure) against the closure integrated at constant eta."""
+    from asymptotics.dynamics.flow import integrate_closure
+    from asymptotics.losses.atlas import compute_atlas
+    from asymptotics.losses.derivation import loss_flow_latex
+    from asymptotics.losses.saturation import plateau
+
+    cfg = ctx["settings"]["losses"]
+    t0 = time.time()
+    atlas = compute_atlas(cfg["losses"], cfg["K"], cfg["schedules"], eta=ETA, check=cfg["check"])
+    seconds = time.time() - t0
+    ctx["losses"] = {"atlas": atlas}
+    rows = []
+    for r in atlas["rows"]:
+        row = {}
+        for key in LOSS_ROW_KEYS:
+            v = r.get(key)
+            row[key] = rounded(v, 10) if isinstance(v, float) else v
+        rows.append(row)
+    flows = {}
+    for name in ("focal:gamma=2", "label_smoothing:eps=0.1"):
+        flows[name] = _dummy_indices(loss_flow_latex(name)).splitlines()
+    ls = "label_smoothing:eps=0.1"
+    p_cfg = cfg["plateau"]
+    checks = []
+    for K in p_cfg["K"]:
+        for eta in p_cfg["eta"]:
+            fp = plateau(ls, K, eta)
+            curve = integrate_closure(K, eta, [p_cfg["alpha"]], loss=ls, rtol=1e-12)
+            closure = {"D": float(curve.D[-1]), "Delta": float(curve.Delta[-1]),
+                       "eps_g": float(curve.eps_g[-1])}
+            diff = max(abs(closure[k] - fp[k]) for k in closure)
+            how = ("fixed point drift = 0, 2 Delta restoring = eta noise on the exact moments "
+                   "(saturation.plateau; residual " + f"{fp['residual']:.1e})")
+            checks.append({
+                "loss": ls, "K": K, "eta": eta, "alpha": p_cfg["alpha"],
+                "D_star": quantity(fp["D"], 1e-10, how), "Delta_star": quantity(fp["Delta"], 1e-10, how),
+                "eps_g_fixed_point": quantity(fp["eps_g"], 1e-10, how),
+                "eps_g_closure": quantity(closure["eps_g"], None,
+                                          "exact closure integrated at constant eta to alpha = "
+                                          f"{p_cfg['alpha']:g} (LSODA, rtol 1e-12)"),
+                "max_abs_difference": rounded(diff, 3)})
+    method = ("asymptotics.losses.atlas.compute_atlas (derived late-time laws: boundary layers or the "
+              "saturated fixed point); error = "
+              + ("deviation of the exponents measured on the exact closure" if cfg["check"]
+                 else "size of the first neglected correction at alpha_ref"))
+    return {"eta": ETA, "losses": list(cfg["losses"]), "K": list(cfg["K"]), "schedules": cfg["schedules"],
+            "check": bool(cfg["check"]), "alpha_ref": atlas["alpha_ref"], "rows": rows,
+            "seconds_atlas": rounded(seconds, 3), "flow_latex": flows, "plateau": checks,
+            "method": method}
+
+
 def step_figures(ctx) -> dict:
     """All figures (PNG and PDF); a figure whose data is unavailable is skipped and reported."""
     from asymptotics.report import figures
@@ -612,6 +694,7 @@ STEPS = (
     ("peaked", step_peaked, "peaked-distribution mechanism"),
     ("finite_size", step_finite_size, "finite-size study of SGD (stored results)"),
     ("sparse", step_sparse, "sparse-feature mechanism (stand-in model)"),
+    ("losses", step_losses, "losses as data: atlas and label-smoothing plateau"),
     ("figures", step_figures, "figures"),
     ("report", step_report, "LaTeX report"),
 )

@@ -91,11 +91,12 @@ def test_build_is_complete(site):
     notebooks = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.md"))
     assert notebooks and {f"notebooks/{n}.html" for n in notebooks} <= pages
     for page in ("index.html", "getting_started.html", "mechanisms/boundary_layer.html",
-                 "mechanisms/peaked.html", "howto/verify_correction_term.html", "cli.html",
+                 "mechanisms/peaked.html", "mechanisms/sparse.html", "mechanisms/losses.html",
+                 "howto/verify_correction_term.html", "cli.html",
                  "api/index.html", "api/generated/asymptotics.html", "references.html"):
         assert page in pages, page
     cli = (HTML / "cli.html").read_text()
-    for command in ("curve", "simulate", "expand", "exponents", "peaked", "reproduce", "latex"):
+    for command in ("curve", "simulate", "expand", "exponents", "peaked", "reproduce", "latex", "atlas"):
         assert f'id="cli-{command}"' in cli, command
     assert (HTML / "_static" / "mathjax" / "tex-svg-full.js").stat().st_size > 1_000_000
 
