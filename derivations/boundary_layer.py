@@ -17,7 +17,7 @@ from pathlib import Path
 
 import sympy as sp
 
-from asymptotics.asymptotic.cli import expansion_report, latex_report
+from asymptotics.asymptotic.expansion_report import expansion_report, latex_report
 from asymptotics.asymptotic.expansion import expansion_sympy
 from asymptotics.asymptotic.gap_density import top_gap_density_closed_form
 from asymptotics.asymptotic.layer_integrals import derive_closed_forms, polylog_moment_closed_form

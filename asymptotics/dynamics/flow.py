@@ -214,13 +214,12 @@ def integrate_closure(K: int, eta, alphas, *, D0: float = 0.0, Delta0: float = 0
     method : evaluation method of the moments, passed to ``closure_moments``.
     progress : show a progress bar on stderr.
     moment_rtol : relative accuracy asked of the moments (K = 3 float64: the quadrature rule is chosen
-        from it, faster at lower accuracy; every call fails if its error estimate exceeds it).
-    loss : the training loss (a name such as ``"focal:gamma=2"`` or an
-        :class:`asymptotics.losses.Loss`); ``None`` (default) is the cross-entropy closure of
-        :func:`asymptotics.numeric.closure.closure_moments`.  With a loss the moments come from
-        :func:`asymptotics.losses.moments.loss_moments` (validated domains of
-        :mod:`asymptotics.losses.domain`), ``loss`` is the population training loss and the curve also
-        carries the test ``cross_entropy``.
+    from it, faster at lower accuracy; every call fails if its error estimate exceeds it).
+    loss : the training loss (a name such as ``"focal:gamma=2"`` or an :class:`asymptotics.losses.Loss`);
+    ``None`` (default) is the cross-entropy closure of :func:`asymptotics.numeric.closure.closure_moments`.
+    With a loss the moments come from :func:`asymptotics.losses.moments.loss_moments` (validated domains of
+    :mod:`asymptotics.losses.domain`), ``loss`` is the population training loss and the curve also
+    carries the test ``cross_entropy``.
 
     Raises ``InvalidInputError`` for bad input and ``IntegrationError`` (saying at which alpha and why)
     if the state becomes non-finite or negative or the solver fails.

@@ -33,19 +33,38 @@ from dataclasses import dataclass, field, fields
 from functools import lru_cache
 
 import sympy
-from sympy import Derivative, Eq, Indexed, KroneckerDelta, S, Sum, sqrt
+from sympy import Derivative, Eq, Indexed, S, Sum, sqrt
 
 from asymptotics.losses.registry import get_loss
-from asymptotics.symbolic import closure as _cl
-from asymptotics.symbolic.closure import (ClosureSymbols, DerivationStep, _absorb_sign, _apply_error_sum_rule,
-                                          _check_K, _drop_vanishing_exclusion, _flip_negative_constant,
-                                          _shift_by_label, _simplify_cheap, _split_expectation_sums,
-                                          _split_label_term, _substitute_error_signal, closure_symbols,
-                                          gaussian_covariance, latex)
-from asymptotics.symbolic.expectation import (GaussianExpectation, expand_outside, linear_expand,
-                                              map_integrands)
-from asymptotics.symbolic.softmax import (SoftmaxProbability, canonical_form, collapse_sums,
-                                          pull_constants_out_of_sums)
+from asymptotics.symbolic.closure_records import (
+    ClosureSymbols,
+    DerivationStep,
+    check_K,
+    closure_symbols,
+    latex,
+    tex_text,
+)
+from asymptotics.symbolic.closure_steps import (
+    explicit_flow,
+    flip_negative_constant,
+    simplify_cheap,
+    split_label_term,
+    step_mean_logit_invariance,
+    step_observables,
+    step_sgd_flow,
+    substitute_error_signal,
+    symmetric_sector_traces,
+)
+from asymptotics.symbolic.expectation import (
+    GaussianExpectation,
+    expand_outside,
+)
+from asymptotics.symbolic.softmax import (
+    SoftmaxProbability,
+    canonical_form,
+    collapse_sums,
+    pull_constants_out_of_sums,
+)
 from asymptotics.symbolic.stein import stein_integrand
 from asymptotics.validation import InvalidInputError
 
@@ -91,7 +110,7 @@ def step_error_signal(loss, K):
     """Step 1: ``e_k = -dl/dz_k`` for the loss, and the flows of ``R``, ``Q`` (as for any error signal).
 
     >>> from asymptotics.losses import get_loss
-    >>> step, res = step_error_signal(get_loss("cross_entropy"), _check_K(3))
+    >>> step, res = step_error_signal(get_loss("cross_entropy"), check_K(3))
     >>> print(res['error_signal'])
     KroneckerDelta(c, k) - p[k]
     """
@@ -106,7 +125,7 @@ def step_error_signal(loss, K):
     e_k = canonical_form(e_k, logits=s.z) if not e_k.has(sympy.log) else e_k
     e_k = _fresh_bound(e_k)
     e_k = sympy.factor_terms(e_k) if e_k.has(sympy.log) else e_k
-    cross = _cl.step_sgd_flow(K)
+    cross = step_sgd_flow(K)
     ce_step, res = cross
     eqs = (("loss", Eq(sympy.Symbol(r"\ell"), ell)),
            ("error_signal", Eq(s.e[k], e_k))) + tuple(eq for eq in ce_step.equations if eq[0] != "error_signal")
@@ -126,7 +145,7 @@ def _sum_is_zero(expr, s) -> bool:
     e = canonical_form(expr, logits=s.z)
     if e == 0:
         return True
-    e = _simplify_cheap(e)
+    e = simplify_cheap(e)
     return e == 0
 
 
@@ -147,7 +166,7 @@ def step_shift_invariance(loss, K, previous):
                 "engine refuses such losses (it does not carry the mean-logit variable)")
         how = ("the symbolic-K sum was not reduced to 0 by the index algebra; the explicit forms for K = 2, 3 give "
                "sum_k dl/dz_k = 0 identically")
-    _, r2 = _cl.step_mean_logit_invariance(K, previous)
+    _, r2 = step_mean_logit_invariance(K, previous)
     Rc, Qc = sympy.IndexedBase(r"\check{R}"), sympy.IndexedBase(r"\check{Q}")
     eqs = (("sum_e", Eq(Sum(s.e[k], (k, 1, s.K)), total)),
            ("sum_e_reduced", Eq(Sum(s.e[k], (k, 1, s.K)), S.Zero)),
@@ -169,42 +188,15 @@ def step_symmetric_sector_loss(loss, K, previous, signal):
     """Step 3: drift, restoring (Stein's lemma: the loss's Hessian) and noise in the symmetric sector."""
     base = closure_symbols(K)
     s = _loss_symbols(base, signal)
-    k, l, j = s.k, s.l, s.j
-    mu = s.measure
-    Pm = lambda u, v: KroneckerDelta(u, v) - 1 / s.K  # noqa: E731
-    zc = lambda i: s.logit_rep(i) - Sum(s.logit_rep(j), (j, 1, s.K)) / s.K  # noqa: E731
-    cov_zy = gaussian_covariance(zc(k), s.y[l], mu)
-    cov_zz = gaussian_covariance(zc(k), zc(l), mu)
-    cov_checks = {"R": _simplify_cheap(cov_zy - s.D * Pm(k, l)),
-                  "Q": _simplify_cheap(cov_zz - (s.D ** 2 + s.Delta) * Pm(k, l))}
-    trace = lambda expr: map_integrands(expr.xreplace({l: k}), lambda f: Sum(f, (k, 1, s.K)))  # noqa: E731
-    tr_dR = trace(previous["dR_centered"])
-    tr_dQ = trace(previous["dQ_centered"])
-    tr_dQ = map_integrands(tr_dQ, lambda f: _apply_error_sum_rule(collapse_sums(f), s))
-    to_rep = lambda expr: expr.replace(  # noqa: E731
-        lambda a: isinstance(a, GaussianExpectation), lambda a: GaussianExpectation(a.integrand, mu))
-    tr_dR, tr_dQ = to_rep(tr_dR), to_rep(tr_dQ)
-    tr_dQ = map_integrands(tr_dQ, lambda f: f.replace(
-        lambda a: isinstance(a, Indexed) and a.base == s.z, lambda a: s.logit_rep(a.indices[0])))
-    tr_dQ = linear_expand(map_integrands(tr_dQ, lambda f: pull_constants_out_of_sums(
-        Sum(sympy.expand(f.function), *f.limits) if isinstance(f, Sum) else f)))
-    tr_dQ = _split_expectation_sums(tr_dQ, mu)
-    dD = tr_dR / (s.K - 1)
-    dDelta_raw = sympy.expand(tr_dQ / (s.K - 1) - 2 * s.D * dD)
-    # (c) drift
-    E_ey = tr_dR.atoms(GaussianExpectation).pop()
-    shifted = _shift_by_label(E_ey.integrand, s)
-    label_term, rest = _split_label_term(shifted, s)
-    label_term = _simplify_cheap(label_term)
-    rest = _substitute_error_signal(rest, s)
-    drift_integrand = _absorb_sign(_drop_vanishing_exclusion(rest, s)) + label_term
-    drift = GaussianExpectation(drift_integrand, mu)
+    parts = symmetric_sector_traces(s, previous)
+    mu, cov_zy, cov_zz, cov_checks = parts["mu"], parts["cov_zy"], parts["cov_zz"], parts["cov_checks"]
+    dD, dDelta_raw, E_ey, shifted, drift = (parts[n] for n in ("dD", "dDelta_raw", "E_ey", "shifted", "drift"))
     # (d) restoring: sum_k e_k xi_k, Stein in xi through the logits
     E_exi = [E for E in dDelta_raw.atoms(GaussianExpectation) if E.integrand.has(s.xi)][0]
-    exi = collapse_sums(_substitute_error_signal(E_exi.integrand, s))
+    exi = collapse_sums(substitute_error_signal(E_exi.integrand, s))
     exi = pull_constants_out_of_sums(exi)
     exi_stein = stein_integrand(_random_factors_into_sums(exi, mu), mu, [s.xi])
-    exi_stein = _flip_negative_constant(pull_constants_out_of_sums(exi_stein.replace(
+    exi_stein = flip_negative_constant(pull_constants_out_of_sums(exi_stein.replace(
         lambda a: isinstance(a, Sum), lambda a: Sum(sympy.factor_terms(a.function), *a.limits))))
     exi_coeff, exi_sum = exi_stein.as_independent(Sum)
     if isinstance(exi_sum, Sum) and exi_coeff == -sqrt(s.Delta):
@@ -221,8 +213,8 @@ def step_symmetric_sector_loss(loss, K, previous, signal):
     # (e) noise
     E_ee = [E for E in dDelta_raw.atoms(GaussianExpectation)
             if E.integrand.has(s.e) and not E.integrand.has(s.xi) and not E.integrand.has(s.y)][0]
-    lab, others = _split_label_term(E_ee.integrand, s)
-    noise_integrand = _substitute_error_signal(lab, s) + _substitute_error_signal(others, s)
+    lab, others = split_label_term(E_ee.integrand, s)
+    noise_integrand = substitute_error_signal(lab, s) + substitute_error_signal(others, s)
     noise = GaussianExpectation(noise_integrand, mu)
     dD_final = dD.xreplace({E_ey: drift})
     dDelta = dDelta_raw.xreplace({E_exi: stein_form, E_ee: noise})
@@ -282,7 +274,7 @@ def _tidy(expr):
 def step_observables_loss(loss, K):
     """Step 4: ``eps_g``, the training loss ``E[l]`` and the test cross-entropy ``E[-log p_c]``."""
     s = closure_symbols(K)
-    _, r4 = _cl.step_observables(K)
+    _, r4 = step_observables(K)
     mu = s.measure
     train = GaussianExpectation(loss.builder(s), mu)
     eqs = (("eps_g", Eq(sympy.Symbol(r"\varepsilon_g"), r4["eps_g"])),
@@ -335,7 +327,7 @@ def derive_loss_closure(loss, K=None) -> LossClosureDerivation:
     """
     from asymptotics.symbolic.softmax import num_classes_symbol
     loss = get_loss(loss)
-    K = _check_K(num_classes_symbol() if K is None else K)
+    K = check_K(num_classes_symbol() if K is None else K)
     return _derive(loss, K)
 
 
@@ -359,7 +351,7 @@ def loss_closure_latex(loss, K=None) -> str:
     for st in cl.steps:
         body = "\n".join(line for line in st.latex().splitlines() if not line.startswith("%"))
         parts.append("\\paragraph{%s}\n%s\n\\begin{align*}\n%s\n\\end{align*}\n" % (
-            _cl._tex_text(st.title), _cl._tex_text(st.text), body))
+            tex_text(st.title), tex_text(st.text), body))
     return "\n".join(parts)
 
 
@@ -372,7 +364,7 @@ def explicit_moments(loss, K: int) -> dict:
     s = closure_symbols(K)
     out = {}
     for name, E in cl.moments().items():
-        f = _cl.explicit_flow(E, K).integrand
+        f = explicit_flow(E, K).integrand
         f = f.doit()
         f = f.replace(lambda a: isinstance(a, SoftmaxProbability), lambda a: a.explicit()).doit()
         f = f.replace(lambda a: isinstance(a, Indexed) and a.base == s.z, lambda a: a)

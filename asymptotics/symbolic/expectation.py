@@ -39,7 +39,7 @@ import math
 import mpmath
 import numpy as np
 import sympy
-from sympy import Add, Basic, Expr, Indexed, IndexedBase, Mul, S, Sum, Tuple
+from sympy import Add, Basic, Expr, Indexed, Mul, S, Sum, Tuple
 
 from asymptotics.symbolic.softmax import SoftmaxProbability, canonical_form
 from asymptotics.validation import IntegrationError, InvalidInputError
@@ -100,6 +100,7 @@ class IndexedGaussian(GaussianMeasure):
 
     markers : extra symbols / IndexedBases that are random (e.g. the error signal ``e``).
 
+    >>> from sympy import IndexedBase
     >>> y, xi = IndexedBase('y'), IndexedBase('xi'); i, j = sympy.symbols('i j', integer=True)
     >>> mu = IndexedGaussian.standard([y, xi], 3)
     >>> mu.covariance(y[1], y[1]), mu.covariance(y[1], xi[1])
@@ -653,6 +654,7 @@ def expectations_equal(a, b) -> bool:
 
     >>> from asymptotics.symbolic.softmax import Softmax, class_indices, num_classes_symbol
     >>> K = num_classes_symbol(); k, c = class_indices('k c'); S = Softmax(K)
+    >>> from sympy import IndexedBase
     >>> y, xi = IndexedBase('y'), IndexedBase('xi')
     >>> mu = IndexedGaussian.standard([y, xi], K, label=(c, y))
     >>> lhs = GaussianExpectation(y[c] - Sum(S.prob(k) * y[k], (k, 1, K)), mu)
