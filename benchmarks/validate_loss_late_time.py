@@ -93,7 +93,7 @@ def boundary_layer(loss_name, K, alpha_max, fit_from):
     moments = _observables(curve, loss, K)
     grid = np.logspace(math.log10(fit_from), math.log10(alpha_max / 1.2), 16)
     out = {
-        "loss": loss.name,
+        "name": loss.name,  # the key "loss" holds the training-loss observable
         "K": K,
         "alpha_max": alpha_max,
         "rhs_evaluations": curve.rhs_evaluations,
@@ -207,7 +207,7 @@ def main():
         for name in BOUNDARY_LAYER:
             r = boundary_layer(name, K, alpha_max, fit_from)
             print(
-                json.dumps({k: r[k] for k in ("loss", "K", "integration_seconds")}),
+                json.dumps({k: r[k] for k in ("name", "K", "integration_seconds")}),
                 {
                     n: {
                         k: r[n][k]

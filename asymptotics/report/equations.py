@@ -88,7 +88,8 @@ def key_equation(name: str, K: int | None = None) -> sp.Eq:
     """
     if name not in EQUATION_DESCRIPTIONS:
         raise InvalidInputError(
-            f"unknown equation {name!r}; expected one of {', '.join(EQUATION_DESCRIPTIONS)}")
+            f"unknown equation {name!r}; expected one of {', '.join(EQUATION_DESCRIPTIONS)}"
+        )
     D, Delta = _D_Delta()
     alpha, eta, beta = sp.symbols("alpha eta beta", positive=True)
     rho0 = sp.Symbol("rho_K(0)", positive=True)
@@ -97,20 +98,27 @@ def key_equation(name: str, K: int | None = None) -> sp.Eq:
         return sp.Eq(sp.Derivative(sym, al), pre * inner, evaluate=False)
     if name == "binary_eps_g":
         from asymptotics.symbolic.closure import orthant_error_k2
+
         return sp.Eq(sp.Symbol("varepsilon_g"), orthant_error_k2())
     if name == "gap_density_K3":
         from asymptotics.asymptotic.gap_density import top_gap_density_closed_form
+
         return sp.Eq(sp.Symbol("rho_3(0)"), top_gap_density_closed_form(3))
     if name.startswith("layer_"):
         from asymptotics.asymptotic.layer_integrals import derive_closed_forms
+
         forms = derive_closed_forms()
         key = {"layer_J": "restoring", "layer_A": "drift", "layer_B": "noise", "layer_error": "eps_g"}[name]
-        lhs = {"layer_J": sp.Symbol("J"), "layer_A": sp.Function("A")(Delta),
-               "layer_B": sp.Function("B")(Delta),
-               "layer_error": sp.Symbol("I_err")}[name]
+        lhs = {
+            "layer_J": sp.Symbol("J"),
+            "layer_A": sp.Function("A")(Delta),
+            "layer_B": sp.Function("B")(Delta),
+            "layer_error": sp.Symbol("I_err"),
+        }[name]
         return sp.Eq(lhs, forms[key][1])
     if name.startswith("reduced_flow_"):
         from asymptotics.asymptotic.reduced_flow import reduced_flow_sympy
+
         dD, dDelta = reduced_flow_sympy(3 if K is None else check_num_classes(K))
         if name == "reduced_flow_D":
             return sp.Eq(sp.Symbol("dD/dalpha"), dD)
@@ -120,6 +128,7 @@ def key_equation(name: str, K: int | None = None) -> sp.Eq:
     if name.startswith("late_time_"):
         from asymptotics.asymptotic.late_time import derive_late_time_series
         from asymptotics.asymptotic.layer_integrals import derive_closed_forms
+
         if name in ("late_time_alpha", "late_time_D"):
             res = derive_late_time_series(3)
             if name == "late_time_alpha":
@@ -133,11 +142,13 @@ def key_equation(name: str, K: int | None = None) -> sp.Eq:
         return sp.Eq(sp.Symbol("L"), rho0 * forms["loss"][1].subs(star) / D)
     if name.startswith("schedule_"):
         from asymptotics.asymptotic.schedule_exponents import derive_schedule_exponents
+
         r = derive_schedule_exponents()
         key = "eps_g" if name == "schedule_eps_g_exponent" else "loss"
         lhs = sp.Symbol("p_eps" if key == "eps_g" else "p_L")
         return sp.Eq(lhs, r[key])
     from asymptotics.peaked.expansion import expansion_sympy
+
     e = expansion_sympy()
     if name == "peaked_loss":
         return sp.Eq(sp.Symbol("L"), e["L"])
@@ -154,7 +165,8 @@ def key_equation_latex(name: str, K: int | None = None) -> str:
     """
     if name not in EQUATION_DESCRIPTIONS:
         raise InvalidInputError(
-            f"unknown equation {name!r}; expected one of {', '.join(EQUATION_DESCRIPTIONS)}")
+            f"unknown equation {name!r}; expected one of {', '.join(EQUATION_DESCRIPTIONS)}"
+        )
     if name.startswith("closure_"):
         return _closure_latex(name, K)
     eq = key_equation(name, K)
@@ -175,12 +187,14 @@ _SYMBOL_LATEX = {
     "I_err": r"\int_0^\infty du\, P(s < 0)",
     "dD/dalpha": r"\frac{dD}{d\alpha}",
     "dDelta/dalpha": r"\frac{d\Delta}{d\alpha}",
-    "E[log(1+exp(sqrt(2*Delta)*zeta))]":
-        r"\left\langle \log\left(1 + e^{\sqrt{2 \Delta} \zeta}\right) \right\rangle",
+    "E[log(1+exp(sqrt(2*Delta)*zeta))]": r"\left\langle \log\left(1 + e^{\sqrt{2 \Delta} \zeta}\right) \right\rangle",
 }
 
 
 def _latex(expr) -> str:
-    names = {s: _SYMBOL_LATEX[s.name] for s in expr.free_symbols
-             if isinstance(s, sp.Symbol) and s.name in _SYMBOL_LATEX}
+    names = {
+        s: _SYMBOL_LATEX[s.name]
+        for s in expr.free_symbols
+        if isinstance(s, sp.Symbol) and s.name in _SYMBOL_LATEX
+    }
     return sp.latex(expr, symbol_names=names)

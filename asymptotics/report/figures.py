@@ -25,47 +25,64 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-__all__ = ["FIGURES", "save", "make_all", "fig_learning_curves", "fig_order_parameters",
-           "fig_sgd_vs_closure", "fig_k_dependence", "fig_schedules", "fig_exponent_table",
-           "fig_peaked", "fig_bayes"]
+__all__ = [
+    "FIGURES",
+    "save",
+    "make_all",
+    "fig_learning_curves",
+    "fig_order_parameters",
+    "fig_sgd_vs_closure",
+    "fig_k_dependence",
+    "fig_schedules",
+    "fig_exponent_table",
+    "fig_peaked",
+    "fig_bayes",
+]
 
 #: figure name -> caption (the order of the report)
 FIGURES = {
     "learning_curves": r"Exact closure (theory, lines): $\varepsilon_g$ and $L$ versus $\alpha$ for "
-                       r"$K = 2, 3$, $\eta = 1$, with the leading asymptotes $C\alpha^{-1/3}$ (dashed). "
-                       r"Inset: local slope $d\ln y/d\ln\alpha$, tending to $-1/3$.",
+    r"$K = 2, 3$, $\eta = 1$, with the leading asymptotes $C\alpha^{-1/3}$ (dashed). "
+    r"Inset: local slope $d\ln y/d\ln\alpha$, tending to $-1/3$.",
     "order_parameters": r"Order parameters of the exact closure (theory): alignment $D$ and residual "
-                        r"variance $\Delta$, which relaxes to the fixed point $\Delta^*$ (dotted).",
+    r"variance $\Delta$, which relaxes to the fixed point $\Delta^*$ (dotted).",
     "sgd_vs_closure": r"Online SGD (simulation, markers: mean $\pm$ standard error over seeds) versus "
-                      r"the exact closure (theory, lines), $K = 3$, $\eta = 1$, $W(0) = 0$.",
+    r"the exact closure (theory, lines), $K = 3$, $\eta = 1$, $W(0) = 0$.",
     "k_dependence": r"Leading prefactors (theory) of $D \sim C_D\alpha^{1/3}$, "
-                    r"$\varepsilon_g \sim C_\varepsilon\alpha^{-1/3}$, $L \sim C_L\alpha^{-1/3}$ versus $K$; "
-                    r"dashed: the scaling $[\rho_K(0)^2 (K-1)]^{1/3}$ normalised at $K = 2$.",
+    r"$\varepsilon_g \sim C_\varepsilon\alpha^{-1/3}$, $L \sim C_L\alpha^{-1/3}$ versus $K$; "
+    r"dashed: the scaling $[\rho_K(0)^2 (K-1)]^{1/3}$ normalised at $K = 2$.",
     "schedules": r"Reduced flow (theory) under $\eta = (1+\alpha)^{-\beta}$, $K = 3$: $\varepsilon_g$ "
-                 r"and $L$ with their measured exponents (legend) and the derived "
-                 r"$-(2+\beta)/6$, $-(1-\beta)/3$.",
+    r"and $L$ with their measured exponents (legend) and the derived "
+    r"$-(2+\beta)/6$, $-(1-\beta)/3$.",
     "exponent_table": r"Effective exponents of the exact closure (theory) per decade of $\alpha$: "
-                      r"secant exponents and local slopes at the window centres.",
+    r"secant exponents and local slopes at the window centres.",
     "peaked": r"Peaked distributions, $n = 128$: loss $L(\tau)$ of the aligned gradient flow (theory) "
-              r"with the intermediate regime (shaded) and the asymptote $c\,\tau^{-1/3}$; "
-              r"inset: local slope.",
+    r"with the intermediate regime (shaded) and the asymptote $c\,\tau^{-1/3}$; "
+    r"inset: local slope.",
     "bayes": r"$K = 2$: online SGD closure $\varepsilon_g$ (theory, $\alpha^{-1/3}$) versus the "
-             r"Bayes-optimal and optimal-online references ($\alpha^{-1}$).",
+    r"Bayes-optimal and optimal-online references ($\alpha^{-1}$).",
     "sparse_peak": r"Sparse features ($s = 2$, $a = 1/2$, stand-in model): median loss versus $N$ (theory, "
-                   r"lines; simulation, markers) with the peak at the expected rank of the seen design (dotted).",
+    r"lines; simulation, markers) with the peak at the expected rank of the seen design (dotted).",
     "sparse_exponents": r"The two exponents (theory): seen fit $\propto N^{-a}$ at $D = \infty$ and the "
-                        r"missing-signal floor $\propto D^{-a/s}$.",
+    r"missing-signal floor $\propto D^{-a/s}$.",
     "sparse_frontier": r"Compute-optimal frontier of the ridgeless expected loss (theory): $N^*$, $D^*$, $L^*$ "
-                       r"with the derived $C^{1/(1+s)}$, $C^{s/(1+s)}$, $C^{-a/(1+s)}$.",
+    r"with the derived $C^{1/(1+s)}$, $C^{s/(1+s)}$, $C^{-a/(1+s)}$.",
     "sparse_instability": r"Probability that gradient descent is unstable versus the step (theory: law and "
-                          r"exact lower bound; simulation: Monte Carlo with standard errors), $N = 100$, "
-                          r"$D = 1000$.",
+    r"exact lower bound; simulation: Monte Carlo with standard errors), $N = 100$, "
+    r"$D = 1000$.",
+    "loss_atlas": r"Atlas of late-time exponents (theory: the derived laws of each loss) of "
+    r"$\varepsilon_g$ (left) and of the training loss $L$ (right) against $\beta$ of the "
+    r"schedule $\eta = (1+\alpha)^{-\beta}$ ($\beta = 0$: constant $\eta = 1$), one line per "
+    r"loss and $K$; dotted: the boundary-layer laws $-(2+\beta)/6$ and $-(1-\beta)/3$. Label "
+    r"smoothing departs from them (plateau at constant $\eta$, $\alpha^{-\beta/2}$ under the "
+    r"schedule).",
 }
 
 
 def _style():
     try:
         from asymptotics.analysis.plots import apply_style
+
         apply_style()
     except ImportError:  # keep matplotlib's defaults
         pass
@@ -170,8 +187,15 @@ def fig_sgd_vs_closure(sim: dict, theory: dict, label: str):
     names = (("D", r"$D$"), ("Delta", r"$\Delta$"), ("eps_g", r"$\varepsilon_g$"), ("loss", r"$L$"))
     for ax, (name, tex) in zip(axes.ravel(), names):
         ax.plot(theory["alpha"], theory[name], "-", label="closure (theory)")
-        ax.errorbar(sim["alpha"], sim["mean"][name], yerr=sim["se"][name], fmt="o", ms=3.5, capsize=2,
-                    label=f"SGD (simulation, {label})")
+        ax.errorbar(
+            sim["alpha"],
+            sim["mean"][name],
+            yerr=sim["se"][name],
+            fmt="o",
+            ms=3.5,
+            capsize=2,
+            label=f"SGD (simulation, {label})",
+        )
         ax.set_xscale("log")
         ax.set_xlabel(r"$\alpha$")
         ax.set_ylabel(tex)
@@ -192,10 +216,9 @@ def fig_k_dependence(rows: list[dict]):
     scale = (np.array([r["rho0"] for r in rows]) ** 2 * (K - 1)) ** (1 / 3)
     for key, tex in (("C_D", r"$C_D$"), ("C_eps", r"$C_\varepsilon$"), ("C_L", r"$C_L$")):
         y = np.array([r[key] for r in rows])
-        line, = ax.plot(K, y, "o-", label=f"{tex} (theory)")
+        (line,) = ax.plot(K, y, "o-", label=f"{tex} (theory)")
         if key != "C_D":
-            rat.plot(K, y / scale, "o-", color=line.get_color(),
-                     label=rf"{tex}$/[\rho_K(0)^2(K-1)]^{{1/3}}$")
+            rat.plot(K, y / scale, "o-", color=line.get_color(), label=rf"{tex}$/[\rho_K(0)^2(K-1)]^{{1/3}}$")
     ax.set_xlabel("number of classes $K$")
     ax.set_ylabel(r"prefactor ($\eta = 1$)")
     ax.legend(fontsize=8)
@@ -218,10 +241,18 @@ def fig_schedules(flows: dict, exponents: dict):
     fig, (left, right) = plt.subplots(1, 2, figsize=(9.5, 4.0))
     for beta, f in flows.items():
         e_eps, e_loss = exponents.get(beta, (np.nan, np.nan))
-        left.loglog(f.alpha, f.eps_g, label=rf"$\beta={beta}$: slope ${e_eps:.4f}$ "
-                                            rf"(pred. ${-(2 + beta) / 6:.4f}$)")
-        right.loglog(f.alpha, f.loss, label=rf"$\beta={beta}$: slope ${e_loss:.4f}$ "
-                                            rf"(pred. ${-(1 - beta) / 3:.4f}$)")
+        left.loglog(
+            f.alpha,
+            f.eps_g,
+            label=rf"$\beta={beta}$: slope ${e_eps:.4f}$ "
+            rf"(pred. ${-(2 + beta) / 6:.4f}$)",
+        )
+        right.loglog(
+            f.alpha,
+            f.loss,
+            label=rf"$\beta={beta}$: slope ${e_loss:.4f}$ "
+            rf"(pred. ${-(1 - beta) / 3:.4f}$)",
+        )
     left.set_ylabel(r"$\varepsilon_g$ (reduced flow, theory)")
     right.set_ylabel(r"$L$ (reduced flow, theory)")
     for ax in (left, right):
@@ -233,19 +264,39 @@ def fig_schedules(flows: dict, exponents: dict):
 def fig_exponent_table(exponents: dict):
     """The ``exponents`` step's tables drawn as a figure (one row per decade window)."""
     _style()
-    header = ["K", r"$\alpha$ window", r"$\varepsilon_g$ secant", r"$\varepsilon_g$ local",
-              r"$L$ secant", r"$L$ local"]
+    header = [
+        "K",
+        r"$\alpha$ window",
+        r"$\varepsilon_g$ secant",
+        r"$\varepsilon_g$ local",
+        r"$L$ secant",
+        r"$L$ local",
+    ]
     cells = []
     for key, entry in exponents.items():
         for re, rl in zip(entry["eps_g"]["table"], entry["loss"]["table"]):
-            cells.append([key.lstrip("K"), f"[{re['alpha_lo']:.0e}, {re['alpha_hi']:.0e}]",
-                          f"{re['secant_exponent']:+.5f}", f"{re['local_slope']:+.5f}",
-                          f"{rl['secant_exponent']:+.5f}", f"{rl['local_slope']:+.5f}"])
+            cells.append(
+                [
+                    key.lstrip("K"),
+                    f"[{re['alpha_lo']:.0e}, {re['alpha_hi']:.0e}]",
+                    f"{re['secant_exponent']:+.5f}",
+                    f"{re['local_slope']:+.5f}",
+                    f"{rl['secant_exponent']:+.5f}",
+                    f"{rl['local_slope']:+.5f}",
+                ]
+            )
         ex = {n: entry[n].get("exponent") for n in ("eps_g", "loss")}
         if all(ex.values()):
-            cells.append([key.lstrip("K"), r"$\alpha\to\infty$ (extrap.)",
-                          f"{ex['eps_g']['value']:+.6f}", f"$\\pm${ex['eps_g']['error']:.1e}",
-                          f"{ex['loss']['value']:+.6f}", f"$\\pm${ex['loss']['error']:.1e}"])
+            cells.append(
+                [
+                    key.lstrip("K"),
+                    r"$\alpha\to\infty$ (extrap.)",
+                    f"{ex['eps_g']['value']:+.6f}",
+                    f"$\\pm${ex['eps_g']['error']:.1e}",
+                    f"{ex['loss']['value']:+.6f}",
+                    f"$\\pm${ex['loss']['error']:.1e}",
+                ]
+            )
     fig, ax = plt.subplots(figsize=(7.5, 0.3 * len(cells) + 1.0))
     ax.axis("off")
     table = ax.table(cellText=cells, colLabels=header, loc="center", cellLoc="center")
@@ -271,19 +322,30 @@ def fig_peaked(curve, regimes: dict, prefactor: float, plateau: tuple):
     fig, ax = plt.subplots(figsize=(7.0, 4.8))
     tau, loss, beta = np.asarray(curve.tau), np.asarray(curve.loss), np.asarray(curve.beta)
     ok = loss > 0
-    ax.loglog(tau[ok], loss[ok], label=rf"$L(\tau)$, aligned flow (theory), $n={curve.n}$, "
-                                       rf"$\beta^*={curve.beta_star:g}$")
+    ax.loglog(
+        tau[ok],
+        loss[ok],
+        label=rf"$L(\tau)$, aligned flow (theory), $n={curve.n}$, "
+        rf"$\beta^*={curve.beta_star:g}$",
+    )
     lo, hi = regimes["intermediate"]
     c0 = regimes.get("c0", lo)
-    shades = ((beta < c0, "0.92", rf"early, $\beta < c_0 = {c0:.3g}$"),
-              ((beta >= lo) & (beta <= hi), "0.8", r"intermediate ($|$slope$+1/3| <$ tol)"),
-              (beta >= regimes.get("saturation", np.inf), "#f5d5d0", r"saturation, $\beta > \beta^*/3$"))
+    shades = (
+        (beta < c0, "0.92", rf"early, $\beta < c_0 = {c0:.3g}$"),
+        ((beta >= lo) & (beta <= hi), "0.8", r"intermediate ($|$slope$+1/3| <$ tol)"),
+        (beta >= regimes.get("saturation", np.inf), "#f5d5d0", r"saturation, $\beta > \beta^*/3$"),
+    )
     for mask, color, text in shades:
         if mask.any():
             ax.axvspan(tau[mask][0], tau[mask][-1], color=color, alpha=0.7, lw=0, label=text)
     mid = (tau > tau[0] * 10) & ok & (beta < regimes.get("saturation", np.inf))
-    ax.loglog(tau[mid], prefactor * tau[mid] ** (-1 / 3), "--", lw=1,
-              label=rf"$c\,\tau^{{-1/3}}$, $c = {prefactor:.4f}$ (theory)")
+    ax.loglog(
+        tau[mid],
+        prefactor * tau[mid] ** (-1 / 3),
+        "--",
+        lw=1,
+        label=rf"$c\,\tau^{{-1/3}}$, $c = {prefactor:.4f}$ (theory)",
+    )
     sat = beta >= regimes.get("saturation", np.inf)
     if sat.any():
         ax.set_ylim(bottom=max(loss[ok].min(), loss[sat][0] * 1e-3))
@@ -315,10 +377,20 @@ def fig_bayes(alpha, closure, bayes, online):
     ax.loglog(alpha, bayes, label="Bayes-optimal, batch (theory)")
     ax.loglog(alpha, online, label="optimal online (theory)")
     tail = alpha >= 10
-    ax.loglog(alpha[tail], closure[-1] * (alpha[tail] / alpha[-1]) ** (-1 / 3), ":", color="0.3",
-              label=r"$\propto\alpha^{-1/3}$")
-    ax.loglog(alpha[tail], bayes[-1] * (alpha[tail] / alpha[-1]) ** (-1.0), "-.", color="0.3",
-              label=r"$\propto\alpha^{-1}$")
+    ax.loglog(
+        alpha[tail],
+        closure[-1] * (alpha[tail] / alpha[-1]) ** (-1 / 3),
+        ":",
+        color="0.3",
+        label=r"$\propto\alpha^{-1/3}$",
+    )
+    ax.loglog(
+        alpha[tail],
+        bayes[-1] * (alpha[tail] / alpha[-1]) ** (-1.0),
+        "-.",
+        color="0.3",
+        label=r"$\propto\alpha^{-1}$",
+    )
     ax.set_xlabel(r"$\alpha$")
     ax.set_ylabel(r"$\varepsilon_g$ ($K = 2$)")
     ax.legend(fontsize=7, loc="lower left")
@@ -353,12 +425,15 @@ def _builders(ctx) -> dict:
         th = {k: v for k, v in ctx["closure"][3]["arrays"].items()}
         sel = (th["alpha"] <= amax * 1.05) & (th["alpha"] >= 0.1)
         th = {k: v[sel] for k, v in th.items()}
-        return fig_sgd_vs_closure({"alpha": run.alpha, "mean": run.mean, "se": run.se}, th,
-                                  f"N = {run.N}, {run.seeds} seeds")
+        return fig_sgd_vs_closure(
+            {"alpha": run.alpha, "mean": run.mean, "se": run.se}, th, f"N = {run.N}, {run.seeds} seeds"
+        )
 
     def schedules():
-        ex = {float(v["beta"]): (float(v["eps_g_exponent"]["value"]), float(v["loss_exponent"]["value"]))
-              for v in res["schedules"]["betas"].values()}
+        ex = {
+            float(v["beta"]): (float(v["eps_g_exponent"]["value"]), float(v["loss_exponent"]["value"]))
+            for v in res["schedules"]["betas"].values()
+        }
         return fig_schedules(ctx["schedule_flows"], ex)
 
     def peaked():
@@ -381,15 +456,26 @@ def _builders(ctx) -> dict:
     def sparse(name):
         def build():
             from asymptotics.sparse import report_figures as rf
+
             d = ctx["sparse"]
-            return {"sparse_peak": lambda: rf.fig_sparse_peak(d["curves"]),
-                    "sparse_exponents": lambda: rf.fig_sparse_exponents(d["exponents_curves"]),
-                    "sparse_frontier": lambda: rf.fig_sparse_frontier(d["frontier_curves"]),
-                    "sparse_instability": lambda: rf.fig_sparse_instability(d["instability_curves"])}[name]()
+            return {
+                "sparse_peak": lambda: rf.fig_sparse_peak(d["curves"]),
+                "sparse_exponents": lambda: rf.fig_sparse_exponents(d["exponents_curves"]),
+                "sparse_frontier": lambda: rf.fig_sparse_frontier(d["frontier_curves"]),
+                "sparse_instability": lambda: rf.fig_sparse_instability(d["instability_curves"]),
+            }[name]()
+
         return build
 
     for name in ("sparse_peak", "sparse_exponents", "sparse_frontier", "sparse_instability"):
         out[name] = sparse(name)
+
+    def loss_atlas():
+        from asymptotics.losses.atlas import atlas_figure
+
+        return atlas_figure(ctx["losses"]["atlas"])
+
+    out["loss_atlas"] = loss_atlas
     return out
 
 

@@ -106,6 +106,8 @@ def test_build_is_complete(site):
         "getting_started.html",
         "mechanisms/boundary_layer.html",
         "mechanisms/peaked.html",
+        "mechanisms/sparse.html",
+        "mechanisms/losses.html",
         "howto/verify_correction_term.html",
         "cli.html",
         "api/index.html",
@@ -114,7 +116,7 @@ def test_build_is_complete(site):
     ):
         assert page in pages, page
     cli = (HTML / "cli.html").read_text()
-    for command in ("curve", "simulate", "expand", "exponents", "peaked", "reproduce", "latex"):
+    for command in ("curve", "simulate", "expand", "exponents", "peaked", "reproduce", "latex", "atlas"):
         assert f'id="cli-{command}"' in cli, command
     assert (HTML / "_static" / "mathjax" / "tex-svg-full.js").stat().st_size > 1_000_000
 

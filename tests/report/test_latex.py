@@ -12,7 +12,8 @@ HAS_PDFLATEX = shutil.which("pdflatex") is not None
 
 def test_escape_text_special_characters():
     assert escape_text("a_b & 5% $x$ #1 {y} ~ ^") == (
-        r"a\_b \& 5\% \$x\$ \#1 \{y\} \textasciitilde{} \textasciicircum{}")
+        r"a\_b \& 5\% \$x\$ \#1 \{y\} \textasciitilde{} \textasciicircum{}"
+    )
 
 
 def test_ascii_text_replaces_unicode():
@@ -67,15 +68,18 @@ def test_compile_pdf_without_pdflatex(monkeypatch, tmp_path):
         compile_pdf(tex)
 
 
-@pytest.mark.parametrize("value, text", [
-    ("0.25291809676031082792", "0.25291809676031082792"),
-    (0.12345678, "0.12345678"),
-    (1.5e-07, r"1.5\times 10^{-7}"),
-    ("1.0e-5", r"1.0\times 10^{-5}"),
-    (100000.0, "100000"),
-    (3, "3"),
-    (None, "--"),
-    (True, "yes"),
-])
+@pytest.mark.parametrize(
+    "value, text",
+    [
+        ("0.25291809676031082792", "0.25291809676031082792"),
+        (0.12345678, "0.12345678"),
+        (1.5e-07, r"1.5\times 10^{-7}"),
+        ("1.0e-5", r"1.0\times 10^{-5}"),
+        (100000.0, "100000"),
+        (3, "3"),
+        (None, "--"),
+        (True, "yes"),
+    ],
+)
 def test_format_number(value, text):
     assert format_number(value) == text

@@ -4,9 +4,13 @@ The quick run happens once per module (module-scoped fixture) and is timed: it m
 Reference values are independent of the code under test: closed forms (rho_K(0)), the spec's
 reference derivation (Delta*, C_D, C_eps, C_L for K = 3), published constants (0.442, 0.883 for the
 K = 2 Bayes-optimal and optimal-online errors) and the derived exponents -1/3, -(2+beta)/6, -(1-beta)/3.
+The ``losses`` step is checked against the cross-entropy modules (Delta*, C_eps, C_L of
+:mod:`asymptotics.asymptotic.reduced_flow`), the closed-form cross-entropy layer integrals at Delta = 0
+(schedule prefactors) and the closed-form K = 2 error probability (label-smoothing plateau).
 """
 
 import json
+import math
 import re
 import shutil
 import time
@@ -53,9 +57,26 @@ def test_every_figure_png_and_pdf_nonempty(quick, name):
 
 def test_results_json_keys(quick):
     r = quick["json"]
-    for key in ("mode", "settings", "steps", "timings", "files", "pdflatex", "closure", "integration",
-                "sgd", "constants", "check", "exponents", "schedules", "k_dependence", "bayes", "peaked",
-                "figures"):
+    for key in (
+        "mode",
+        "settings",
+        "steps",
+        "timings",
+        "files",
+        "pdflatex",
+        "closure",
+        "integration",
+        "sgd",
+        "constants",
+        "check",
+        "exponents",
+        "schedules",
+        "k_dependence",
+        "bayes",
+        "peaked",
+        "losses",
+        "figures",
+    ):
         assert key in r, key
     for K in ("K2", "K3"):
         assert set(r["constants"][K]["leading"]) == {"rho0", "Delta_star", "A_star", "C_D", "C_eps", "C_L"}
@@ -81,13 +102,22 @@ def _quantities(obj, path=""):
 def test_report_numbers_equal_results_json(quick):
     """Every reported quantity (value and error) appears in report.tex as formatted from results.json."""
     tex = quick["tex"]
-    qs = list(_quantities({k: quick["json"][k] for k in ("constants", "integration", "check", "exponents",
-                                                          "schedules", "bayes", "peaked")}))
+    qs = list(
+        _quantities(
+            {
+                k: quick["json"][k]
+                for k in ("constants", "integration", "check", "exponents", "schedules", "bayes", "peaked")
+            }
+        )
+    )
     assert len(qs) > 60
     missing = [(p, q["value"]) for p, q in qs if f"${format_number(q['value'])}$" not in tex]
     assert not missing, missing[:5]
-    missing = [(p, q["error"]) for p, q in qs
-               if q["error"] is not None and f"${format_number(q['error'])}$" not in tex]
+    missing = [
+        (p, q["error"])
+        for p, q in qs
+        if q["error"] is not None and f"${format_number(q['error'])}$" not in tex
+    ]
     assert not missing, missing[:5]
     for row in quick["json"]["sgd"]["rows"]:
         for name in ("D", "Delta", "eps_g", "loss"):
@@ -169,18 +199,21 @@ def test_sgd_agrees_with_closure(quick):
 
 def test_bayes_constants_match_published(quick):
     b = quick["json"]["bayes"]
-    assert abs(float(b["kappa_bayes"]["value"]) - 0.442) < 1e-3      # Opper-Haussler
-    assert abs(float(b["kappa_online"]["value"]) - 0.883) < 1e-3     # Kinouchi-Caticha
-    assert b["ratio_closure_to_bayes_at_max"] > 10                   # alpha^(-1/3) loses to alpha^(-1)
+    assert abs(float(b["kappa_bayes"]["value"]) - 0.442) < 1e-3  # Opper-Haussler
+    assert abs(float(b["kappa_online"]["value"]) - 0.883) < 1e-3  # Kinouchi-Caticha
+    assert b["ratio_closure_to_bayes_at_max"] > 10  # alpha^(-1/3) loses to alpha^(-1)
 
 
 def test_peaked_mechanism(quick):
     p = quick["json"]["peaked"]
     mpmath.mp.dps = 25
-    rho = 128 * 127 * mpmath.quad(lambda y: mpmath.npdf(y) ** 2 * mpmath.ncdf(y) ** 126,
-                                  [-mpmath.inf, 0, 3, mpmath.inf])
-    assert abs(mpmath.mpf(p["c2"]["value"]) - mpmath.pi ** 2 / 12 * rho) < mpmath.mpf(10) ** -19   # 20 digits
-    assert abs(p["plateau_slope"]["value"] + 1 / 3) < 0.02      # spec: toy model 0.337 +- 0.002
+    rho = (
+        128
+        * 127
+        * mpmath.quad(lambda y: mpmath.npdf(y) ** 2 * mpmath.ncdf(y) ** 126, [-mpmath.inf, 0, 3, mpmath.inf])
+    )
+    assert abs(mpmath.mpf(p["c2"]["value"]) - mpmath.pi**2 / 12 * rho) < mpmath.mpf(10) ** -19  # 20 digits
+    assert abs(p["plateau_slope"]["value"] + 1 / 3) < 0.02  # spec: toy model 0.337 +- 0.002
 
 
 def test_report_has_no_plain_text_math(quick):
@@ -224,8 +257,10 @@ def test_broken_step_is_reported_not_raised(tmp_path, monkeypatch):
     on_disk = json.loads((tmp_path / "results.json").read_text())
     assert on_disk["steps"]["sgd"].startswith("unavailable: ImportError")
     tex = (tmp_path / "report.tex").read_text()
-    assert (r"unavailable in this run (\texttt{sgd}: \texttt{unavailable: ImportError: module "
-            r"asymptotics.fake is missing})") in tex
+    assert (
+        r"unavailable in this run (\texttt{sgd}: \texttt{unavailable: ImportError: module "
+        r"asymptotics.fake is missing})"
+    ) in tex
     assert r"(\texttt{integration}: \texttt{not run})" in tex
 
 
@@ -258,3 +293,92 @@ def test_missing_pdflatex_is_reported(tmp_path, monkeypatch, capsys):
     assert "pdflatex not found" in capsys.readouterr().err
     assert (tmp_path / "report.tex").exists() and not (tmp_path / "report.pdf").exists()
     assert json.loads((tmp_path / "results.json").read_text())["pdflatex"]["compiled"] is False
+
+
+# --------------------------------------------------------------------------------------------------
+# losses as data
+# --------------------------------------------------------------------------------------------------
+
+
+def _atlas_row(losses, name, K, schedule):
+    rows = [r for r in losses["rows"] if r["loss"] == name and r["K"] == K and r["schedule"] == schedule]
+    assert len(rows) == 1, (name, K, schedule)
+    return rows[0]
+
+
+def test_losses_step_quick_settings_and_contract(quick):
+    from asymptotics.losses.atlas import ROW_KEYS
+
+    losses = quick["json"]["losses"]
+    assert quick["json"]["timings"]["losses"] < 15  # ~7 s on a loaded 2-core machine; target < 10 s
+    assert losses["check"] is False and set(losses["K"]) == {2, 3}
+    assert len(losses["rows"]) == len(losses["losses"]) * 2 * 2 >= 6
+    for row in losses["rows"]:
+        assert set(ROW_KEYS) <= set(row), row
+        assert row["method"].startswith("derived")
+    assert set(losses["flow_latex"]) == {"focal:gamma=2", "label_smoothing:eps=0.1"}
+
+
+def test_losses_cross_entropy_rows_equal_the_cross_entropy_modules(quick):
+    """The generic boundary-layer route (loss layer integrals, any loss) against the cross-entropy modules
+    (Delta = eta B(Delta) and the closed-form A = pi^2/12 + Delta/2)."""
+    from asymptotics.asymptotic.reduced_flow import fixed_point_Delta, leading_prefactors
+
+    losses = quick["json"]["losses"]
+    for K in (2, 3):
+        row = _atlas_row(losses, "cross_entropy", K, "constant")
+        ref = leading_prefactors(K, 1, 15)
+        assert abs(row["Delta_star"] - float(fixed_point_Delta(1, 15))) < 1e-9
+        assert abs(row["prefactor_eps_g"] / float(ref["C_eps"]) - 1) < 1e-9
+        assert abs(row["prefactor_loss"] / float(ref["C_L"]) - 1) < 1e-9
+        assert row["exponent_eps_g"] == row["exponent_loss"] == pytest.approx(-1 / 3, abs=1e-10)
+
+
+def test_losses_schedule_rows_against_closed_forms(quick):
+    """beta = 1/2: exponents -(2+beta)/6, -(1-beta)/3 (boundary layer) and -beta/2 (label smoothing); the
+    cross-entropy prefactors from the closed-form layer integrals at Delta = 0: A(0) = pi^2/12, R = 1,
+    N(0) = int_0^inf 2/(1 + e^u)^2 du = 2 ln 2 - 1, rho_2(0) = 1/sqrt(pi), rho_3(0) = 3/(2 sqrt(pi))."""
+    losses = quick["json"]["losses"]
+    beta = 0.5
+    for name in ("cross_entropy", "margin:m=1"):
+        for K in (2, 3):
+            row = _atlas_row(losses, name, K, "power:beta=0.5")
+            assert row["exponent_eps_g"] == pytest.approx(-(2 + beta) / 6, abs=1e-9)
+            assert row["exponent_loss"] == pytest.approx(-(1 - beta) / 3, abs=1e-9)
+    for K, rho in ((2, 1 / math.sqrt(math.pi)), (3, 3 / (2 * math.sqrt(math.pi)))):
+        a0, n0 = math.pi**2 / 12, 2 * math.log(2) - 1
+        c_d = (3 * rho * a0 / ((K - 1) * (1 - beta))) ** (1 / 3)
+        row = _atlas_row(losses, "cross_entropy", K, "power:beta=0.5")
+        assert row["prefactor_eps_g"] == pytest.approx(rho * math.sqrt(n0 / (2 * math.pi)) / c_d, rel=1e-9)
+        assert row["prefactor_loss"] == pytest.approx(rho * a0 / c_d, rel=1e-9)
+        ls = _atlas_row(losses, "label_smoothing:eps=0.1", K, "power:beta=0.5")
+        assert ls["exponent_eps_g"] == pytest.approx(-beta / 2, abs=1e-12) and ls["exponent_loss"] == 0
+        assert ls["plateau_eps_g"] is None and ls["limit_loss"] > 0
+
+
+def test_losses_label_smoothing_plateau(quick):
+    """The fixed point against the integrated closure (both in the results) and against the closed-form
+    K = 2 error probability arccos(D/sqrt(D^2 + Delta))/pi at the fixed point's (D*, Delta*)."""
+    losses = quick["json"]["losses"]
+    assert losses["plateau"]
+    for c in losses["plateau"]:
+        eps_fp, eps_cl = c["eps_g_fixed_point"]["value"], c["eps_g_closure"]["value"]
+        assert c["max_abs_difference"] < 1e-10 and abs(eps_fp - eps_cl) < 1e-8 and eps_fp > 0.01
+        if c["K"] == 2:
+            D, Delta = c["D_star"]["value"], c["Delta_star"]["value"]
+            assert abs(math.acos(D / math.sqrt(D * D + Delta)) / math.pi - eps_fp) < 1e-7
+        row = _atlas_row(losses, c["loss"], c["K"], "constant")
+        assert row["plateau_eps_g"] == pytest.approx(eps_fp, rel=1e-7)
+        assert row["exponent_eps_g"] == 0 and row["prefactor_eps_g"] is None
+
+
+def test_losses_in_the_report(quick):
+    tex = quick["tex"]
+    assert r"\section{Losses as data}\label{sec:losses}" in tex
+    losses = quick["json"]["losses"]
+    row = _atlas_row(losses, "cross_entropy", 3, "constant")
+    assert f"${format_number(row['prefactor_eps_g'])}\\,\\alpha^{{-1/3}}$" in tex
+    for c in losses["plateau"]:
+        assert f"${format_number(c['eps_g_fixed_point']['value'])}$" in tex
+        assert f"${format_number(c['eps_g_closure']['value'])}$" in tex
+    assert "loss_atlas.pdf" in tex
