@@ -55,6 +55,8 @@ nb_execution_timeout = 300
 nb_execution_raise_on_error = True
 nb_execution_show_tb = True
 nb_merge_streams = True
+# markdown outputs of code cells (tables with $...$) are parsed as MyST, so their mathematics renders
+nb_render_markdown_format = "myst"
 
 # --- API reference -------------------------------------------------------------------------------------
 autosummary_generate = True
