@@ -206,6 +206,12 @@ def check_output_dir(value, option: str = "--out") -> Path:
         raise InvalidInputError(f"{option} {value}: {base} is not a folder")
     if not os.access(base, os.W_OK | os.X_OK):
         raise InvalidInputError(f"{option} {value}: {base} is not writable")
+    # os.access says yes to root and on read-only or virtual file systems: try a file (removed at once)
+    try:
+        with tempfile.TemporaryFile(dir=base):
+            pass
+    except OSError as exc:
+        raise InvalidInputError(f"{option} {value}: cannot create files in {base} ({exc.strerror})") from None
     return path
 
 

@@ -28,6 +28,7 @@ import json
 import sys
 from pathlib import Path
 
+from asymptotics.cli_support import check_output_dir
 from asymptotics.validation import InvalidInputError
 
 __all__ = ["register", "run_curve", "run_simulate"]
@@ -130,6 +131,8 @@ def _check_out(args) -> tuple[Path, Path]:
     cache = Path(args.cache) if args.cache else out / "cache"
     if cache.exists() and not cache.is_dir():
         raise InvalidInputError(f"--cache {cache} exists and is not a folder")
+    check_output_dir(out, "--out")
+    check_output_dir(cache, "--cache")
     return out, cache
 
 

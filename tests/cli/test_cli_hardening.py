@@ -156,3 +156,15 @@ def test_every_subcommand_has_a_description():
     sub = next(a for a in parser._actions if a.dest == "command")
     for name, p in sub.choices.items():
         assert p.description, name
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs a /proc file system")
+def test_output_folder_probe_refuses_a_virtual_file_system_before_work():
+    # os.access answers yes for root on /proc; the probe must still refuse it up front
+    from asymptotics.cli_support import check_output_dir
+    from asymptotics.validation import InvalidInputError
+
+    with pytest.raises(InvalidInputError, match="cannot create files in /proc|is not writable"):
+        check_output_dir("/proc/x")
+    with pytest.raises(InvalidInputError, match="cannot create files in /proc|is not writable"):
+        check_output_dir("/proc/a/b", "--cache")
