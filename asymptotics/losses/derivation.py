@@ -46,9 +46,9 @@ from asymptotics.symbolic.closure_records import (
 )
 from asymptotics.symbolic.closure_steps import (
     explicit_flow,
-    flip_negative_constant,
     simplify_cheap,
     split_label_term,
+    stein_restoring_integrand,
     step_mean_logit_invariance,
     step_observables,
     step_sgd_flow,
@@ -65,7 +65,6 @@ from asymptotics.symbolic.softmax import (
     collapse_sums,
     pull_constants_out_of_sums,
 )
-from asymptotics.symbolic.stein import stein_integrand
 from asymptotics.validation import InvalidInputError
 
 __all__ = [
@@ -216,16 +215,8 @@ def step_symmetric_sector_loss(loss, K, previous, signal):
         parts[n] for n in ("dD", "dDelta_raw", "E_ey", "shifted", "drift")
     )
     # (d) restoring: sum_k e_k xi_k, Stein in xi through the logits
-    E_exi = [E for E in dDelta_raw.atoms(GaussianExpectation) if E.integrand.has(s.xi)][0]
-    exi = collapse_sums(substitute_error_signal(E_exi.integrand, s))
-    exi = pull_constants_out_of_sums(exi)
-    exi_stein = stein_integrand(_random_factors_into_sums(exi, mu), mu, [s.xi])
-    exi_stein = flip_negative_constant(
-        pull_constants_out_of_sums(
-            exi_stein.replace(
-                lambda a: isinstance(a, Sum), lambda a: Sum(sympy.factor_terms(a.function), *a.limits)
-            )
-        )
+    E_exi, exi, exi_stein = stein_restoring_integrand(
+        s, dDelta_raw, mu, prepare=lambda exi: _random_factors_into_sums(exi, mu)
     )
     exi_coeff, exi_sum = exi_stein.as_independent(Sum)
     if isinstance(exi_sum, Sum) and exi_coeff == -sqrt(s.Delta):

@@ -37,20 +37,16 @@ import mpmath
 from asymptotics.losses.domain import check_loss_domain, tail_scale
 from asymptotics.losses.integrands import LOSS_MOMENT_NAMES, compiled_loss_split
 from asymptotics.losses.registry import get_loss
+from asymptotics.numeric.closure import METHODS, check_moment_arguments
 from asymptotics.numeric.moments import ClosureMoments
 from asymptotics.validation import (
     IntegrationError,
     InvalidInputError,
-    check_digits,
-    check_nonnegative,
     check_num_classes,
-    exact_real,
     fraction_to_mpf,
 )
 
 __all__ = ["LossMoments", "loss_moments", "METHODS", "is_cross_entropy", "uniform_loss_moments"]
-
-METHODS = ("auto", "binary", "quadrature", "mpmath", "montecarlo", "qmc")
 
 
 @dataclass(frozen=True)
@@ -159,28 +155,10 @@ def loss_moments(
     ('quadrature', 'brier', True)
     """
     loss = get_loss(loss)
-    K = check_num_classes(K)
     loss.require_centred()
-    D_exact = exact_real("D", D, nonnegative=True)
-    Delta_exact = exact_real("Delta", Delta, nonnegative=True)
-    if method not in METHODS:
-        raise InvalidInputError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
-    if digits is not None:
-        digits = check_digits(digits)
-        if method in ("montecarlo", "qmc"):
-            raise InvalidInputError(f"digits is not available for method {method!r}")
-    if samples is not None and method not in ("montecarlo", "qmc"):
-        raise InvalidInputError(f"samples only applies to montecarlo/qmc, not {method!r}")
-    if rtol is not None:
-        check_nonnegative("rtol", rtol)
-        if float(rtol) <= 0:
-            raise InvalidInputError(f"rtol must be > 0, got {rtol!r}")
-        if digits is None and method not in ("montecarlo", "qmc") and float(rtol) < 1e-15:
-            raise InvalidInputError(f"rtol={rtol} is below float64 accuracy; pass digits=N")
-    if method == "mpmath" and digits is None:
-        digits = 30
-    if method == "auto":
-        method = "binary" if K == 2 else "quadrature"
+    K, D_exact, Delta_exact, method, digits = check_moment_arguments(
+        K, D, Delta, method, digits, rtol, samples
+    )
     if method == "binary" and K != 2:
         raise InvalidInputError(f"method 'binary' needs K = 2, got K = {K}")
     if method == "quadrature" and K == 2:

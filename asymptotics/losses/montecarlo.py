@@ -20,12 +20,11 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import special
-from scipy.stats import qmc
 
 from asymptotics.losses.integrands import LOSS_MOMENT_NAMES, compiled_loss_split
 from asymptotics.losses.registry import get_loss
-from asymptotics.validation import InvalidInputError, check_nonnegative, check_num_classes
+from asymptotics.numeric.closure_montecarlo import antithetic_mean, check_sampling_arguments, sobol_mean
+from asymptotics.validation import InvalidInputError
 
 __all__ = ["loss_montecarlo", "sample_loss_moments"]
 
@@ -59,15 +58,6 @@ def sample_loss_moments(loss, y: np.ndarray, xi: np.ndarray, D: float, Delta: fl
     return out
 
 
-def _check(K, D, Delta, samples):
-    K = check_num_classes(K)
-    D = float(check_nonnegative("D", D))
-    Delta = float(check_nonnegative("Delta", Delta))
-    if isinstance(samples, bool) or not isinstance(samples, (int, np.integer)) or samples < 64:
-        raise InvalidInputError(f"samples must be an integer >= 64, got {samples!r}")
-    return K, D, Delta, int(samples)
-
-
 def loss_montecarlo(
     loss,
     K: int,
@@ -90,36 +80,15 @@ def loss_montecarlo(
     if method not in ("montecarlo", "qmc"):
         raise InvalidInputError(f"method must be 'montecarlo' or 'qmc', got {method!r}")
     samples = (200_000 if method == "montecarlo" else 2**16) if samples is None else samples
-    K, D, Delta, samples = _check(K, D, Delta, samples)
-    rng = np.random.default_rng(seed)
+    K, D, Delta, samples = check_sampling_arguments(K, D, Delta, samples)
+
+    def sampler(y, xi):
+        return sample_loss_moments(loss, y, xi, D, Delta)
+
     if method == "montecarlo":
-        pairs = samples // 2
-        sums, sq, done = np.zeros(6), np.zeros(6), 0
-        while done < pairs:
-            m = min(_CHUNK, pairs - done)
-            y = rng.standard_normal((m, K))
-            xi = rng.standard_normal((m, K))
-            f = 0.5 * (
-                sample_loss_moments(loss, y, xi, D, Delta) + sample_loss_moments(loss, -y, -xi, D, Delta)
-            )
-            sums += f.sum(axis=1)
-            sq += (f * f).sum(axis=1)
-            done += m
-        mean = sums / pairs
-        var = np.maximum(sq / pairs - mean**2, 0.0) * pairs / max(pairs - 1, 1)
-        se = np.sqrt(var / pairs)
+        mean, se = antithetic_mean(sampler, K, samples, seed, 6, chunk=_CHUNK)
     else:
-        if isinstance(replicates, bool) or not isinstance(replicates, int) or replicates < 2:
-            raise InvalidInputError(f"replicates must be an integer >= 2, got {replicates!r}")
-        mexp = max(int(math.floor(math.log2(samples / replicates))), 4)
-        means = []
-        for ss in np.random.SeedSequence(seed).spawn(replicates):
-            engine = qmc.Sobol(d=2 * K, scramble=True, seed=np.random.default_rng(ss))
-            x = special.ndtri(np.clip(engine.random_base2(mexp), 1e-300, 1 - 2**-53))
-            means.append(sample_loss_moments(loss, x[:, :K], x[:, K:], D, Delta).mean(axis=1))
-        means = np.array(means)
-        mean = means.mean(axis=0)
-        se = means.std(axis=0, ddof=1) / math.sqrt(replicates)
+        mean, se = sobol_mean(sampler, K, samples, replicates, seed)
     return LossMoments(
         K,
         D,

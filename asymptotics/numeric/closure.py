@@ -54,6 +54,46 @@ from asymptotics.validation import (
 METHODS = ("auto", "binary", "quadrature", "mpmath", "montecarlo", "qmc")
 
 
+def check_moment_arguments(K, D, Delta, method, digits, rtol, samples):
+    """Validate the arguments shared by the closure-moment entry points, before any work.
+
+    Returns ``(K, D, Delta, method, digits)`` with ``D`` and ``Delta`` as exact fractions, ``method``
+    resolved (``"auto"`` becomes ``"binary"`` for K = 2 and ``"quadrature"`` otherwise) and ``digits``
+    defaulted to 30 for ``"mpmath"``.
+
+    >>> check_moment_arguments(3, "0.5", 0, "auto", None, None, None)
+    (3, Fraction(1, 2), Fraction(0, 1), 'quadrature', None)
+    >>> check_moment_arguments(2, 1, 0, "qmc", 20, None, None)
+    Traceback (most recent call last):
+    ...
+    asymptotics.validation.InvalidInputError: digits is not available for method 'qmc'
+    """
+    K = check_num_classes(K)
+    D_exact = exact_real("D", D, nonnegative=True)
+    Delta_exact = exact_real("Delta", Delta, nonnegative=True)
+    if method not in METHODS:
+        raise InvalidInputError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
+    if digits is not None:
+        digits = check_digits(digits)
+        if method in ("montecarlo", "qmc"):
+            raise InvalidInputError(f"digits is not available for method {method!r}")
+    if samples is not None and method not in ("montecarlo", "qmc"):
+        raise InvalidInputError(f"samples only applies to montecarlo/qmc, not {method!r}")
+    if rtol is not None:
+        check_nonnegative("rtol", rtol)
+        if float(rtol) <= 0:
+            raise InvalidInputError(f"rtol must be > 0, got {rtol!r}")
+        if digits is None and method not in ("montecarlo", "qmc") and float(rtol) < 1e-15:
+            raise InvalidInputError(
+                f"rtol={rtol} is below float64 accuracy; pass digits=N for arbitrary precision"
+            )
+    if method == "mpmath" and digits is None:
+        digits = 30
+    if method == "auto":
+        method = "binary" if K == 2 else "quadrature"
+    return K, D_exact, Delta_exact, method, digits
+
+
 def closure_moments(
     K: int,
     D,
@@ -78,30 +118,9 @@ def closure_moments(
     ...
     asymptotics.validation.InvalidInputError: D must be >= 0, got -1.0
     """
-    K = check_num_classes(K)
-    D_exact = exact_real("D", D, nonnegative=True)
-    Delta_exact = exact_real("Delta", Delta, nonnegative=True)
-    if method not in METHODS:
-        raise InvalidInputError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
-    if digits is not None:
-        digits = check_digits(digits)
-        if method in ("montecarlo", "qmc"):
-            raise InvalidInputError(f"digits is not available for method {method!r}")
-    if samples is not None and method not in ("montecarlo", "qmc"):
-        raise InvalidInputError(f"samples only applies to montecarlo/qmc, not {method!r}")
-    if rtol is not None:
-        check_nonnegative("rtol", rtol)
-        if float(rtol) <= 0:
-            raise InvalidInputError(f"rtol must be > 0, got {rtol!r}")
-        if digits is None and method not in ("montecarlo", "qmc") and float(rtol) < 1e-15:
-            raise InvalidInputError(
-                f"rtol={rtol} is below float64 accuracy; pass digits=N for arbitrary precision"
-            )
-
-    if method == "mpmath" and digits is None:
-        digits = 30
-    if method == "auto":
-        method = "binary" if K == 2 else "quadrature"
+    K, D_exact, Delta_exact, method, digits = check_moment_arguments(
+        K, D, Delta, method, digits, rtol, samples
+    )
     if method in ("montecarlo", "qmc"):
         D, Delta = float(D_exact), float(Delta_exact)
     else:

@@ -71,7 +71,52 @@ def sample_moments(y: np.ndarray, xi: np.ndarray, D: float, Delta: float) -> np.
     return np.vstack([drift, restoring, noise, eps_g, loss])
 
 
-def _check(K, D, Delta, samples):
+def antithetic_mean(sampler, K: int, samples: int, seed, width: int, chunk: int = _CHUNK):
+    """Mean and standard error of ``sampler(y, xi)`` (shape ``(width, n)``) over ``samples // 2``
+    antithetic pairs ``(y, xi), (-y, -xi)`` of standard normal ``(n, K)`` draws, in chunks of ``chunk``.
+
+    >>> mean, se = antithetic_mean(lambda y, xi: y.T ** 2, 2, 20000, 0, 2)
+    >>> bool(np.all(abs(mean - 1) < 5 * se))
+    True
+    """
+    rng = np.random.default_rng(seed)
+    pairs = samples // 2
+    sums, sq, done = np.zeros(width), np.zeros(width), 0
+    while done < pairs:
+        n = min(chunk, pairs - done)
+        y = rng.standard_normal((n, K))
+        xi = rng.standard_normal((n, K))
+        f = 0.5 * (sampler(y, xi) + sampler(-y, -xi))
+        sums += f.sum(axis=1)
+        sq += (f * f).sum(axis=1)
+        done += n
+    mean = sums / pairs
+    var = np.maximum(sq / pairs - mean**2, 0.0) * pairs / max(pairs - 1, 1)
+    return mean, np.sqrt(var / pairs)
+
+
+def sobol_mean(sampler, K: int, samples: int, replicates: int, seed):
+    """Mean and standard error of ``sampler(y, xi)`` over ``replicates`` independent scramblings of a
+    Sobol sequence in ``2K`` dimensions (``samples`` points in all, rounded down to ``replicates * 2^m``).
+
+    >>> mean, se = sobol_mean(lambda y, xi: y.T ** 2, 2, 2**12, 8, 0)
+    >>> bool(np.all(abs(mean - 1) < 5 * se + 1e-3))
+    True
+    """
+    if isinstance(replicates, bool) or not isinstance(replicates, int) or replicates < 2:
+        raise InvalidInputError(f"replicates must be an integer >= 2, got {replicates!r}")
+    m = max(int(math.floor(math.log2(samples / replicates))), 4)
+    means = []
+    for ss in np.random.SeedSequence(seed).spawn(replicates):
+        engine = qmc.Sobol(d=2 * K, scramble=True, seed=np.random.default_rng(ss))
+        x = special.ndtri(np.clip(engine.random_base2(m), 1e-300, 1 - 2**-53))
+        means.append(sampler(x[:, :K], x[:, K:]).mean(axis=1))
+    means = np.array(means)
+    return means.mean(axis=0), means.std(axis=0, ddof=1) / math.sqrt(replicates)
+
+
+def check_sampling_arguments(K, D, Delta, samples):
+    """Validated ``(K, D, Delta, samples)`` for the sampling routes (``samples`` an integer >= 64)."""
     K = check_num_classes(K)
     D = float(check_nonnegative("D", D))
     Delta = float(check_nonnegative("Delta", Delta))
@@ -90,23 +135,8 @@ def montecarlo_moments(K: int, D, Delta, *, samples: int = 200_000, seed=None) -
     >>> round(m.restoring, 12), m.errors["restoring"] < 1e-8   # p uniform: no spread
     (0.666666666667, True)
     """
-    K, D, Delta, samples = _check(K, D, Delta, samples)
-    rng = np.random.default_rng(seed)
-    pairs = samples // 2
-    sums = np.zeros(5)
-    sq = np.zeros(5)
-    done = 0
-    while done < pairs:
-        n = min(_CHUNK, pairs - done)
-        y = rng.standard_normal((n, K))
-        xi = rng.standard_normal((n, K))
-        f = 0.5 * (sample_moments(y, xi, D, Delta) + sample_moments(-y, -xi, D, Delta))
-        sums += f.sum(axis=1)
-        sq += (f * f).sum(axis=1)
-        done += n
-    mean = sums / pairs
-    var = np.maximum(sq / pairs - mean**2, 0.0) * pairs / max(pairs - 1, 1)
-    se = np.sqrt(var / pairs)
+    K, D, Delta, samples = check_sampling_arguments(K, D, Delta, samples)
+    mean, se = antithetic_mean(lambda y, xi: sample_moments(y, xi, D, Delta), K, samples, seed, 5)
     return ClosureMoments(
         K,
         D,
@@ -129,20 +159,8 @@ def qmc_moments(K: int, D, Delta, *, samples: int = 2**16, replicates: int = 16,
     >>> abs(m.eps_g - 0.1475836) < 5 * m.errors["eps_g"] + 1e-4
     True
     """
-    K, D, Delta, samples = _check(K, D, Delta, samples)
-    if isinstance(replicates, bool) or not isinstance(replicates, int) or replicates < 2:
-        raise InvalidInputError(f"replicates must be an integer >= 2, got {replicates!r}")
-    m = max(int(math.floor(math.log2(samples / replicates))), 4)
-    seeds = np.random.SeedSequence(seed).spawn(replicates)
-    means = []
-    for ss in seeds:
-        engine = qmc.Sobol(d=2 * K, scramble=True, seed=np.random.default_rng(ss))
-        u = engine.random_base2(m)
-        x = special.ndtri(np.clip(u, 1e-300, 1 - 2**-53))
-        means.append(sample_moments(x[:, :K], x[:, K:], D, Delta).mean(axis=1))
-    means = np.array(means)
-    mean = means.mean(axis=0)
-    se = means.std(axis=0, ddof=1) / math.sqrt(replicates)
+    K, D, Delta, samples = check_sampling_arguments(K, D, Delta, samples)
+    mean, se = sobol_mean(lambda y, xi: sample_moments(y, xi, D, Delta), K, samples, replicates, seed)
     return ClosureMoments(
         K,
         D,

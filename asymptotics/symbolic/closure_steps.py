@@ -408,6 +408,25 @@ def drop_vanishing_exclusion(sum_expr, s):
     return sum_expr
 
 
+def stein_restoring_integrand(s: ClosureSymbols, dDelta_raw, mu, prepare=None):
+    """Part (d) of step 3, shared by every loss: the integrand ``sum_k e_k xi_k`` of the flow of Delta
+    (the expectation in ``dDelta_raw`` that contains ``xi``) with the error signal of ``s`` substituted and
+    Stein's lemma applied in ``xi``; ``prepare`` rewrites the integrand first (a loss whose error signal
+    has random factors outside its class sums moves them inside).  Returns ``(expectation, integrand,
+    stein_form)``: the expectation replaced, its integrand after substitution and the Stein form."""
+    E_exi = [E for E in dDelta_raw.atoms(GaussianExpectation) if E.integrand.has(s.xi)][0]
+    exi = pull_constants_out_of_sums(collapse_sums(substitute_error_signal(E_exi.integrand, s)))
+    exi_stein = stein_integrand(prepare(exi) if prepare else exi, mu, [s.xi])
+    exi_stein = flip_negative_constant(
+        pull_constants_out_of_sums(
+            exi_stein.replace(
+                lambda a: isinstance(a, Sum), lambda a: Sum(sympy.factor_terms(a.function), *a.limits)
+            )
+        )
+    )
+    return E_exi, exi, exi_stein
+
+
 def symmetric_sector_traces(s: ClosureSymbols, previous: dict) -> dict:
     """Parts (a)-(c) of step 3, shared by every loss: the covariance checks of the representation
     ``z = D y + sqrt(Delta) xi``, the traced flows ``dD`` and ``dDelta_raw`` (before Stein's lemma) and the
@@ -503,17 +522,7 @@ def step_symmetric_sector(K, previous=None):
         parts[n] for n in ("dD", "dDelta_raw", "E_ey", "shifted", "drift")
     )
     # (d) restoring: sum_k e_k xi_k = xi_c - sum_k p_k xi_k, then Stein in xi
-    E_exi = [E for E in dDelta_raw.atoms(GaussianExpectation) if E.integrand.has(s.xi)][0]
-    exi = collapse_sums(substitute_error_signal(E_exi.integrand, s))
-    exi = pull_constants_out_of_sums(exi)
-    exi_stein = stein_integrand(exi, mu, [s.xi])
-    exi_stein = flip_negative_constant(
-        pull_constants_out_of_sums(
-            exi_stein.replace(
-                lambda a: isinstance(a, Sum), lambda a: Sum(sympy.factor_terms(a.function), *a.limits)
-            )
-        )
-    )
+    E_exi, exi, exi_stein = stein_restoring_integrand(s, dDelta_raw, mu)
     # -sqrt(Delta) * sum_k p_k (1 - p_k)
     exi_coeff, exi_sum = exi_stein.as_independent(Sum)
     restoring = GaussianExpectation(exi_sum, mu)
