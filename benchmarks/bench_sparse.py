@@ -8,7 +8,7 @@
    same draws (the D x N feature matrix Phi = X_S F_S^T built explicitly, min-norm lstsq on it), with the
    largest loss difference between the two.
 
-Run:  flock /work/heavy.lock python benchmarks/bench_sparse.py
+Run:  python benchmarks/bench_sparse.py
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@
    against numpy.linalg.eigvalsh of the explicit N x N Hessian (the baseline), at N = 100 ... 2000
    (D = 1000), in the same run; the eigenvalue part alone is timed as well (designs drawn once).
 
-Run:  flock /work/heavy.lock python benchmarks/bench_sparse_frontier_instability.py
+Run:  python benchmarks/bench_sparse_frontier_instability.py
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Sweep machinery on Dask, and the cost of K = 3 closure points at a requested accuracy.
 
-Measures, in one run on the same machine (run it alone: ``flock /work/heavy.lock python ...``):
+Measures, in one run on the same machine (run it alone, on an otherwise idle machine):
 
 * overhead per point: a trivial function (:func:`asymptotics.sweep.tasks.noop`) over many points,
   in-process and on a LocalCluster with 2 workers, with and without the on-disk cache
@@ -17,7 +17,7 @@ Writes ``benchmarks/results/sweep.json`` (each part records the machine's load a
 speed-up needs an otherwise idle machine).  ``--quick`` runs a smaller version; ``--parts speedup``
 re-measures one part and keeps the others.
 
-    flock /work/heavy.lock python benchmarks/bench_sweep.py [--quick] [--parts overhead,speedup,closure]
+    python benchmarks/bench_sweep.py [--quick] [--parts overhead,speedup,closure]
 """
 
 from __future__ import annotations

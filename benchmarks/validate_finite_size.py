@@ -16,7 +16,7 @@ alpha <= 0.5), i.e. (s/c)^2 ~ 1, so S(N) = max(1000, 3 N) resolves them at about
 at N = 2000 and better below.  Cost: 200 points, 2.1 CPU-hours of worker time (60 min on 2 workers,
 with other load on the machine).  Run it alone,
 
-    flock /work/heavy.lock python benchmarks/validate_finite_size.py [--quick] [--analyse-only]
+    python benchmarks/validate_finite_size.py [--quick] [--analyse-only]
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ Label smoothing (saturated):
 
 Run (a few minutes on one core)::
 
-    flock /work/heavy.lock python benchmarks/validate_loss_late_time.py [--quick]
+    python benchmarks/validate_loss_late_time.py [--quick]
 
 ``--quick`` stops at alpha = 1e6 (fit range [1e3, 1e6]).  Writes ``benchmarks/results/loss_late_time.json``.
 """
