@@ -240,6 +240,15 @@ def _saturated_row(loss, K, sched, eta):
     return row
 
 
+def _record_exponent(check: dict, deviations: list, name: str, ex, slopes, target) -> None:
+    """Store an extrapolated exponent in ``check`` and its distance from the row's ``target``."""
+    check[f"{name}_exponent"] = ex.value
+    check[f"{name}_exponent_error"] = ex.error
+    check[f"{name}_last_local_slope"] = float(slopes[-1])
+    if target is not None:
+        deviations.append(abs(ex.value - target) + ex.error)
+
+
 def _check_long_time_row(row, loss, K, sched):
     """Saturated rows at beta = 1: corrections ~ alpha^-kappa need alpha up to 1e100, reached by the closure
     continued in (D, ln Delta) (:func:`asymptotics.losses.long_time.long_time_closure`)."""
@@ -259,11 +268,7 @@ def _check_long_time_row(row, loss, K, sched):
     ):
         s = np.gradient(np.log(values), np.log(alpha))
         ex = extrapolate_exponent(alpha, s, powers=powers, tol=1e-4)
-        check[f"{name}_exponent"] = ex.value
-        check[f"{name}_exponent_error"] = ex.error
-        check[f"{name}_last_local_slope"] = float(s[-1])
-        if target is not None:
-            deviations.append(abs(ex.value - target) + ex.error)
+        _record_exponent(check, deviations, name, ex, s, target)
     row["check"] = check
     row["error"] = max(deviations)
     row["method"] += "; exponents checked on the exact closure continued in (D, ln Delta) to alpha = 1e100"
@@ -336,11 +341,7 @@ def _check_row(row, loss, K, sched, alpha_max):
             if name == "eps_g"
             else (row["exponent_loss"] if name == "loss" else row.get("exponent_excess_loss"))
         )
-        check[f"{name}_exponent"] = ex.value
-        check[f"{name}_exponent_error"] = ex.error
-        check[f"{name}_last_local_slope"] = float(s[-1])
-        if target is not None:
-            deviations.append(abs(ex.value - target) + ex.error)
+        _record_exponent(check, deviations, name, ex, s, target)
     row["check"] = check
     if deviations:
         row["error"] = max(deviations)
